@@ -1,0 +1,5 @@
+"""Run the CLI with ``python -m exomirkg``."""
+
+from exomirkg.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""Build: load, reason, validate, and write build/exomirkg.trig and build/exomirkg.nt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from exomirkg import __version__, paths
+from exomirkg.load import load_dataset
+from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
+from exomirkg.reason import infer
+from exomirkg.validate import ValidationReport, validate_dataset
+
+__all__ = ["BUILD_INFO", "NT_FILE", "TRIG_FILE", "BuildResult", "build", "build_dataset"]
+
+#: File names inside the build folder.
+TRIG_FILE = "exomirkg.trig"
+NT_FILE = "exomirkg.nt"
+BUILD_INFO = "build-info.json"
+
+
+@dataclass
+class BuildResult:
+    """What a build produced."""
+
+    dataset: Dataset
+    inferred: Graph
+    report: ValidationReport | None
+    timings: dict[str, float]
+    files: list[Path]
+
+
+def _step(name: str, progress: Callable[[str], None] | None, timings: dict[str, float]):
+    class _Timer:
+        def __enter__(self):
+            self.start = time.perf_counter()
+            return self
+
+        def __exit__(self, *exc):
+            timings[name] = time.perf_counter() - self.start
+            if progress and exc[0] is None:
+                progress(f"{name:<9} {timings[name]:6.2f} s")
+
+    return _Timer()
+
+
+def build_dataset(
+    data_root: Path | None = None,
+    *,
+    validate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Load, reason and validate in memory; the inferred triples go into graph/inferred.
+
+    :param data_root: folder holding ontology/ and triples/.
+    :param validate: run the shapes and checks.
+    :param progress: called with one line per step.
+    :returns: the dataset (asserted graphs plus graph/inferred) and the report.
+    """
+    timings: dict[str, float] = {}
+    with _step("load", progress, timings):
+        dataset = load_dataset(data_root)
+    with _step("reason", progress, timings):
+        inferred = infer(dataset)
+    report = None
+    if validate:
+        with _step("validate", progress, timings):
+            report = validate_dataset(dataset, inferred)
+    target = dataset.graph(GRAPH_INFERRED)
+    for triple in inferred:
+        target.add(triple)
+    return BuildResult(dataset, inferred, report, timings, [])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build(
+    out_dir: Path | None = None,
+    *,
+    data_root: Path | None = None,
+    validate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build and write ``exomirkg.trig`` (named graphs), ``exomirkg.nt`` (merged) and build info.
+
+    :param out_dir: output folder (default :data:`paths.BUILD_DIR`).
+    :returns: the build result; files are written even when validation fails, so a curator
+        can inspect them, and the caller decides the exit code.
+    """
+    out = out_dir or paths.BUILD_DIR
+    result = build_dataset(data_root, validate=validate, progress=progress)
+    timings = result.timings
+    with _step("write", progress, timings):
+        out.mkdir(parents=True, exist_ok=True)
+        for prefix, namespace in PREFIXES.items():
+            result.dataset.bind(prefix, namespace)
+        trig = out / TRIG_FILE
+        result.dataset.serialize(trig, format="trig")
+        merged = Graph()
+        for triple in result.dataset.triples((None, None, None)):
+            merged.add(triple)
+        nt = out / NT_FILE
+        # Sorted lines make the dump byte-identical across builds of the same data.
+        nt_text = merged.serialize(format="nt")
+        nt.write_text("".join(sorted(nt_text.splitlines(keepends=True))), encoding="utf-8")
+        graphs = {
+            str(g.identifier): len(g)
+            for g in result.dataset.graphs()
+            if len(g) and str(g.identifier) != "urn:x-rdflib:default"
+        }
+        info = {
+            "version": __version__,
+            "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "triples": sum(graphs.values()),
+            "graphs": graphs,
+            "conforms": None if result.report is None else result.report.conforms,
+            "sha256": {TRIG_FILE: _sha256(trig), NT_FILE: _sha256(nt)},
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+        (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    result.files = [trig, nt, out / BUILD_INFO]
+    return result

@@ -1,0 +1,128 @@
+"""RDF namespaces and named-graph IRIs used across the project (one place, like Brick)."""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+__all__ = [
+    "CURIE_PREFIXES",
+    "curie_to_iri",
+    "BASE",
+    "DCTERMS",
+    "DOI",
+    "EKG",
+    "GRAPH",
+    "GRAPH_INFERRED",
+    "GRAPH_ONTOLOGY",
+    "GRAPH_REVIEW",
+    "IDORG",
+    "OBO",
+    "OBOINOWL",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SH",
+    "SKOS",
+    "XSD",
+    "entity_graph",
+    "import_graph",
+    "section_graph",
+]
+
+#: The project's one namespace; ends in "/" on purpose (owlready2 note on # vs /).
+BASE = "https://w3id.org/exomirkg/"
+EKG = Namespace(BASE)
+OBO = Namespace("http://purl.obolibrary.org/obo/")
+OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+#: identifiers.org resolver, used for miRBase, HGNC, Reactome, MeSH, Cellosaurus, ...
+IDORG = Namespace("https://identifiers.org/")
+DOI = Namespace("https://doi.org/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+#: Named graphs: one per source file, plus the reasoner's output.
+GRAPH = Namespace(BASE + "graph/")
+GRAPH_ONTOLOGY = URIRef(GRAPH["ontology"])
+GRAPH_REVIEW = URIRef(GRAPH["review"])
+GRAPH_INFERRED = URIRef(GRAPH["inferred"])
+
+
+def section_graph(stem: str) -> URIRef:
+    """Return the named graph of a section file.
+
+    ``s2-2-caf-mirnas`` -> ``graph/section/2-2``; a stem not of the ``s<N>-`` form
+    (``abstract``, ``table-1``) names its own graph: ``graph/section/table-1``.
+
+    :param stem: the file name without ``.ttl``.
+    :returns: the graph IRI.
+    """
+    match = re.match(r"s(\d+(?:-\d+)*)(?:-|$)", stem)
+    label = match.group(1) if match else stem
+    return URIRef(GRAPH[f"section/{label}"])
+
+
+def entity_graph(kind: str) -> URIRef:
+    """Return the named graph of an entity file, e.g. ``drugs`` -> ``graph/entities/drugs``."""
+    return URIRef(GRAPH[f"entities/{kind}"])
+
+
+def import_graph(source: str) -> URIRef:
+    """Return the named graph of an import module, e.g. ``chebi`` -> ``graph/imports/chebi``."""
+    return URIRef(GRAPH[f"imports/{source}"])
+
+
+#: Prefixes bound in every graph we write or serve.
+PREFIXES: dict[str, str] = {
+    "ekg": BASE,
+    "obo": str(OBO),
+    "oboInOwl": str(OBOINOWL),
+    "owl": str(OWL),
+    "prov": str(PROV),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "xsd": str(XSD),
+    "sh": str(SH),
+}
+
+#: CURIE prefixes of entities.tsv (bioregistry spelling) -> IRI prefixes. OBO ontologies use
+#: their PURLs; the rest resolve through identifiers.org.
+CURIE_PREFIXES: dict[str, str] = {
+    "CHEBI": str(OBO) + "CHEBI_",
+    "CL": str(OBO) + "CL_",
+    "GO": str(OBO) + "GO_",
+    "DOID": str(OBO) + "DOID_",
+    "MONDO": str(OBO) + "MONDO_",
+    "RO": str(OBO) + "RO_",
+    "ECO": str(OBO) + "ECO_",
+    "SO": str(OBO) + "SO_",
+    "HGNC": str(IDORG) + "hgnc:",
+    "NCBIGene": str(IDORG) + "ncbigene:",
+    "mirbase": str(IDORG) + "mirbase:",
+    "mirbase.mature": str(IDORG) + "mirbase.mature:",
+    "mesh": str(IDORG) + "mesh:",
+    "reactome": str(IDORG) + "reactome:",
+    "drugbank": str(IDORG) + "drugbank:",
+    "cellosaurus": str(IDORG) + "cellosaurus:CVCL_",
+}
+
+
+def curie_to_iri(curie: str) -> URIRef:
+    """Expand a CURIE of the reference table to its IRI.
+
+    >>> str(curie_to_iri("CHEBI:27899"))
+    'http://purl.obolibrary.org/obo/CHEBI_27899'
+    >>> str(curie_to_iri("cellosaurus:0031"))
+    'https://identifiers.org/cellosaurus:CVCL_0031'
+
+    :raises ValueError: for a prefix not in :data:`CURIE_PREFIXES`.
+    """
+    prefix, _, local = curie.partition(":")
+    if prefix not in CURIE_PREFIXES or not local:
+        raise ValueError(f"unknown CURIE prefix in {curie!r}; known: {sorted(CURIE_PREFIXES)}")
+    return URIRef(CURIE_PREFIXES[prefix] + local)

@@ -1,0 +1,90 @@
+"""The CLI contract: build, validate, query, stats, and clean errors on bad data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from exomirkg.build import BUILD_INFO, NT_FILE, TRIG_FILE, BuildResult
+from exomirkg.cli import main
+
+COMMANDS = ["build", "validate", "query", "stats", "serve", "explain"]
+
+
+def _run(args: list[str], data_root: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if data_root is not None:
+        env["EXOMIRKG_DATA_ROOT"] = str(data_root)
+    return subprocess.run([sys.executable, "-m", "exomirkg", *args], capture_output=True,
+                          text=True, env=env, timeout=600, **kwargs)
+
+
+def test_every_contract_command_has_help(runner: CliRunner) -> None:
+    for command in COMMANDS:
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0, f"{command} --help failed: {result.output}"
+        assert "Usage:" in result.output
+
+
+def test_build_writes_trig_nt_and_info(built: BuildResult, build_dir: Path) -> None:
+    trig, nt = build_dir / TRIG_FILE, build_dir / NT_FILE
+    assert trig.stat().st_size > 0 and nt.stat().st_size > 0
+    info = json.loads((build_dir / BUILD_INFO).read_text())
+    assert info["graphs"]["https://w3id.org/exomirkg/graph/inferred"] > 0
+    assert info["graphs"]["https://w3id.org/exomirkg/graph/ontology"] > 0
+    nt_lines = nt.read_text().count("\n")
+    assert nt_lines == len({t for t in built.dataset.triples((None, None, None))})
+
+
+def test_build_command_prints_a_timing_line_per_step(tmp_path: Path) -> None:
+    run = _run(["build", "--out", str(tmp_path)])
+    assert run.returncode == 0, run.stderr
+    for step in ("load", "reason", "validate", "write"):
+        assert any(line.startswith(step) and line.endswith(" s") for line in
+                   run.stdout.splitlines()), f"no timing line for {step}:\n{run.stdout}"
+    assert (tmp_path / TRIG_FILE).is_file()
+
+
+def test_malformed_turtle_gives_one_line_with_file_and_line(data_copy: Path) -> None:
+    broken = data_copy / "triples" / "entities" / "drugs.ttl"
+    lines = broken.read_text().splitlines()
+    lines.insert(20, 'ekg:oops rdfs:label "never closed .')
+    broken.write_text("\n".join(lines) + "\n")
+    run = _run(["stats"], data_root=data_copy)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    error_lines = run.stderr.strip().splitlines()
+    assert len(error_lines) == 1, run.stderr
+    assert f"{broken}:21:" in error_lines[0]
+
+
+def test_query_prints_csv_from_stdin(built: BuildResult, build_dir: Path) -> None:
+    query = ('PREFIX ekg: <https://w3id.org/exomirkg/> PREFIX rdfs: '
+             '<http://www.w3.org/2000/01/rdf-schema#>\n'
+             'SELECT ?label WHERE { ekg:cisplatin rdfs:label ?label }')
+    run = _run(["query", "-", "--format", "csv", "--out", str(build_dir)], input=query)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["label", "cisplatin"]
+
+
+def test_query_syntax_error_exits_2(build_dir: Path, built: BuildResult) -> None:
+    run = _run(["query", "-", "--out", str(build_dir)], input="SELECT ?x WHERE { ?x ")
+    assert run.returncode == 2
+    assert "syntax error" in run.stderr.lower() and "Traceback" not in run.stderr
+
+
+def test_stats_counts_classes(build_dir: Path, built: BuildResult) -> None:
+    run = _run(["stats", "--out", str(build_dir)])
+    assert run.returncode == 0, run.stderr
+    counts = {}
+    for line in run.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    assert counts["Drug"] >= 25
+    assert counts["ExosomalMiRNA"] >= 35
