@@ -30,7 +30,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     init_state(app)
 
-    from exomirkg.web import sparql
+    from exomirkg.web import pages, sparql
 
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(pages.bp)
     return app
