@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test build lint clean
+.PHONY: install serve test build lint clean vendor
 
 $(BIN)/exomirkg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: install
 
 lint: install
 	$(BIN)/ruff check src tests
+
+# Refresh the browser libraries committed under the package (versions pinned in package.json);
+# only maintainers run this: a fresh machine needs no npm step. yasgui's LICENSE is kept by hand
+# (the npm package ships none).
+VENDOR := src/exomirkg/web/static/vendor
+vendor:
+	npm install --no-audit --no-fund --ignore-scripts --no-package-lock
+	cp node_modules/@zazuko/yasgui/build/yasgui.min.js node_modules/@zazuko/yasgui/build/yasgui.min.css $(VENDOR)/yasgui/
+	cp node_modules/cytoscape/dist/cytoscape.min.js node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape/
 
 clean:
 	rm -rf build .pytest_cache

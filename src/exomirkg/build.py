@@ -18,7 +18,15 @@ from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
 from exomirkg.reason import infer
 from exomirkg.validate import ValidationReport, validate_dataset
 
-__all__ = ["BUILD_INFO", "NT_FILE", "TRIG_FILE", "BuildResult", "build", "build_dataset"]
+__all__ = [
+    "BUILD_INFO",
+    "NT_FILE",
+    "TRIG_FILE",
+    "BuildResult",
+    "build",
+    "build_dataset",
+    "build_inputs",
+]
 
 #: File names inside the build folder.
 TRIG_FILE = "exomirkg.trig"
@@ -68,15 +76,31 @@ def build_dataset(
     with _step("load", progress, timings):
         dataset = load_dataset(data_root)
     with _step("reason", progress, timings):
-        inferred = infer(dataset)
+        root = data_root or paths.DATA_ROOT
+        inferred = infer(dataset, rules_dir=root / paths.RULES_DIR.relative_to(paths.DATA_ROOT))
     report = None
     if validate:
         with _step("validate", progress, timings):
-            report = validate_dataset(dataset, inferred)
+            report = validate_dataset(dataset, inferred, data_root=data_root)
     target = dataset.graph(GRAPH_INFERRED)
     for triple in inferred:
         target.add(triple)
     return BuildResult(dataset, inferred, report, timings, [])
+
+
+def build_inputs(data_root: Path | None = None) -> list[Path]:
+    """Every file a build reads: Turtle sources, rules, explanation queries, shapes, checks.
+
+    A build output older than any of these is stale.
+    """
+    from exomirkg.load import source_files
+
+    root = data_root or paths.DATA_ROOT
+    inputs = [source.path for source in source_files(root)]
+    for folder, pattern in (("ontology", "**/*.rq"), ("validation", "**/*.ttl"),
+                            ("validation", "**/*.rq")):
+        inputs += sorted((root / folder).glob(pattern))
+    return inputs
 
 
 def _sha256(path: Path) -> str:

@@ -37,13 +37,12 @@ def _data_errors_exit_2(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _store(out_dir: Path | None):
     """The built store if it is newer than every source file, else a fresh in-memory build."""
-    from exomirkg.build import TRIG_FILE, build_dataset
-    from exomirkg.load import source_files
+    from exomirkg.build import TRIG_FILE, build_dataset, build_inputs
     from exomirkg.store import dataset_to_store, load_store
 
     trig = (out_dir or paths.BUILD_DIR) / TRIG_FILE
     if trig.is_file():
-        newest = max(s.path.stat().st_mtime for s in source_files())
+        newest = max(path.stat().st_mtime for path in build_inputs())
         if trig.stat().st_mtime >= newest:
             return load_store(trig)
         click.echo(f"note: {trig} is older than the data; building in memory", err=True)
@@ -126,17 +125,63 @@ def stats(out_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers")
-@click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="EXOMIRKG_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="EXOMIRKG_PORT")
+@click.option("--workers", default=2, show_default=True, type=int, envvar="EXOMIRKG_WORKERS",
+              help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, type=int, envvar="EXOMIRKG_THREADS",
+              help="threads per gunicorn worker")
+@click.option("--query-workers", default=2, show_default=True, type=int,
+              envvar="EXOMIRKG_QUERY_WORKERS",
+              help="query processes per gunicorn worker (killed and replaced on timeout)")
+@click.option("--timeout", "query_timeout", default=30.0, show_default=True, type=float,
+              envvar="EXOMIRKG_QUERY_TIMEOUT", help="seconds before a query is stopped (503)")
+@click.option("--row-cap", default=10_000, show_default=True, type=int,
+              envvar="EXOMIRKG_ROW_CAP", help="most rows/triples per result (flagged when cut)")
+@click.option("--body-cap", default=1_000_000, show_default=True, type=int,
+              envvar="EXOMIRKG_BODY_CAP", help="largest request body in bytes (413 above)")
+@click.option("--cors-origins", default="*", show_default=True, envvar="EXOMIRKG_CORS_ORIGINS",
+              help='CORS origins: "*", a comma-separated list, or "" for none')
+@click.option("--store-path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="EXOMIRKG_STORE_PATH",
+              help="on-disk pyoxigraph store, refilled from the build at start [default: memory]")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, exists=True,
+                                                     path_type=Path),
+              default=None, envvar="EXOMIRKG_DATA_FILE",
+              help="serve this TriG file instead of the build")
+@click.option("--allow-invalid", is_flag=True, envvar="EXOMIRKG_ALLOW_INVALID",
+              help="serve a build that failed validation (with a warning)")
 @OUT_OPTION
 @_data_errors_exit_2
-def serve(host: str, port: int, workers: int, threads: int, out_dir: Path | None) -> None:
-    """Serve the SPARQL endpoint and pages under gunicorn."""
-    from exomirkg.web.serve import run_server
+def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
+          query_timeout: float, row_cap: int, body_cap: int, cors_origins: str,
+          store_path: Path | None, data_file: Path | None, allow_invalid: bool,
+          out_dir: Path | None) -> None:
+    """Serve the SPARQL endpoint and pages under gunicorn (builds first if there is no build)."""
+    from exomirkg.web.serve import prepare_data, run_server
+    from exomirkg.web.state import InvalidBuildError, check_conforms
 
-    run_server(host=host, port=port, workers=workers, threads=threads, build_dir=out_dir)
+    build_dir = (out_dir or paths.BUILD_DIR).resolve()
+    trig, info = prepare_data(build_dir, data_file, progress=click.echo)
+    try:
+        check_conforms(info, allow_invalid)
+    except InvalidBuildError as error:
+        click.secho(f"error: refusing to serve: {error}", fg="red", err=True)
+        sys.exit(1)
+    if info.get("conforms") is False:
+        click.secho("WARNING: serving data that FAILED VALIDATION (--allow-invalid); answers may "
+                    "be wrong. Run `exomirkg validate` to see why.", fg="red", bold=True, err=True)
+    if store_path is not None:
+        from exomirkg.store import prepare_store_dir
+
+        prepare_store_dir(trig, store_path.resolve())
+    click.echo(f"serving {trig} at http://{host}:{port}/sparql", err=True)
+    run_server(host=host, port=port, workers=workers, threads=threads, settings={
+        "BUILD_DIR": build_dir, "DATA_FILE": data_file.resolve() if data_file else None,
+        "STORE_PATH": store_path.resolve() if store_path else None,
+        "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout, "ROW_CAP": row_cap,
+        "BODY_CAP": body_cap, "CORS_ORIGINS": cors_origins, "ALLOW_INVALID": allow_invalid,
+    })
 
 
 @main.command()
@@ -165,3 +210,33 @@ def imports(reference_dir: Path) -> None:
 
     for path in write_import_modules(reference_dir, paths.IMPORTS_DIR):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--into", "url", required=True, metavar="URL",
+              help="Graph Store endpoint, e.g. http://127.0.0.1:8890/sparql-graph-crud-auth "
+                   "(Virtuoso) or http://127.0.0.1:7878/store (Oxigraph server).")
+@click.option("--user", default=None, help="HTTP user (Virtuoso: dba).")
+@click.option("--password", default=None, envvar="EXOMIRKG_LOAD_PASSWORD",
+              help="HTTP password [env: EXOMIRKG_LOAD_PASSWORD].")
+@click.option("--method", type=click.Choice(["auto", "graphs", "dataset"]), default="auto",
+              show_default=True, help="PUT per named graph, or POST the dataset as N-Quads.")
+@OUT_OPTION
+def load(url: str, user: str | None, password: str | None, method: str,
+         out_dir: Path | None) -> None:
+    """Put the built dataset, named graphs kept, into an external SPARQL engine."""
+    from exomirkg.backends.graph_store import LoadError, load_into
+    from exomirkg.build import TRIG_FILE
+
+    trig = (out_dir or paths.BUILD_DIR) / TRIG_FILE
+    try:
+        report = load_into(url, trig, user=user, password=password, method=method,
+                           progress=click.echo)
+    except LoadError as error:
+        click.secho(f"error: {error}", fg="red", err=True)
+        sys.exit(2)
+    click.echo(f"loaded {report.triples} triples in {report.graphs} named graphs into {url}")
+    if report.shared_blank_nodes:
+        click.echo(f"note: {report.shared_blank_nodes} blank nodes shared between graphs were "
+                   "sent once per graph; use --method dataset or the engine's bulk loader "
+                   "(scripts/virtuoso.sh load) to keep them shared", err=True)

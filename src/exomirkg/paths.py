@@ -13,8 +13,10 @@ __all__ = [
     "IMPORTS_DIR",
     "ONTOLOGY_DIR",
     "ONTOLOGY_FILE",
+    "PAGE_QUERIES_DIR",
     "QUERIES_DIR",
     "REVIEW_FILE",
+    "REVIEW_TEXT_FILE",
     "RULES_DIR",
     "SECTIONS_DIR",
     "SERVER_DIR",
@@ -51,6 +53,8 @@ RULES_DIR = ONTOLOGY_DIR / "rules"
 TRIPLES_DIR = DATA_ROOT / "triples"
 #: The review and its sections as individuals.
 REVIEW_FILE = TRIPLES_DIR / "review.ttl"
+#: The review's text (CC BY 4.0), so provenance tests can check quotes without /work/shared.
+REVIEW_TEXT_FILE = TRIPLES_DIR / "source" / "santos-almeida-2020.txt"
 ENTITIES_DIR = TRIPLES_DIR / "entities"
 SECTIONS_DIR = TRIPLES_DIR / "sections"
 VALIDATION_DIR = DATA_ROOT / "validation"
@@ -60,6 +64,8 @@ CHECKS_DIR = VALIDATION_DIR / "checks"
 SERVER_DIR = DATA_ROOT / "server"
 #: Competency queries served at /queries/<name>.
 QUERIES_DIR = SERVER_DIR / "queries"
+#: SPARQL behind the HTML pages (entity pages, search index, network, downloads).
+PAGE_QUERIES_DIR = SERVER_DIR / "pages"
 #: Generated artefacts: beside the data in a checkout (or an EXOMIRKG_DATA_ROOT folder);
 #: in a wheel install, where site-packages is no place to write, under the working directory.
 BUILD_DIR = Path.cwd() / "build" if DATA_ROOT == _WHEEL_DATA else DATA_ROOT / "build"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import Dataset
 
-__all__ = ["dataset_to_store", "load_store"]
+__all__ = ["dataset_to_store", "load_store", "prepare_store_dir"]
 
 
 def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.Store:
@@ -20,6 +20,19 @@ def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.St
     store = pyoxigraph.Store(str(store_path)) if store_path else pyoxigraph.Store()
     store.bulk_load(path=str(trig_path), format=pyoxigraph.RdfFormat.TRIG)
     return store
+
+
+def prepare_store_dir(trig_path: Path, store_path: Path) -> None:
+    """Fill an on-disk store folder from the TriG file, replacing what it held.
+
+    Run once before the server starts, in one process: RocksDB allows one writer, and the
+    server's processes then open the folder read-only.
+    """
+    store = pyoxigraph.Store(str(store_path))
+    store.clear()
+    store.bulk_load(path=str(trig_path), format=pyoxigraph.RdfFormat.TRIG)
+    store.flush()
+    del store
 
 
 def dataset_to_store(dataset: Dataset) -> pyoxigraph.Store:

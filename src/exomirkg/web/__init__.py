@@ -9,29 +9,56 @@ from flask import Flask
 
 from exomirkg import paths
 
-__all__ = ["create_app"]
+__all__ = ["DEFAULTS", "create_app"]
+
+#: Settings and their defaults; each can be overridden in ``server/instance/config.py`` or
+#: by an ``EXOMIRKG_<NAME>`` environment variable (see server/README.md).
+DEFAULTS: dict[str, Any] = {
+    "BUILD_DIR": str(paths.BUILD_DIR),
+    #: A TriG file to serve instead of BUILD_DIR/exomirkg.trig (tests, other datasets).
+    "DATA_FILE": None,
+    #: An on-disk pyoxigraph store folder (filled from the TriG when empty); in memory if unset.
+    "STORE_PATH": None,
+    #: Seconds a query may run before its worker process is killed (503).
+    "QUERY_TIMEOUT": 30.0,
+    #: Worker processes evaluating queries at once, per web server process.
+    "QUERY_WORKERS": 2,
+    #: Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; more is cut, and flagged.
+    "ROW_CAP": 10_000,
+    #: Largest request body in bytes (413 above).
+    "BODY_CAP": 1_000_000,
+    #: Origins allowed by CORS: "*" or a comma-separated list; "" turns CORS off.
+    "CORS_ORIGINS": "*",
+    #: Serve a build whose validation failed (build-info.json "conforms": false).
+    "ALLOW_INVALID": False,
+}
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; the graph is loaded once into ``app.extensions["exomirkg"]``.
 
     :param test_config: settings that replace the instance config and environment.
+    :raises exomirkg.web.state.InvalidBuildError: the build failed validation and
+        ALLOW_INVALID is not set.
     """
     app = Flask(__name__, instance_path=str(paths.SERVER_DIR / "instance"),
                 instance_relative_config=True)
-    app.config.from_mapping(BUILD_DIR=str(paths.BUILD_DIR))
+    app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("EXOMIRKG")
     else:
         app.config.from_mapping(test_config)
+    # Werkzeug refuses larger bodies with 413 while reading them.
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["BODY_CAP"])
 
     from exomirkg.web.state import init_state
 
     init_state(app)
 
-    from exomirkg.web import pages, sparql
+    from exomirkg.web import pages, queries, sparql
 
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(queries.bp)
     app.register_blueprint(pages.bp)
     return app

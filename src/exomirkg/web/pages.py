@@ -1,9 +1,123 @@
-"""Pages for people: landing page, editor, entity pages, search, network, downloads."""
+"""Pages for people: landing page, SPARQL editor and search; the other pages hang below.
+
+Entity pages, the network, downloads and ontology docs are nested blueprints of this one
+(``pages.entities``, ``pages.network``, ``pages.downloads``, ``pages.docs``), so create_app
+registers a single ``pages`` blueprint. Templates and static files are the app's own
+(``web/templates``, ``web/static``), which ship in the wheel.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-__all__ = ["bp"]
+from flask import Blueprint, Response, current_app, render_template, request
+
+from exomirkg import paths
+from exomirkg.queries import load_queries
+from exomirkg.web import docs, downloads, entities, network
+from exomirkg.web.graphdata import page_query, plain, select
+from exomirkg.web.search import SearchIndex
+from exomirkg.web.state import get_state
+
+__all__ = ["bp", "counts", "example_queries", "page_cache", "search_index"]
 
 bp = Blueprint("pages", __name__)
+bp.register_blueprint(entities.bp)
+bp.register_blueprint(network.bp)
+bp.register_blueprint(downloads.bp)
+bp.register_blueprint(docs.bp)
+
+#: The review every finding comes from.
+REVIEW_DOI = "10.3390/cells9061450"
+
+
+def page_cache() -> dict[str, Any]:
+    """Per-app cache of things computed once from the (read-only) store."""
+    return current_app.extensions.setdefault("exomirkg_pages", {})
+
+
+@bp.app_context_processor
+def _site() -> dict[str, Any]:
+    info = get_state().info
+    return {"site": {"version": info.get("version", "?"), "built": info.get("built"),
+                     "doi": REVIEW_DOI}}
+
+
+def counts() -> dict[str, int]:
+    """Live counts for the landing page (findings, miRNAs, drugs, ...)."""
+    cache = page_cache()
+    if "counts" not in cache:
+        row = select("counts")[0]
+        cache["counts"] = {key: plain(value) for key, value in row.items()}
+    return cache["counts"]
+
+
+def search_index() -> SearchIndex:
+    """The search index over every label and synonym, built on first use."""
+    cache = page_cache()
+    if "search" not in cache:
+        names = [(plain(r["entity"]), plain(r["label"]), plain(r["name"]),
+                  plain(r.get("kind")) or "") for r in select("search-index")]
+        cache["search"] = SearchIndex(names)
+    return cache["search"]
+
+
+def example_queries() -> dict[str, Any]:
+    """The competency queries of server/queries/, read once per app."""
+    cache = page_cache()
+    if "queries" not in cache:
+        directory = paths.QUERIES_DIR
+        cache["queries"] = load_queries(directory) if directory.is_dir() else {}
+    return cache["queries"]
+
+
+@bp.route("/")
+def landing() -> str:
+    """What the graph is, live counts, links to everything."""
+    queries = example_queries()
+    return render_template("landing.html", title="Exosomal miRNAs and drug resistance",
+                           counts=counts(), queries=queries)
+
+
+@bp.route("/editor")
+def editor() -> str:
+    """YASGUI against /sparql, one tab per example query (titled by its summary)."""
+    queries = example_queries()
+    tabs = [{"id": q.name, "name": q.summary or q.name, "query": q.text}
+            for q in queries.values()]
+    if not tabs:
+        tabs = [{"id": "findings-by-drug", "name": "Findings by drug",
+                 "query": page_query("editor-default")}]
+    return render_template("editor.html", title="SPARQL editor", tabs=tabs)
+
+
+@bp.route("/search")
+def search() -> str | Response:
+    """Entities whose label or synonym matches ``q`` (forgiving for miRNA names)."""
+    query = request.args.get("q", "").strip()
+    hits = search_index().search(query) if query else []
+    if request.accept_mimetypes.best == "application/json":
+        import json
+
+        body = [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched,
+                 "score": round(h.score, 3)} for h in hits]
+        return Response(json.dumps(body), mimetype="application/json")
+    return render_template("search.html", title=f"Search: {query}" if query else "Search",
+                           query=query, hits=hits)
+
+
+@bp.app_errorhandler(404)
+def not_found(error: Any) -> Response | Any:
+    """404 on our pages (and unknown URLs): HTML for browsers, plain text for other clients.
+
+    Errors of other blueprints (sparql, queries) keep their own handlers and formats.
+    """
+    endpoint = request.endpoint or ""
+    if endpoint and not endpoint.startswith("pages."):
+        return error
+    description = getattr(error, "description", "")
+    if request.accept_mimetypes.best_match(["text/html", "text/plain"]) == "text/html":
+        body = render_template("error.html", title="Not found", code=404, name="Not found",
+                               description=description)
+        return Response(body, status=404, mimetype="text/html")
+    return Response(f"Not Found: {description}\n", status=404, mimetype="text/plain")

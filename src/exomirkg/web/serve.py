@@ -3,32 +3,67 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["run_server"]
+__all__ = ["prepare_data", "run_server"]
 
 
-def run_server(
-    *, host: str, port: int, workers: int = 2, threads: int = 4, build_dir: Path | None = None
-) -> None:
-    """Serve :func:`exomirkg.web.create_app` with gunicorn until interrupted."""
+def prepare_data(build_dir: Path, data_file: Path | None = None,
+                 progress: Any = None) -> tuple[Path, dict[str, Any]]:
+    """Make sure there is data to serve: build it when the build folder has none.
+
+    :returns: the TriG file and its build info (empty when there is none).
+    """
+    from exomirkg.build import BUILD_INFO, TRIG_FILE, build
+    from exomirkg.web.state import read_build_info
+
+    if data_file is not None:
+        return data_file, read_build_info(data_file.with_name(BUILD_INFO))
+    trig = build_dir / TRIG_FILE
+    if not trig.is_file():
+        build(build_dir, progress=progress)
+    return trig, read_build_info(build_dir / BUILD_INFO)
+
+
+def _start_query_workers(worker: Any) -> None:
+    """gunicorn hook: start the query processes at boot, not on the first request."""
+    state = worker.wsgi.extensions.get("exomirkg")
+    if state is not None and state.engine is not None:
+        state.engine.start()
+
+
+def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
+               settings: Mapping[str, Any] | None = None) -> None:
+    """Serve :func:`exomirkg.web.create_app` with gunicorn until interrupted.
+
+    :param settings: app settings (``QUERY_TIMEOUT``, ``ROW_CAP``, ...); they reach every
+        gunicorn worker as ``EXOMIRKG_*`` environment variables, which ``create_app`` reads.
+    """
     from gunicorn.app.base import BaseApplication
 
-    from exomirkg import paths
-    from exomirkg.build import TRIG_FILE, build
     from exomirkg.web import create_app
 
-    target = Path(build_dir or paths.BUILD_DIR)
-    # create_app() reads EXOMIRKG_* settings; each gunicorn worker builds its own app.
-    os.environ["EXOMIRKG_BUILD_DIR"] = str(target)
-    if not (target / TRIG_FILE).is_file():
-        build(target)
+    settings = dict(settings or {})
+    for key, value in settings.items():
+        if value is None:
+            continue
+        os.environ[f"EXOMIRKG_{key}"] = str(value).lower() if isinstance(value, bool) \
+            else str(value)
+    query_timeout = float(settings.get("QUERY_TIMEOUT") or 30)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            # Queries are stopped by the app's own time limit; gunicorn only catches hangs.
+            self.cfg.set("timeout", int(query_timeout) + 30)
+            self.cfg.set("accesslog", "-")
+            # No control socket in ~/.gunicorn: several servers may run side by side.
+            self.cfg.set("control_socket_disable", True)
+            self.cfg.set("post_worker_init", _start_query_workers)
 
         def load(self):
             return create_app()

@@ -1,43 +1,203 @@
-"""The SPARQL endpoint blueprint (first slice: GET/POST query, JSON results)."""
+"""The SPARQL endpoint blueprint: /sparql (SPARQL 1.1 Protocol, read-only), /health, VoID."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+import json
+from collections.abc import Sequence
 
+from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from exomirkg.web import negotiation
+from exomirkg.web.engine import EngineBusy, EngineTimeout, Job
+from exomirkg.web.guard import inspect_query
+from exomirkg.web.protocol import READ_ONLY, ProtocolError, read_request
+from exomirkg.web.results import truncation_note
 from exomirkg.web.state import get_state
 
-__all__ = ["bp"]
+__all__ = ["bp", "execute", "plain_error"]
 
 bp = Blueprint("sparql", __name__)
 
+#: Headers a browser script on another origin may read.
+EXPOSED_HEADERS = "X-Exomirkg-Truncated, X-Exomirkg-Rows, Warning, Content-Type"
 
-@bp.route("/sparql", methods=["GET", "POST"])
-def sparql() -> Response:
-    """Answer a SPARQL query (read-only)."""
+
+def plain_error(status: int, message: str, **headers: str) -> Response:
+    """A plain-text error response that says what happened (never a traceback)."""
+    response = Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
+    response.headers.update(headers)
+    return response
+
+
+def _offers_for(form: str | None) -> Sequence[str]:
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return negotiation.GRAPH_TYPES
+    return negotiation.SOLUTION_TYPES
+
+
+def choose_media(fmt: str | None, offers: Sequence[str]) -> str | None:
+    """The media type to answer in: ``format=`` wins over Accept; None means 406."""
+    if fmt:
+        wanted = negotiation.FORMAT_PARAMETER.get(fmt.lower(), fmt.lower())
+        if offers is negotiation.GRAPH_TYPES:
+            wanted = {"application/sparql-results+xml": "application/rdf+xml",
+                      "application/sparql-results+json": "application/ld+json"}.get(wanted,
+                                                                                     wanted)
+        return negotiation.handle_accept(wanted, offers)
+    return negotiation.handle_accept(request.headers.get("Accept"), offers)
+
+
+def _check_graph_names(names: Sequence[str]) -> None:
     import pyoxigraph
 
-    query = request.values.get("query")
-    if request.mimetype == "application/sparql-query":
-        query = request.get_data(as_text=True)
-    if not query:
-        return Response("missing 'query' parameter\n", status=400, mimetype="text/plain")
+    for name in names:
+        try:
+            pyoxigraph.NamedNode(name)
+        except ValueError:
+            raise ProtocolError(400, f"graph name {name!r} is not an absolute IRI") from None
+
+
+def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+            fmt: str | None = None) -> Response:
+    """Check, evaluate (in a worker, under the time limit) and serialise one query.
+
+    Graph names never cause a fetch: a name the store does not hold is an empty graph.
+    """
+    shape = inspect_query(query)
+    if shape.is_update:
+        raise ProtocolError(403, READ_ONLY)
+    if shape.has_service:
+        raise ProtocolError(403, "SERVICE (federated query) is disabled: this endpoint makes no "
+                                 "requests to other servers on a client's behalf; run the "
+                                 "federated query from your own client instead")
+    offers = _offers_for(shape.form)
+    media = choose_media(fmt, offers)
+    if media is None:
+        asked = fmt or request.headers.get("Accept")
+        raise ProtocolError(406, f"cannot answer a {shape.form or 'SELECT'} query as {asked}; "
+                                 f"available: {', '.join(offers)}")
+    _check_graph_names([*default_graphs, *named_graphs])
+    config = current_app.config
+    cap = int(config["ROW_CAP"])
+    protocol_dataset = bool(default_graphs or named_graphs)
+    job = Job(query=query, media=media, row_cap=cap,
+              union=not shape.has_dataset_clause and not protocol_dataset,
+              default_graphs=tuple(default_graphs) if protocol_dataset else None,
+              named_graphs=tuple(named_graphs) if protocol_dataset else None,
+              base_iri=request.base_url)
+    engine = get_state().engine
+    assert engine is not None
+    timeout = float(config["QUERY_TIMEOUT"])
     try:
-        result = get_state().store.query(query, use_default_graph_as_union=True)
-    except SyntaxError as error:
-        return Response(f"malformed query: {error}\n", status=400, mimetype="text/plain")
-    if isinstance(result, (pyoxigraph.QuerySolutions, pyoxigraph.QueryBoolean)):
-        body = result.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
-        return Response(body, mimetype="application/sparql-results+json")
-    body = result.serialize(format=pyoxigraph.RdfFormat.TURTLE)
-    return Response(body, mimetype="text/turtle")
+        outcome = engine.run(job, timeout=timeout)
+    except EngineTimeout:
+        return plain_error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
+                                "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
+    except EngineBusy:
+        return plain_error(503, f"all {engine.size} query workers stayed busy for {timeout:g} s; "
+                                "try again shortly", **{"Retry-After": "5"})
+    except RuntimeError as error:
+        return plain_error(500, f"query evaluation failed: {error}")
+    if outcome.kind == "syntax":
+        return plain_error(400, f"malformed query: {outcome.message}")
+    if outcome.kind != "ok":
+        return plain_error(500, f"query evaluation failed: {outcome.message}")
+    response = Response(outcome.body, mimetype=media)
+    response.headers["X-Exomirkg-Rows"] = str(outcome.rows)
+    if outcome.truncated:
+        response.headers["X-Exomirkg-Truncated"] = f"true; limit={cap}"
+        response.headers["Warning"] = f'199 exomirkg "{truncation_note(cap)}"'
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def sparql() -> Response:
+    """Answer a SPARQL query (read-only), or describe the service when there is none."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return plain_error(405, f"{request.method} is not part of the SPARQL query protocol; "
+                                "use GET or POST", Allow="GET, POST, OPTIONS")
+    try:
+        parsed = read_request(request, int(current_app.config["BODY_CAP"]))
+        if parsed.query is None:
+            from exomirkg.web.describe import service_description
+
+            media = choose_media(parsed.format, negotiation.GRAPH_TYPES)
+            if media is None:
+                raise ProtocolError(406, "the Service Description is available as "
+                                         + ", ".join(negotiation.GRAPH_TYPES))
+            response = Response(service_description(media), mimetype=media)
+            response.vary.add("Accept")
+            return response
+        return execute(parsed.query, default_graphs=parsed.default_graphs,
+                       named_graphs=parsed.named_graphs, fmt=parsed.format)
+    except ProtocolError as error:
+        return plain_error(error.status, error.message)
 
 
 @bp.route("/health")
 def health() -> Response:
-    """Triple count, data version and build time."""
-    import json
-
+    """Triple count, data version, build time, and the limits in force."""
     state = get_state()
-    payload = {"status": "ok", "triples": len(state.store),
-               "version": state.info.get("version"), "built": state.info.get("built")}
+    config = current_app.config
+    payload = {
+        "status": "ok",
+        "triples": state.triples,
+        "graphs": len(state.graph_names),
+        "version": state.info.get("version"),
+        "built": state.info.get("built"),
+        "conforms": state.info.get("conforms"),
+        "query_timeout_s": float(config["QUERY_TIMEOUT"]),
+        "row_cap": int(config["ROW_CAP"]),
+        "query_workers": state.engine.size if state.engine else 0,
+    }
     return Response(json.dumps(payload), mimetype="application/json")
+
+
+@bp.route("/.well-known/void")
+def void() -> Response:
+    """The VoID description of the dataset (conneg over the RDF formats)."""
+    from exomirkg.web.describe import void_description
+
+    media = choose_media(request.args.get("format"), negotiation.GRAPH_TYPES)
+    if media is None:
+        return plain_error(406, "VoID is available as " + ", ".join(negotiation.GRAPH_TYPES))
+    response = Response(void_description(media), mimetype=media)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    """Plain-text bodies for errors raised inside this blueprint (e.g. 413 while reading)."""
+    return plain_error(error.code or 500, f"{error.name}: {error.description}")
+
+
+@bp.after_app_request
+def cors(response: Response) -> Response:
+    """CORS for the machine endpoints, so browser tools on other origins can query us."""
+    if request.blueprint not in ("sparql", "queries"):
+        return response
+    origins = current_app.config["CORS_ORIGINS"]
+    allowed = [o.strip() for o in origins.split(",")] if isinstance(origins, str) else origins
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        return response
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Content-Type, Accept")
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def endpoint_url() -> str:
+    """The absolute URL of /sparql as the client sees it."""
+    return url_for("sparql.sparql", _external=True)

@@ -1,0 +1,70 @@
+"""The app's graph state when ``BACKEND`` names an external engine (``sparql+http://...``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
+from exomirkg.namespaces import PREFIXES
+
+__all__ = ["check_backend", "external_state", "init_external", "unavailable"]
+
+log = logging.getLogger(__name__)
+
+
+def _graphs(info: dict[str, Any]) -> list[str] | None:
+    graphs = info.get("graphs")
+    return sorted(graphs) if graphs else None
+
+
+def check_backend(backend: str, timeout: float = 10.0) -> int:
+    """Ask the engine for its triple count (for a clear error before a server starts).
+
+    :raises BackendUnavailable: with a sentence saying what to fix.
+    :raises ValueError: when ``backend`` is not ``sparql+http(s)://HOST:PORT/PATH``.
+    """
+    return SparqlHttpStore(backend, timeout=timeout).check()
+
+
+def external_state(config: Any, info: dict[str, Any]) -> Any:
+    """Build the app's :class:`~exomirkg.web.state.GraphState` over an external engine.
+
+    The dataset's graph names come from the build info when there is one, so engines that
+    keep system graphs in their default graph (Virtuoso) answer over our graphs only. An
+    engine that does not answer at start is logged as an error, and every request then gets
+    a 503 with the reason until it comes up.
+
+    :param config: the app config (``BACKEND``, ``QUERY_TIMEOUT``, ``QUERY_WORKERS``).
+    :param info: the build info (may be empty).
+    """
+    from exomirkg.web.state import GraphState
+
+    timeout = float(config.get("QUERY_TIMEOUT", 30))
+    store = SparqlHttpStore(str(config["BACKEND"]), graphs=_graphs(info), timeout=timeout)
+    engine = SparqlHttpEngine(store, size=int(config.get("QUERY_WORKERS", 4)), timeout=timeout,
+                              prefixes=PREFIXES)
+    triples = 0
+    try:
+        triples = store.check()
+    except BackendUnavailable as error:
+        log.error("external SPARQL engine unavailable at start: %s", error)
+    names = list(store.graphs) if store.graphs is not None else []
+    return GraphState(store=store, info=info, engine=engine, graph_names=names,
+                      triples=triples)
+
+
+def unavailable(error: BackendUnavailable) -> Any:
+    """The app's answer while the engine is down: 503, one readable sentence, retry hint."""
+    from flask import Response
+
+    log.error("%s", error)
+    response = Response(f"{error}\n", status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def init_external(app: Any, info: dict[str, Any]) -> None:
+    """Serve ``app`` from the engine named by ``BACKEND`` (called by ``init_state``)."""
+    app.extensions["exomirkg"] = external_state(app.config, info)
+    app.register_error_handler(BackendUnavailable, unavailable)

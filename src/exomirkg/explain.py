@@ -1,0 +1,164 @@
+"""Explain inferred drug-mechanism links: the chain from each finding to the mechanism.
+
+The support of every link is one query, ``ontology/explain/explain-links.rq``, over the
+``ekg:InferredLink`` nodes the rules write into graph/inferred; this module only resolves
+the user's words to IRIs and prints the rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pyoxigraph
+
+from exomirkg import paths
+from exomirkg.namespaces import BASE
+
+__all__ = ["EXPLAIN_QUERY", "explain_drug", "explanation_rows", "resolve"]
+
+#: The one query that explains every inferred link.
+EXPLAIN_QUERY: Path = paths.ONTOLOGY_DIR / "explain" / "explain-links.rq"
+
+_NAMES = """
+PREFIX ekg: <https://w3id.org/exomirkg/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?entity ?name ?label WHERE {
+  VALUES ?class { %s }
+  ?entity a ?class .
+  OPTIONAL { ?entity rdfs:label ?label }
+  { ?entity rdfs:label ?name } UNION { ?entity skos:altLabel ?name }
+}
+"""
+
+
+def _value(term: object) -> str:
+    return "" if term is None else str(getattr(term, "value", term))
+
+
+def resolve(store: pyoxigraph.Store, text: str, classes: list[str], kind: str) -> tuple[str, str]:
+    """Find the entity a user means: an IRI, ``ekg:name``, a local name, a label or synonym.
+
+    :param classes: class IRIs the entity must belong to (``ekg:Drug``).
+    :param kind: what to call it in the error message ("drug").
+    :returns: the IRI and its label.
+    :raises LookupError: when nothing matches, listing the closest names.
+    """
+    query = _NAMES % " ".join(f"<{c}>" for c in classes)
+    names: dict[str, tuple[str, str]] = {}
+    for row in store.query(query, use_default_graph_as_union=True):
+        iri, label = _value(row["entity"]), _value(row["label"]) or _value(row["entity"])
+        names[_value(row["name"]).casefold()] = (iri, label)
+        names[iri.casefold()] = (iri, label)
+        if iri.startswith(BASE):
+            local = iri[len(BASE):]
+            names[local.casefold()] = (iri, label)
+            names[f"ekg:{local}".casefold()] = (iri, label)
+    wanted = text.strip().strip("<>").casefold()
+    if wanted in names:
+        return names[wanted]
+    labels = sorted({label for _iri, label in names.values()})
+    close = difflib.get_close_matches(text, labels, n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    sample = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
+    raise LookupError(
+        f"no {kind} called {text!r} in the graph.{hint} Give a label, synonym or IRI; "
+        f"known {kind}s include: {sample or 'none (is the graph built?)'}"
+    )
+
+
+def explanation_rows(
+    store: pyoxigraph.Store, drug_iri: str, target_iri: str | None = None
+) -> list[dict[str, str]]:
+    """Run the explanation query for one drug (and optionally one mechanism or pathway).
+
+    :returns: one dict per (link, supporting finding), values as plain strings.
+    """
+    text = EXPLAIN_QUERY.read_text(encoding="utf-8")
+    values = f"VALUES ?drug {{ <{drug_iri}> }}"
+    if target_iri:
+        values += f" VALUES ?target {{ <{target_iri}> }}"
+    # Narrow the query by VALUES at the top of its WHERE block (IRIs come from the store).
+    text = text.replace("WHERE {", "WHERE {\n  " + values, 1)
+    result = store.query(text, use_default_graph_as_union=True)
+    columns = [variable.value for variable in result.variables]
+    return [{c: _value(row[c]) for c in columns} for row in result]
+
+
+def _split(text: str, separator: str = " | ") -> list[str]:
+    return [part for part in text.split(separator) if part] if text else []
+
+
+def _reference_number(text: str) -> int:
+    """``"[113] doi:..."`` -> 113, for listing references in the review's order."""
+    number = text[1:text.find("]")]
+    return int(number) if number.isdigit() else 1 << 30
+
+
+def _finding_lines(row: dict[str, str]) -> list[str]:
+    lines = [f"  finding {row['finding']}", f"    \"{row['findingLabel']}\""]
+    cells = row["sources"] or "?"
+    if row["recipients"]:
+        cells += f" -> {row['recipients']}"
+    if row["cancers"]:
+        cells += f" ({row['cancers']})"
+    lines.append(f"    cells:      {cells}")
+    lines.append(f"    effect:     {row['effect'] or '?'}")
+    # One step per level; parallel items of a level (two target genes) are joined by "; ".
+    steps = [row["cargos"] or "?"]
+    steps += [
+        "; ".join(_split(row[level]))
+        for level in ("exports", "genes", "pathways")
+        if row[level]
+    ]
+    # A mechanism link ends at its mechanism; a pathway link at the finding's mechanisms.
+    end = row["targetLabel"] if row["kind"] == "mechanism" else row["mechanisms"]
+    steps.append(end or "(no mechanism stated)")
+    lines.append("    chain:      finding -> " + " -> ".join(steps))
+    for reference in sorted(_split(row["references"]), key=_reference_number):
+        lines.append(f"    reference:  {reference}")
+    if row["restsOnlyOnRetracted"] == "true":
+        lines.append("    WARNING: this finding rests only on retracted references")
+    return lines
+
+
+def explain_drug(store: pyoxigraph.Store, drug: str, mechanism: str | None = None) -> str:
+    """Explain each inferred link of a drug: finding -> cargo -> gene -> pathway -> mechanism.
+
+    :param store: the built dataset (asserted graphs and graph/inferred).
+    :param drug: a label, synonym ("5-FU"), ``ekg:`` name or IRI.
+    :param mechanism: restrict to one mechanism or pathway (label, synonym or IRI).
+    :returns: the text to print; says so when the drug has no inferred link.
+    :raises LookupError: for an unknown drug or mechanism.
+    """
+    drug_iri, drug_label = resolve(store, drug, [BASE + "Drug"], "drug")
+    target_iri = None
+    if mechanism:
+        target_iri, _label = resolve(
+            store, mechanism, [BASE + "Mechanism", BASE + "Pathway"], "mechanism or pathway"
+        )
+    rows = explanation_rows(store, drug_iri, target_iri)
+    scope = f" with {mechanism}" if mechanism else ""
+    if not rows:
+        return (
+            f"{drug_label} <{drug_iri}>: no inferred drug-mechanism link{scope} "
+            "(no finding about this drug names a mechanism or pathway)."
+        )
+    links: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        links.setdefault(row["link"], []).append(row)
+    out = [f"{drug_label} <{drug_iri}>: {len(links)} inferred link(s){scope}"]
+    for link, support in links.items():
+        first = support[0]
+        out.append("")
+        out.append(f"{drug_label} -> {first['targetLabel']} ({first['kind']})")
+        out.append(f"  holds:   {first['properties']}")
+        out.append(f"  link:    {link} (evidence ECO:0000501, automatic assertion)")
+        out.append(f"  support: {len(support)} finding(s)")
+        for row in support:
+            out.extend(_finding_lines(row))
+        if first["supportRetracted"] == "true":
+            out.append("  WARNING: every finding supporting this link rests only on retracted "
+                       "references")
+    return "\n".join(out)

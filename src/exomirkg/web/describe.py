@@ -1,0 +1,195 @@
+"""The SPARQL 1.1 Service Description (on GET /sparql) and the VoID description.
+
+Both state only what the server really does: the result formats it writes, the named
+graphs it holds, its limits, no federation, no update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyoxigraph
+from flask import current_app, request
+
+from exomirkg.namespaces import BASE, PREFIXES
+from exomirkg.web.negotiation import GRAPH_TYPES, SOLUTION_TYPES
+from exomirkg.web.results import GRAPH_FORMATS
+from exomirkg.web.state import get_state
+
+__all__ = ["service_description", "void_description"]
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+_VOID = "http://rdfs.org/ns/void#"
+_FORMATS = "http://www.w3.org/ns/formats/"
+_DCTERMS = "http://purl.org/dc/terms/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Terms for the limits, which SD has no words for.
+_SERVICE_NS = BASE + "service#"
+#: The dataset's IRI in VoID.
+DATASET_IRI = BASE + "dataset"
+
+#: Media type -> W3C format IRI (http://www.w3.org/ns/formats/).
+FORMAT_IRIS: dict[str, str] = {
+    "application/sparql-results+json": _FORMATS + "SPARQL_Results_JSON",
+    "application/sparql-results+xml": _FORMATS + "SPARQL_Results_XML",
+    "text/csv": _FORMATS + "SPARQL_Results_CSV",
+    "text/tab-separated-values": _FORMATS + "SPARQL_Results_TSV",
+    "text/turtle": _FORMATS + "Turtle",
+    "application/n-triples": _FORMATS + "N-Triples",
+    "application/rdf+xml": _FORMATS + "RDF_XML",
+    "application/ld+json": _FORMATS + "JSON-LD",
+}
+#: Downloads served by the pages blueprint, relative to the site root.
+DUMPS = ("download/exomirkg.trig", "download/exomirkg.nt")
+
+
+def _n(iri: str) -> pyoxigraph.NamedNode:
+    return pyoxigraph.NamedNode(iri)
+
+
+def _int(value: int) -> pyoxigraph.Literal:
+    return pyoxigraph.Literal(str(value), datatype=_n(_XSD + "integer"))
+
+
+def _serialize(triples: list[pyoxigraph.Triple], media: str) -> bytes:
+    prefixes = {**PREFIXES, "sd": _SD, "void": _VOID, "formats": _FORMATS,
+                "service": _SERVICE_NS}
+    fmt = GRAPH_FORMATS[media]
+    use = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.RDF_XML)
+    return pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes if use else None) or b""
+
+
+def _graph_sizes() -> dict[str, int]:
+    state = get_state()
+    sizes = state.cache.get("graph_sizes")
+    if sizes is None:
+        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        sizes = {row["g"].value: int(row["n"].value) for row in state.store.query(query)}
+        state.cache["graph_sizes"] = sizes
+    return sizes
+
+
+def service_description(media: str) -> bytes:
+    """The SD graph of this endpoint, serialised as ``media``."""
+    config = current_app.config
+    endpoint = _n(request.base_url)
+    sd = _SD
+    out: list[pyoxigraph.Triple] = []
+
+    def add(s, p: str, o) -> None:
+        out.append(pyoxigraph.Triple(s, _n(p), o))
+
+    add(endpoint, _RDF + "type", _n(sd + "Service"))
+    add(endpoint, sd + "endpoint", endpoint)
+    add(endpoint, sd + "supportedLanguage", _n(sd + "SPARQL11Query"))
+    add(endpoint, sd + "feature", _n(sd + "UnionDefaultGraph"))
+    for media_type in (*SOLUTION_TYPES, *GRAPH_TYPES):
+        add(endpoint, sd + "resultFormat", _n(FORMAT_IRIS[media_type]))
+    add(endpoint, _RDFS + "comment", pyoxigraph.Literal(
+        "Read-only: SPARQL Update and LOAD are refused. SERVICE is refused (no outbound "
+        "requests). Graph IRIs in FROM, FROM NAMED, default-graph-uri and named-graph-uri "
+        "select graphs held here; unknown IRIs are empty graphs, never fetched. "
+        f"Queries stop after {float(config['QUERY_TIMEOUT']):g} s; results are cut at "
+        f"{int(config['ROW_CAP'])} rows with an X-Exomirkg-Truncated header; request bodies "
+        f"above {int(config['BODY_CAP'])} bytes are refused.", language="en"))
+    add(endpoint, _SERVICE_NS + "queryTimeoutSeconds",
+        pyoxigraph.Literal(f"{float(config['QUERY_TIMEOUT']):g}", datatype=_n(_XSD + "decimal")))
+    add(endpoint, _SERVICE_NS + "resultRowCap", _int(int(config["ROW_CAP"])))
+    add(endpoint, _SERVICE_NS + "requestBodyCap", _int(int(config["BODY_CAP"])))
+    dataset = pyoxigraph.BlankNode("dataset")
+    add(endpoint, sd + "defaultDataset", dataset)
+    add(dataset, _RDF + "type", _n(sd + "Dataset"))
+    default = pyoxigraph.BlankNode("default")
+    add(dataset, sd + "defaultGraph", default)
+    add(default, _RDF + "type", _n(sd + "Graph"))
+    state = get_state()
+    add(default, _VOID + "triples", _int(state.triples))
+    for name, size in sorted(_graph_sizes().items()):
+        named = pyoxigraph.BlankNode()
+        graph = pyoxigraph.BlankNode()
+        add(dataset, sd + "namedGraph", named)
+        add(named, _RDF + "type", _n(sd + "NamedGraph"))
+        add(named, sd + "name", _n(name))
+        add(named, sd + "graph", graph)
+        add(graph, _RDF + "type", _n(sd + "Graph"))
+        add(graph, _VOID + "triples", _int(size))
+    return _serialize(out, media)
+
+
+def _void_stats() -> dict[str, object]:
+    state = get_state()
+    stats = state.cache.get("void_stats")
+    if stats is not None:
+        return stats
+    store = state.store
+
+    def one(query: str) -> int:
+        row = next(iter(store.query(query, use_default_graph_as_union=True)))
+        return int(row[0].value)
+
+    stats = {
+        "classes": one("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
+        "properties": one("SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }"),
+        "subjects": one("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+        "objects": one("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        "class_partitions": [
+            (row["c"].value, int(row["n"].value)) for row in store.query(
+                "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } "
+                "GROUP BY ?c ORDER BY ?c", use_default_graph_as_union=True)],
+        "property_partitions": [
+            (row["p"].value, int(row["n"].value)) for row in store.query(
+                "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
+                use_default_graph_as_union=True)],
+    }
+    state.cache["void_stats"] = stats
+    return stats
+
+
+def _void_triples() -> Iterator[pyoxigraph.Triple]:
+    state = get_state()
+    stats = _void_stats()
+    root = request.url_root
+    ds = _n(DATASET_IRI)
+
+    def t(s, p: str, o) -> pyoxigraph.Triple:
+        return pyoxigraph.Triple(s, _n(p), o)
+
+    yield t(ds, _RDF + "type", _n(_VOID + "Dataset"))
+    yield t(ds, _DCTERMS + "title", pyoxigraph.Literal("exomirkg", language="en"))
+    if state.info.get("version"):
+        yield t(ds, _DCTERMS + "hasVersion", pyoxigraph.Literal(str(state.info["version"])))
+    if state.info.get("built"):
+        yield t(ds, _DCTERMS + "modified", pyoxigraph.Literal(
+            str(state.info["built"]), datatype=_n(_XSD + "dateTime")))
+    yield t(ds, _VOID + "sparqlEndpoint", _n(root + "sparql"))
+    for dump in DUMPS:
+        yield t(ds, _VOID + "dataDump", _n(root + dump))
+    yield t(ds, _VOID + "uriSpace", pyoxigraph.Literal(BASE))
+    yield t(ds, _VOID + "triples", _int(state.triples))
+    yield t(ds, _VOID + "classes", _int(int(stats["classes"])))
+    yield t(ds, _VOID + "properties", _int(int(stats["properties"])))
+    yield t(ds, _VOID + "distinctSubjects", _int(int(stats["subjects"])))
+    yield t(ds, _VOID + "distinctObjects", _int(int(stats["objects"])))
+    for cls, count in stats["class_partitions"]:  # type: ignore[union-attr]
+        part = pyoxigraph.BlankNode()
+        yield t(ds, _VOID + "classPartition", part)
+        yield t(part, _VOID + "class", _n(cls))
+        yield t(part, _VOID + "entities", _int(count))
+    for prop, count in stats["property_partitions"]:  # type: ignore[union-attr]
+        part = pyoxigraph.BlankNode()
+        yield t(ds, _VOID + "propertyPartition", part)
+        yield t(part, _VOID + "property", _n(prop))
+        yield t(part, _VOID + "triples", _int(count))
+    for name, size in sorted(_graph_sizes().items()):
+        # Each named graph is a subset; its graph IRI doubles as the subset's IRI.
+        yield t(ds, _VOID + "subset", _n(name))
+        yield t(_n(name), _RDF + "type", _n(_VOID + "Dataset"))
+        yield t(_n(name), _VOID + "triples", _int(size))
+        yield t(_n(name), _VOID + "sparqlEndpoint", _n(root + "sparql"))
+
+
+def void_description(media: str) -> bytes:
+    """The VoID graph of the dataset, serialised as ``media``."""
+    return _serialize(list(_void_triples()), media)

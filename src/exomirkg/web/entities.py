@@ -1,0 +1,272 @@
+"""Entity pages: every IRI of our namespace dereferences at ``/<local>`` (HTML or RDF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
+from exomirkg.web.findings import Mention, assemble_findings
+from exomirkg.web.graphdata import entity_iri, local_name, plain, select
+from exomirkg.web.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe, serialize
+from exomirkg.web.state import get_state
+
+__all__ = ["bp", "external_link", "negotiate"]
+
+bp = Blueprint("entities", __name__)
+
+_RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
+_SKOS, _OWL = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2002/07/owl#"
+_OBOINOWL = "http://www.geneontology.org/formats/oboInOwl#"
+_EKG = "https://w3id.org/exomirkg/"
+_TYPE, _LABEL = _RDF + "type", _RDFS + "label"
+_SYNONYMS = {_SKOS + "altLabel", _OBOINOWL + "hasExactSynonym", _SKOS + "prefLabel"}
+_DEFINITIONS = {_SKOS + "definition", "http://purl.org/dc/terms/description"}
+_NOTES = {_SKOS + "editorialNote", _EKG + "multipleMatchReason", _EKG + "typoNote",
+          _RDFS + "comment"}
+_MATCHES = {_SKOS + k: k.replace("Match", "") for k in
+            ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")}
+#: Statements shown in their own part of the page, or not at all (derived links, xref strings).
+_SHOWN_ELSEWHERE = ({_TYPE, _LABEL, _OBOINOWL + "hasDbXref", _EKG + "drugInFinding",
+                     _EKG + "drugLinkedToMechanism", _EKG + "resistanceViaMechanism",
+                     _EKG + "sensitivityViaMechanism"}
+                    | _SYNONYMS | _DEFINITIONS | _NOTES | set(_MATCHES))
+#: TBox kinds: their HTML page is the ontology documentation.
+_TBOX = {_OWL + "Class", _OWL + "ObjectProperty", _OWL + "DatatypeProperty",
+         _OWL + "AnnotationProperty", _OWL + "Ontology"}
+
+#: External IRI prefix -> resolver name shown on entity pages (the IRI itself is the link).
+EXTERNAL_SOURCES: list[tuple[str, str]] = [
+    ("http://purl.obolibrary.org/obo/CHEBI_", "ChEBI"),
+    ("http://purl.obolibrary.org/obo/GO_", "GO"),
+    ("http://purl.obolibrary.org/obo/CL_", "CL"),
+    ("http://purl.obolibrary.org/obo/DOID_", "DOID"),
+    ("http://purl.obolibrary.org/obo/MONDO_", "MONDO"),
+    ("http://purl.obolibrary.org/obo/SO_", "SO"),
+    ("http://purl.obolibrary.org/obo/ECO_", "ECO"),
+    ("https://identifiers.org/mirbase.mature:", "miRBase mature"),
+    ("https://identifiers.org/mirbase:", "miRBase"),
+    ("https://identifiers.org/hgnc:", "HGNC"),
+    ("https://identifiers.org/ncbigene:", "NCBI Gene"),
+    ("https://identifiers.org/reactome:", "Reactome"),
+    ("https://identifiers.org/mesh:", "MeSH"),
+    ("https://identifiers.org/drugbank:", "DrugBank"),
+    ("https://identifiers.org/cellosaurus:", "Cellosaurus"),
+    ("https://doi.org/", "DOI"),
+]
+
+
+def external_link(iri: str) -> tuple[str, str]:
+    """The resolver name and the ID of an external IRI, e.g. ("ChEBI", "27899")."""
+    for prefix, name in EXTERNAL_SOURCES:
+        if iri.startswith(prefix):
+            return name, iri[len(prefix):]
+    return "link", iri
+
+
+def negotiate(default: str = "text/html") -> str:
+    """Pick HTML or an RDF media type from the Accept header (HTML wins ties, for browsers)."""
+    offered = ["text/html", *RDF_MEDIA_TYPES]
+    best = request.accept_mimetypes.best_match(offered, default=default)
+    return best or default
+
+
+@dataclass
+class EntityView:
+    """What an entity page shows."""
+
+    iri: str
+    local: str
+    label: str
+    kinds: list[Mention] = field(default_factory=list)
+    inferred_kinds: list[Mention] = field(default_factory=list)
+    synonyms: list[str] = field(default_factory=list)
+    definitions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    matches: list[dict[str, str]] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    statements: list[tuple[str, Mention | str]] = field(default_factory=list)
+    retracted: bool = False
+
+
+def _exists(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
+    if next(iter(store.quads_for_pattern(iri, None, None)), None) is not None:
+        return True
+    return store.contains_named_graph(iri)
+
+
+def _graph_response(iri: pyoxigraph.NamedNode, media_type: str) -> Response:
+    """A named graph (``/graph/section/2-2``): its triples, or an HTML list of its subjects."""
+    store = get_state().store
+    quads = list(store.quads_for_pattern(None, None, None, iri))
+    if media_type != "text/html":
+        body = serialize([pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads],
+                         media_type)
+        response = Response(body, mimetype=media_type)
+    else:
+        label = pyoxigraph.NamedNode(_LABEL)
+        subjects = {}
+        for quad in quads:
+            if isinstance(quad.subject, pyoxigraph.NamedNode) and quad.subject not in subjects:
+                names = list(store.quads_for_pattern(quad.subject, label, None))
+                subjects[quad.subject] = Mention(
+                    iri=quad.subject.value,
+                    label=names[0].object.value if names else quad.subject.value)
+        local = local_name(iri.value) or iri.value
+        response = Response(render_template(
+            "graph.html", title=local, iri=iri.value, local=local, triples=len(quads),
+            subjects=sorted(subjects.values(), key=lambda m: m.label.lower())))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _is_tbox(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
+    graph = pyoxigraph.NamedNode(str(GRAPH_ONTOLOGY))
+    return any(q.object.value in _TBOX for q in store.quads_for_pattern(
+        iri, pyoxigraph.NamedNode(_TYPE), None, graph))
+
+
+def entity_view(iri: pyoxigraph.NamedNode) -> EntityView:
+    """Collect labels, synonyms, definitions, IDs and other statements of an entity."""
+    rows = select("entity-statements", entity=iri)
+    inferred = str(GRAPH_INFERRED)
+    view = EntityView(iri=iri.value, local=local_name(iri.value) or iri.value, label="")
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        predicate, graph = plain(row["p"]), plain(row["graph"])
+        obj = row["o"]
+        value = plain(obj)
+        if (predicate, str(value)) in seen and predicate != _TYPE:
+            continue
+        seen.add((predicate, str(value)))
+        label = plain(row.get("oLabel")) or (local_name(value) if isinstance(value, str) else "")
+        if isinstance(obj, pyoxigraph.BlankNode):
+            continue
+        if predicate == _LABEL and not view.label:
+            view.label = value
+        elif predicate == _TYPE and isinstance(obj, pyoxigraph.NamedNode):
+            mention = Mention(iri=value, label=label or value)
+            if graph != inferred:
+                if all(k.iri != value for k in view.kinds):
+                    view.kinds.append(mention)
+            elif value.startswith(_EKG) and all(k.iri != value for k in view.kinds):
+                view.inferred_kinds.append(mention)
+        elif graph == inferred:
+            continue
+        elif predicate in _SYNONYMS:
+            view.synonyms.append(value)
+        elif predicate in _DEFINITIONS:
+            view.definitions.append(value)
+        elif predicate in _NOTES:
+            view.notes.append(value)
+        elif predicate in _MATCHES and isinstance(obj, pyoxigraph.NamedNode):
+            source, ident = external_link(value)
+            view.matches.append({"iri": value, "source": source, "id": ident,
+                                 "label": plain(row.get("oLabel")) or "",
+                                 "relation": _MATCHES[predicate]})
+        elif predicate == _EKG + "retracted":
+            view.retracted = bool(value)
+        elif predicate not in _SHOWN_ELSEWHERE:
+            name = plain(row.get("pLabel")) or predicate.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            if isinstance(obj, pyoxigraph.NamedNode):
+                view.statements.append((name, Mention(iri=value, label=label or value)))
+            else:
+                view.statements.append((name, str(value)))
+    view.inferred_kinds = [k for k in view.inferred_kinds
+                           if all(k.iri != a.iri for a in view.kinds)]
+    view.label = view.label or view.local
+    return view
+
+
+def _explanations(drug: str) -> list[dict[str, str]]:
+    """One row per link and supporting finding of a drug, from ``exomirkg.explain`` (the
+    reasoning module's query, so the page and ``exomirkg explain`` tell the same story)."""
+    from exomirkg.explain import explanation_rows
+
+    return explanation_rows(get_state().store, drug)
+
+
+def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
+    """Inferred drug-mechanism and drug-pathway links of a drug, mechanism or pathway.
+
+    Each link carries the properties it stands for (resistance via mechanism, ...), whether
+    all its support is retracted, and per supporting finding the chain cargo -> genes ->
+    pathways -> mechanism with the references.
+    """
+    links: dict[str, dict[str, Any]] = {}
+    for row in select("entity-links", entity=iri):
+        key = plain(row["link"])
+        entry = links.setdefault(key, {
+            "drug": Mention(iri=plain(row["drug"]), label=plain(row["drugLabel"])),
+            "target": Mention(iri=plain(row["target"]), label=plain(row["targetLabel"])),
+            "kind": plain(row["kind"]), "properties": [],
+            "retracted": bool(plain(row.get("supportRetracted")))})
+        label = plain(row.get("propertyLabel"))
+        if label and label not in entry["properties"]:
+            entry["properties"].append(label)
+    explained = {drug: _explanations(drug) for drug in {e["drug"].iri for e in links.values()}}
+    for key, entry in links.items():
+        support = []
+        for row in explained[entry["drug"].iri]:
+            if row.get("link") != key:
+                continue
+            if row.get("finding") and all(s["finding"].iri != row["finding"] for s in support):
+                steps = [row.get("cargos") or "?"] + [
+                    row[level].replace(" | ", "; ") for level in ("exports", "genes", "pathways")
+                    if row.get(level)]
+                steps.append(entry["target"].label if entry["kind"] == "mechanism"
+                             else row.get("mechanisms") or "(no mechanism stated)")
+                support.append({
+                    "finding": Mention(iri=row["finding"], label=row.get("findingLabel") or ""),
+                    "effect": row.get("effect", ""), "chain": steps,
+                    "references": [r for r in (row.get("references") or "").split(" | ") if r],
+                    "retracted": row.get("restsOnlyOnRetracted") == "true"})
+        entry["support"] = support
+        specific = [p for p in entry["properties"] if not p.startswith("drug linked to")]
+        entry["properties"] = specific or entry["properties"]
+    return sorted(links.values(), key=lambda e: (e["drug"].label.lower(), e["kind"],
+                                                  e["target"].label.lower()))
+
+
+def _rdf_response(iri: pyoxigraph.NamedNode, media_type: str) -> Response:
+    body = serialize(describe(get_state().store, iri), media_type)
+    response = Response(body, mimetype=media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.route("/<path:local>")
+def entity(local: str) -> Response | str:
+    """An entity of our namespace: HTML for browsers, Turtle/JSON-LD/N-Triples for RDF clients.
+
+    ``/<local>.ttl``, ``.jsonld`` and ``.nt`` pick the format without an Accept header.
+    """
+    store = get_state().store
+    media_type = None
+    for suffix, suffix_type in SUFFIX_MEDIA_TYPES.items():
+        if local.endswith(suffix) and _exists(store, entity_iri(local[: -len(suffix)])):
+            local, media_type = local[: -len(suffix)], suffix_type
+    iri = entity_iri(local)
+    if not _exists(store, iri):
+        abort(404, description=f"No entity {iri.value} in exomirkg.")
+    media_type = media_type or negotiate()
+    if store.contains_named_graph(iri):
+        return _graph_response(iri, media_type)
+    if media_type != "text/html":
+        return _rdf_response(iri, media_type)
+    if _is_tbox(store, iri):
+        return redirect(url_for("pages.docs.term", local=local), code=303)
+    view = entity_view(iri)
+    is_finding = any(k.iri == _EKG + "Finding" for k in view.kinds)
+    rows = select("all-findings", finding=iri) if is_finding else select("entity-findings",
+                                                                          entity=iri)
+    findings = assemble_findings(rows)
+    response = Response(render_template(
+        "entity.html", title=view.label, entity=view, findings=findings,
+        is_finding=is_finding, drug_links=inferred_links(iri),
+        retracted_findings=sum(f.retracted for f in findings)))
+    response.headers["Vary"] = "Accept"
+    return response

@@ -1,0 +1,74 @@
+"""Run the pages' SPARQL files (server/pages/*.rq) against the app's store."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pyoxigraph
+
+from exomirkg import paths
+from exomirkg.namespaces import BASE
+from exomirkg.web.state import get_state
+
+__all__ = ["Row", "entity_iri", "local_name", "page_query", "plain", "select"]
+
+#: A solution as a dict of variable name -> term (absent variables are left out).
+Row = dict[str, Any]
+
+
+@cache
+def _query_text(name: str) -> str:
+    return (paths.PAGE_QUERIES_DIR / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def page_query(name: str) -> str:
+    """The text of ``server/pages/<name>.rq``."""
+    return _query_text(name)
+
+
+def select(name: str, store: pyoxigraph.Store | None = None, **bindings: Any) -> list[Row]:
+    """Run a page query over the union graph with variables bound (SEP-0007 substitution).
+
+    :param name: the file name without ``.rq``.
+    :param bindings: variable name -> pyoxigraph term, e.g. ``entity=NamedNode(...)``.
+    :returns: one dict per solution.
+    """
+    store = store or get_state().store
+    substitutions = {pyoxigraph.Variable(k): v for k, v in bindings.items()}
+    result = store.query(_query_text(name), use_default_graph_as_union=True,
+                         substitutions=substitutions or None)
+    names = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        row = {}
+        for var in names:
+            term = solution[var]
+            if term is not None:
+                row[var] = term
+        rows.append(row)
+    return rows
+
+
+def plain(term: Any) -> Any:
+    """A term's Python value: str for IRIs and strings, int/bool for typed literals."""
+    if term is None:
+        return None
+    if isinstance(term, pyoxigraph.Literal):
+        datatype = term.datatype.value
+        if datatype.endswith("#integer"):
+            return int(term.value)
+        if datatype.endswith("#boolean"):
+            return term.value in {"true", "1"}
+        return term.value
+    return term.value
+
+
+def entity_iri(local: str) -> pyoxigraph.NamedNode:
+    """The IRI a local name of our namespace stands for."""
+    return pyoxigraph.NamedNode(BASE + local)
+
+
+def local_name(iri: str) -> str | None:
+    """The path of an IRI of our namespace, or None for external IRIs."""
+    return iri[len(BASE):] if iri.startswith(BASE) else None

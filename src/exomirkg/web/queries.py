@@ -1,0 +1,39 @@
+"""Competency queries: /queries lists server/queries/*.rq, /queries/<name> runs one."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request, url_for
+
+from exomirkg import paths
+from exomirkg.queries import load_queries
+from exomirkg.web.protocol import ProtocolError
+from exomirkg.web.sparql import execute, plain_error
+
+__all__ = ["bp"]
+
+bp = Blueprint("queries", __name__)
+
+
+@bp.route("/queries")
+def index() -> Response:
+    """The named queries with their ``#+ summary``, as JSON."""
+    listing = [
+        {"name": q.name, "summary": q.summary, "description": q.description, "tags": q.tags,
+         "url": url_for("queries.run", name=q.name, _external=True)}
+        for q in load_queries(paths.QUERIES_DIR).values()
+    ]
+    return Response(json.dumps(listing, indent=1), mimetype="application/json")
+
+
+@bp.route("/queries/<name>")
+def run(name: str) -> Response:
+    """Run one named query over the whole graph, answering in the negotiated format."""
+    named = load_queries(paths.QUERIES_DIR).get(name)
+    if named is None:
+        return plain_error(404, f"no query named {name!r}; see /queries for the list")
+    try:
+        return execute(named.text, fmt=request.args.get("format"))
+    except ProtocolError as error:
+        return plain_error(error.status, error.message)

@@ -1,0 +1,59 @@
+"""RDF for RDF clients: the media types we serve and a resource's description."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph
+
+from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
+
+__all__ = ["RDF_MEDIA_TYPES", "SUFFIX_MEDIA_TYPES", "describe", "serialize"]
+
+#: Media type -> pyoxigraph format of the RDF views of a page (entity, ontology, dataset).
+RDF_MEDIA_TYPES: dict[str, pyoxigraph.RdfFormat] = {
+    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
+    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+}
+#: URL suffixes that pick a media type without an Accept header (``/mir_21.ttl``).
+SUFFIX_MEDIA_TYPES: dict[str, str] = {
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".nt": "application/n-triples",
+}
+_INFERRED = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
+_OWL_THING = pyoxigraph.NamedNode("http://www.w3.org/2002/07/owl#Thing")
+
+
+def describe(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
+    """Every statement about ``iri``, with the blank nodes it uses (class expressions).
+
+    Reasoner output (graph/inferred) about ``iri`` itself is kept when its object is another
+    IRI or a literal: the inferred links and classes, not the anonymous restriction types,
+    reflexive axioms and owl:Thing that OWL RL also derives.
+    """
+    triples: dict[pyoxigraph.Triple, None] = {}
+    pending: list[pyoxigraph.NamedNode | pyoxigraph.BlankNode] = [iri]
+    seen = set()
+    while pending:
+        subject = pending.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for quad in store.quads_for_pattern(subject, None, None):
+            inferred = quad.graph_name == _INFERRED
+            if inferred and (isinstance(quad.object, pyoxigraph.BlankNode) or subject != iri
+                             or quad.object in (subject, _OWL_THING)):
+                continue
+            triples[pyoxigraph.Triple(quad.subject, quad.predicate, quad.object)] = None
+            if isinstance(quad.object, pyoxigraph.BlankNode) and not inferred:
+                pending.append(quad.object)
+    return list(triples)
+
+
+def serialize(triples: Iterable[pyoxigraph.Triple], media_type: str) -> bytes:
+    """Serialise triples in the format of a media type from :data:`RDF_MEDIA_TYPES`."""
+    fmt = RDF_MEDIA_TYPES[media_type]
+    prefixes = PREFIXES if fmt is pyoxigraph.RdfFormat.TURTLE else None
+    return pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes)

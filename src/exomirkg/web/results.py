@@ -1,0 +1,206 @@
+"""Write query results in each negotiated format, cutting them at the row cap honestly.
+
+Runs inside the query worker processes. pyoxigraph's own serializers write a whole result,
+so solutions are written here (a capped result must stop at the cap); graphs go through
+``pyoxigraph.serialize`` after the triples are capped.
+
+How a truncation note appears (besides the ``X-Exomirkg-Truncated`` header on every format):
+
+- SPARQL JSON: a top-level ``"exomirkg:truncated"`` member (clients ignore unknown members);
+- SPARQL XML, RDF/XML: an XML comment right after the root element opens;
+- Turtle, N-Triples: a ``#`` comment line at the top;
+- CSV, TSV, JSON-LD: these have no room for a note that no client would mistake for data,
+  so the headers carry it (``X-Exomirkg-Truncated`` and ``Warning: 199``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph
+
+__all__ = ["Written", "truncation_note", "write_boolean", "write_graph", "write_solutions"]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+
+#: Media type -> pyoxigraph's RDF format, for CONSTRUCT / DESCRIBE.
+GRAPH_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
+    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    """A serialised result and whether the row cap cut it."""
+
+    body: bytes
+    rows: int
+    truncated: bool
+
+
+def truncation_note(cap: int) -> str:
+    """The sentence every truncated response carries."""
+    return (f"results truncated: only the first {cap} rows are returned (the endpoint's row "
+            "cap); add LIMIT/OFFSET or narrow the query to page through the rest")
+
+
+def _capped(items: Iterable, cap: int) -> tuple[list, bool]:
+    taken = list(islice(items, cap + 1))
+    return (taken[:cap], True) if len(taken) > cap else (taken, False)
+
+
+def _json_term(term: object) -> dict[str, str]:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, pyoxigraph.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != _XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    # RDF-star quoted triple: SPARQL-star JSON form.
+    assert isinstance(term, pyoxigraph.Triple)
+    return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                        "predicate": _json_term(term.predicate),
+                                        "object": _json_term(term.object)}}
+
+
+def _xml_term(term: object) -> str:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != _XSD_STRING:
+            return (f"<literal datatype={quoteattr(term.datatype.value)}>"
+                    f"{escape(term.value)}</literal>")
+        return f"<literal>{escape(term.value)}</literal>"
+    assert isinstance(term, pyoxigraph.Triple)
+    return ("<triple>" + "".join(f"<{k}>{_xml_term(getattr(term, k))}</{k}>"
+                                 for k in ("subject", "predicate", "object")) + "</triple>")
+
+
+def _csv_value(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, (pyoxigraph.NamedNode, pyoxigraph.Literal)):
+        return term.value
+    return str(term)
+
+
+def _tsv_value(term: object) -> str:
+    # TSV keeps RDF term syntax (N-Triples form), which pyoxigraph's str() gives.
+    return "" if term is None else str(term)
+
+
+def write_solutions(variables: list[str], solutions: Iterator, media: str, cap: int) -> Written:
+    """Write SELECT solutions (at most ``cap`` rows) in ``media``.
+
+    :param variables: the projected variable names, without ``?``.
+    :param solutions: pyoxigraph ``QuerySolution`` objects, indexable by position.
+    """
+    rows, truncated = _capped(solutions, cap)
+    width = len(variables)
+    if media == "application/sparql-results+json":
+        # Terms repeat a lot (labels, classes): encode each distinct term once.
+        encoded: dict[object, str] = {}
+        keys = [json.dumps(v, ensure_ascii=False) + ":" for v in variables]
+        parts = []
+        for row in rows:
+            fields = []
+            for i in range(width):
+                term = row[i]
+                if term is None:
+                    continue
+                text = encoded.get(term)
+                if text is None:
+                    text = encoded[term] = json.dumps(_json_term(term), ensure_ascii=False)
+                fields.append(keys[i] + text)
+            parts.append("{" + ",".join(fields) + "}")
+        head = json.dumps({"vars": variables}, ensure_ascii=False)
+        extra = ""
+        if truncated:
+            extra = ',"exomirkg:truncated":' + json.dumps({"limit": cap,
+                                                          "note": truncation_note(cap)})
+        body = ('{"head":' + head + ',"results":{"bindings":[' + ",".join(parts) + "]}"
+                + extra + "}").encode("utf-8")
+    elif media == "application/sparql-results+xml":
+        out = io.StringIO()
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{_SPARQL_RESULTS_NS}">')
+        if truncated:
+            out.write(f"\n<!-- {truncation_note(cap)} -->")
+        out.write("\n<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables))
+        out.write("</head>\n<results>\n")
+        for row in rows:
+            out.write("<result>")
+            for i in range(width):
+                if row[i] is not None:
+                    out.write(f"<binding name={quoteattr(variables[i])}>{_xml_term(row[i])}"
+                              "</binding>")
+            out.write("</result>\n")
+        out.write("</results>\n</sparql>\n")
+        body = out.getvalue().encode("utf-8")
+    elif media == "text/csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow([_csv_value(row[i]) for i in range(width)])
+        body = out.getvalue().encode("utf-8")
+    elif media == "text/tab-separated-values":
+        lines = ["\t".join(f"?{v}" for v in variables)]
+        lines += ["\t".join(_tsv_value(row[i]) for i in range(width)) for row in rows]
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+    else:  # pragma: no cover - negotiation only offers the four above
+        raise ValueError(f"cannot write solutions as {media}")
+    return Written(body=body, rows=len(rows), truncated=truncated)
+
+
+def write_boolean(value: bool, media: str) -> Written:
+    """Write an ASK result."""
+    word = "true" if value else "false"
+    if media == "application/sparql-results+json":
+        body = json.dumps({"head": {}, "boolean": value}).encode()
+    elif media == "application/sparql-results+xml":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{_SPARQL_RESULTS_NS}">'
+                f"<head/><boolean>{word}</boolean></sparql>\n").encode()
+    elif media == "text/csv":
+        body = f"_askResult\r\n{word}\r\n".encode()
+    else:
+        body = f"?_askResult\n{word}\n".encode()
+    return Written(body=body, rows=1, truncated=False)
+
+
+def write_graph(triples: Iterator, media: str, cap: int, prefixes: dict[str, str]) -> Written:
+    """Write CONSTRUCT/DESCRIBE triples (at most ``cap``) in ``media``."""
+    kept, truncated = _capped(triples, cap)
+    fmt = GRAPH_FORMATS[media]
+    uses_prefixes = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.RDF_XML)
+    body = pyoxigraph.serialize(kept, format=fmt, prefixes=prefixes if uses_prefixes else None)
+    body = body or b""
+    if truncated:
+        note = truncation_note(cap).encode()
+        if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.N_TRIPLES):
+            body = b"# " + note + b"\n" + body
+        elif fmt == pyoxigraph.RdfFormat.RDF_XML:
+            head, sep, rest = body.partition(b"?>")
+            body = head + sep + b"\n<!-- " + note + b" -->" + rest if sep else body
+    return Written(body=body, rows=len(kept), truncated=truncated)

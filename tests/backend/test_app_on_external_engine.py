@@ -1,0 +1,112 @@
+"""The whole app on an external engine (BACKEND=sparql+http://...): same responses, same rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from exomirkg import paths
+from exomirkg.build import BuildResult
+from exomirkg.queries import load_queries
+from exomirkg.web import create_app
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.backend
+
+SELECT_DRUGS = ("PREFIX ekg: <https://w3id.org/exomirkg/> "
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                "SELECT ?drug ?label WHERE { ?drug a ekg:Drug ; rdfs:label ?label } "
+                "ORDER BY ?label ?drug")
+CONSTRUCT_DRUGS = ("PREFIX ekg: <https://w3id.org/exomirkg/> "
+                   "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                   "CONSTRUCT { ?drug rdfs:label ?label } WHERE { ?drug a ekg:Drug ; "
+                   "rdfs:label ?label }")
+
+#: (id, method, path, request kwargs): each must answer alike on both backends.
+CASES = [
+    ("get-json", "GET", "/sparql", {"query_string": {"query": SELECT_DRUGS},
+                                    "headers": {"Accept": "application/sparql-results+json"}}),
+    ("get-xml", "GET", "/sparql", {"query_string": {"query": SELECT_DRUGS},
+                                   "headers": {"Accept": "application/sparql-results+xml"}}),
+    ("post-form-csv", "POST", "/sparql", {"data": {"query": SELECT_DRUGS},
+                                          "headers": {"Accept": "text/csv"}}),
+    ("post-direct-tsv", "POST", "/sparql", {
+        "data": SELECT_DRUGS, "content_type": "application/sparql-query",
+        "headers": {"Accept": "text/tab-separated-values"}}),
+    ("ask", "GET", "/sparql", {"query_string": {"query": "ASK { ?s ?p ?o }"},
+                               "headers": {"Accept": "application/sparql-results+json"}}),
+    ("construct-ntriples", "GET", "/sparql", {
+        "query_string": {"query": CONSTRUCT_DRUGS},
+        "headers": {"Accept": "application/n-triples"}}),
+    ("format-parameter", "GET", "/sparql", {"query_string": {"query": SELECT_DRUGS,
+                                                              "format": "csv"}}),
+    ("update-refused", "POST", "/sparql", {
+        "data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}),
+    ("insert-as-query-refused", "POST", "/sparql", {
+        "data": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}),
+    ("service-refused", "GET", "/sparql", {"query_string": {
+        "query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}}),
+    ("malformed", "GET", "/sparql", {"query_string": {"query": "SELECT * WHERE { ?s "}}),
+    ("queries-index", "GET", "/queries", {}),
+]
+CASES += [(f"example-{name}", "GET", f"/queries/{name}", {"headers": {"Accept": "text/csv"}})
+          for name in sorted(load_queries(paths.QUERIES_DIR))]
+
+
+@pytest.fixture
+def external_app(virtuoso: str, built: BuildResult, build_dir: Path) -> Flask:
+    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BACKEND": virtuoso})
+
+
+def _answer(client: FlaskClient, method: str, path: str, kwargs: dict):
+    response = client.open(path, method=method, **kwargs)
+    return response.status_code, response.mimetype, response.get_data()
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"),
+                         [pytest.param(m, p, k, id=i) for i, m, p, k in CASES])
+def test_external_backend_answers_like_embedded(app: Flask, external_app: Flask, method: str,
+                                                path: str, kwargs: dict) -> None:
+    expected = _answer(app.test_client(), method, path, kwargs)
+    got = _answer(external_app.test_client(), method, path, kwargs)
+    assert got[:2] == expected[:2], f"status/type {got[:2]} on Virtuoso, {expected[:2]} embedded"
+    if expected[0] == 200:
+        assert got[2] == expected[2], (
+            f"{path} differs on Virtuoso:\n{got[2][:400]!r}\nembedded:\n{expected[2][:400]!r}")
+
+
+def test_row_cap_flags_truncation_on_external_backend(virtuoso: str, build_dir: Path) -> None:
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BACKEND": virtuoso,
+                      "ROW_CAP": 7})
+    response = app.test_client().get("/sparql", query_string={"query": SELECT_DRUGS},
+                                     headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["X-Exomirkg-Truncated"].startswith("true")
+    assert response.get_data(as_text=True).count("\r\n") == 8  # header + 7 rows
+
+
+def test_unreachable_backend_gives_503_with_a_sentence(build_dir: Path) -> None:
+    backend = f"sparql+http://127.0.0.1:{free_port()}/sparql"
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BACKEND": backend})
+    client = app.test_client()
+    for path in ("/sparql?query=ASK%7B%7D", "/queries/drugs-by-class", "/health"):
+        response = client.get(path)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 503, f"{path}: {response.status_code} {text[:200]}"
+        assert "cannot be reached" in text and "Traceback" not in text, text
+
+
+def test_serve_refuses_to_start_on_unreachable_backend(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    backend = f"sparql+http://127.0.0.1:{free_port()}/sparql"
+    result = subprocess.run([sys.executable, "-m", "exomirkg", "serve", "--backend", backend,
+                             "--port", str(free_port())], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,91 @@
+"""``*-violation.rq`` checks: each fires alone on its fixture, stays silent on its passing
+fixture, and returns no row on the real graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset
+from rdflib.plugins.sparql import prepareQuery
+
+from exomirkg import paths
+from exomirkg.build import BuildResult
+from exomirkg.namespaces import PREFIXES, section_graph
+from exomirkg.validate import CHECK_SCOPES, Check, checks_store, load_checks, run_checks
+
+FIXTURES = Path(__file__).parent / "resources" / "checks"
+CHECKS = load_checks()
+FAILING = sorted([*FIXTURES.glob("*.ttl"), *FIXTURES.glob("*.trig")])
+PASSING = sorted([*(FIXTURES / "valid").glob("*.ttl"), *(FIXTURES / "valid").glob("*.trig")])
+
+
+def _stem(path: Path) -> str:
+    return path.name.removesuffix(".ttl").removesuffix(".trig")
+
+
+def _load(path: Path) -> Dataset:
+    """A ``.ttl`` fixture becomes one section graph; a ``.trig`` one keeps its named graphs
+    (graph/imports/* for the import check, graph/inferred for the reasoner's output)."""
+    dataset = Dataset(default_union=True)
+    if path.suffix == ".trig":
+        dataset.parse(path, format="trig")
+    else:
+        dataset.graph(section_graph(path.stem)).parse(path, format="turtle")
+    return dataset
+
+
+def _focus(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines()[:3]:
+        if line.startswith("# focus:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{path}: add '# focus: <the offending node>' as the first line")
+
+
+@pytest.mark.parametrize("check", [pytest.param(c, id=c.name) for c in CHECKS])
+def test_check_has_summary_fix_scope_and_parses(check: Check) -> None:
+    assert check.summary, f"{check.path}: add '#+ summary: ...'"
+    assert check.description, f"{check.path}: add '#+ description: ...' saying how to fix a row"
+    assert check.scope in CHECK_SCOPES
+    assert "ORDER BY" in check.text, f"{check.path}: end with ORDER BY (deterministic reports)"
+    prepareQuery(check.text)  # rdflib's parser as a second opinion on the syntax
+    for line in check.text.splitlines():
+        if line.startswith("PREFIX "):
+            prefix, iri = line.split()[1].rstrip(":"), line.split()[2].strip("<>")
+            assert PREFIXES.get(prefix, iri) == iri, f"{check.path}: {prefix}: is not {iri}"
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=_stem(p)) for p in FAILING])
+def test_failing_fixture_fires_exactly_its_check(path: Path) -> None:
+    results = run_checks(checks_store(_load(path)), CHECKS)
+    fired = {r.rule for r in results}
+    assert fired == {_stem(path)}, (
+        f"{path}: expected only {_stem(path)} to fire, got {sorted(fired)}:\n"
+        + "\n".join(f"  {r.rule} {r.focus} {r.details}" for r in results))
+    assert {r.focus for r in results} == {_focus(path)}, (
+        f"{path}: the check must SELECT the offending node first; got "
+        f"{sorted({r.focus for r in results})}")
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=_stem(p)) for p in PASSING])
+def test_passing_fixture_fires_no_check(path: Path) -> None:
+    results = run_checks(checks_store(_load(path)), CHECKS)
+    assert not results, f"{path} should pass every check:\n" + "\n".join(
+        f"  {r.rule} {r.focus} {r.details}" for r in results)
+
+
+def test_every_check_has_a_failing_and_a_passing_fixture() -> None:
+    names = {c.name for c in CHECKS}
+    assert names, f"no checks found in {paths.CHECKS_DIR}"
+    assert names <= {_stem(p) for p in FAILING}, (
+        f"add tests/resources/checks/<name>.ttl for {sorted(names - {_stem(p) for p in FAILING})}")
+    assert names <= {_stem(p) for p in PASSING}, (
+        f"add tests/resources/checks/valid/<name>.ttl for "
+        f"{sorted(names - {_stem(p) for p in PASSING})}")
+
+
+@pytest.mark.parametrize("check", [pytest.param(c, id=c.name) for c in CHECKS])
+def test_check_returns_no_row_on_the_real_graph(check: Check, built: BuildResult) -> None:
+    results = run_checks(checks_store(built.dataset), [check])
+    assert not results, f"{check.name}: {check.description}\n" + "\n".join(
+        f"  {r.focus} {r.path} {r.value} {r.details}" for r in results)

@@ -1,0 +1,154 @@
+"""Mutation tests: break a copy of the real data the way a curator might, and the build's
+validation must name the mistake; plus the ``exomirkg validate`` exit-code contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from exomirkg.build import build_dataset
+from exomirkg.report import ValidationReport, ValidationResult
+
+
+def _validate(data_root: Path) -> ValidationReport:
+    report = build_dataset(data_root=data_root).report
+    assert report is not None
+    return report
+
+
+def _found(report: ValidationReport, **expected: str) -> list[ValidationResult]:
+    return [r for r in report.results
+            if all(getattr(r, key) == value for key, value in expected.items())]
+
+
+def _edit(path: Path, pattern: str, replacement: str) -> re.Match:
+    """Replace the first match of ``pattern`` (multiline) in a data file; return the match."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(pattern, text, flags=re.MULTILINE)
+    assert match, f"{path}: no line matches {pattern!r}; the mutation test needs updating"
+    path.write_text(text[:match.start()] + match.expand(replacement) + text[match.end():],
+                    encoding="utf-8")
+    return match
+
+
+def _finding_before(path: Path, offset: int) -> str:
+    """The finding block that holds the character at ``offset``."""
+    text = path.read_text(encoding="utf-8")[:offset]
+    return "ekg:" + re.findall(r"^ekg:(\w+) a ekg:", text, flags=re.MULTILINE)[-1]
+
+
+def test_removing_a_label_is_caught(data_copy: Path) -> None:
+    _edit(data_copy / "triples" / "entities" / "drugs.ttl",
+          r'^    rdfs:label "cisplatin"@en ;\n', "")
+    report = _validate(data_copy)
+    assert not report.conforms
+    hits = _found(report, rule="ekg:DrugShape", focus="ekg:cisplatin", path="rdfs:label")
+    assert hits, "a drug without rdfs:label must fail ekg:DrugShape:\n" + report.as_text()
+    assert hits[0].file == "triples/entities/drugs.ttl"
+
+
+def test_dropping_a_findings_only_reference_is_caught(data_copy: Path) -> None:
+    sections = sorted((data_copy / "triples" / "sections").glob("*.ttl"))
+    for path in sections:
+        text = path.read_text(encoding="utf-8")
+        match = re.search(r"^    ekg:supportingReference ekg:reference_\d+ ;\n", text, re.MULTILINE)
+        if match:
+            break
+    else:
+        raise AssertionError("no finding with a single reference left to mutate")
+    finding = _finding_before(path, match.start())
+    _edit(path, re.escape(match.group(0)), "")
+    report = _validate(data_copy)
+    assert not report.conforms
+    hits = _found(report, rule="ekg:FindingShape", focus=finding, path="ekg:supportingReference")
+    assert hits, f"{finding} without a reference must fail ekg:FindingShape:\n" + report.as_text()
+    assert hits[0].file == f"triples/sections/{path.name}"
+
+
+def test_a_malformed_chebi_id_is_caught(data_copy: Path) -> None:
+    _edit(data_copy / "triples" / "entities" / "drugs.ttl",
+          r"<http://purl\.obolibrary\.org/obo/CHEBI_27899>",
+          "<http://purl.obolibrary.org/obo/CHEBI_27899x>")
+    report = _validate(data_copy)
+    assert not report.conforms
+    hits = _found(report, rule="ekg:DrugShape", focus="ekg:cisplatin", value="obo:CHEBI_27899x")
+    assert hits, "a malformed ChEBI IRI must fail ekg:DrugShape:\n" + report.as_text()
+    assert "malformed" in hits[0].message
+    assert _found(report, rule="external-iri-not-imported-violation", focus="obo:CHEBI_27899x")
+
+
+def test_a_finding_pointing_at_an_undeclared_mirna_is_caught(data_copy: Path) -> None:
+    sections = sorted((data_copy / "triples" / "sections").glob("*.ttl"))
+    path = next(p for p in sections if "ekg:hasMiRNA ekg:" in p.read_text(encoding="utf-8"))
+    match = _edit(path, r"^(    ekg:hasMiRNA )ekg:\w+", r"\1ekg:mir_99999")
+    finding = _finding_before(path, match.start())
+    report = _validate(data_copy)
+    assert not report.conforms
+    assert _found(report, rule="ekg:FindingShape", focus=finding, path="ekg:hasMiRNA",
+                  value="ekg:mir_99999"), report.as_text()
+    dangling = _found(report, rule="dangling-iri-violation", focus="ekg:mir_99999")
+    assert dangling and dangling[0].file == f"triples/sections/{path.name}", report.as_text()
+
+
+def _run_validate(data_root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, EXOMIRKG_DATA_ROOT=str(data_root))
+    return subprocess.run([sys.executable, "-m", "exomirkg", "validate", *args],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_validate_exits_1_with_a_report_grouped_by_file(data_copy: Path) -> None:
+    _edit(data_copy / "triples" / "entities" / "drugs.ttl",
+          r'^    rdfs:label "cisplatin"@en ;\n', "")
+    run = _run_validate(data_copy, "--format", "json")
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["conforms"] is False and report["violations"] >= 1
+    hit = next(r for r in report["results"]
+               if r["focus"] == "ekg:cisplatin" and r["rule"] == "ekg:DrugShape")
+    assert hit["file"] == "triples/entities/drugs.ttl" and hit["path"] == "rdfs:label"
+    text = _run_validate(data_copy)
+    assert text.returncode == 1
+    entity = text.stdout.split("triples/entities/drugs.ttl\n  ekg:cisplatin\n", 1)
+    assert len(entity) == 2, f"results not grouped by file, then entity:\n{text.stdout}"
+    assert "    [Violation] ekg:DrugShape: rdfs:label" in entity[1].split("\n  ekg:")[0]
+
+
+def test_validate_exits_0_when_the_report_conforms(data_copy: Path) -> None:
+    """With no rule to break, the same data conforms: exit 0, in every format."""
+    for folder in ("shapes", "checks"):
+        shutil.rmtree(data_copy / "validation" / folder)
+        (data_copy / "validation" / folder).mkdir()
+    run = _run_validate(data_copy, "--format", "turtle")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "sh:conforms true" in run.stdout
+
+
+def test_validate_exits_2_on_unreadable_shapes_or_checks(data_copy: Path) -> None:
+    shapes = data_copy / "validation" / "shapes" / "drug.shacl.ttl"
+    shapes.write_text(shapes.read_text(encoding="utf-8") + "\nekg:broken sh:path .\n",
+                      encoding="utf-8")
+    run = _run_validate(data_copy)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert str(shapes) in run.stderr and "Traceback" not in run.stderr
+    shapes.write_text(shapes.read_text(encoding="utf-8").replace("\nekg:broken sh:path .\n", ""),
+                      encoding="utf-8")
+    check = data_copy / "validation" / "checks" / "dangling-iri-violation.rq"
+    check.write_text(check.read_text(encoding="utf-8").replace("WHERE {", "WHERE {{", 1),
+                     encoding="utf-8")
+    run = _run_validate(data_copy)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert str(check) in run.stderr and "Traceback" not in run.stderr
+
+
+def test_validate_exits_2_on_unreadable_data(data_copy: Path) -> None:
+    drugs = data_copy / "triples" / "entities" / "drugs.ttl"
+    drugs.write_text(drugs.read_text(encoding="utf-8") + '\nekg:oops rdfs:label "never closed .\n',
+                     encoding="utf-8")
+    run = _run_validate(data_copy)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert str(drugs) in run.stderr and "Traceback" not in run.stderr

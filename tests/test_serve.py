@@ -1,0 +1,177 @@
+"""`exomirkg serve`: gunicorn, flags and environment, refusing invalid builds, building first."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from exomirkg.build import BUILD_INFO, TRIG_FILE, BuildResult
+from exomirkg.cli import main
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, limit: float = 90) -> requests.Response:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.stderr.read()}")
+        try:
+            return requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {limit} s")
+
+
+@pytest.fixture
+def invalid_build(tmp_path: Path, build_dir: Path, built: BuildResult) -> Path:
+    """A copy of the build whose build-info says validation failed."""
+    folder = tmp_path / "invalid"
+    folder.mkdir()
+    shutil.copy(build_dir / TRIG_FILE, folder / TRIG_FILE)
+    info = json.loads((build_dir / BUILD_INFO).read_text())
+    (folder / BUILD_INFO).write_text(json.dumps({**info, "conforms": False}))
+    return folder
+
+
+def _serve(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--threads", "4", "--query-workers", "1", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        # Stop the server we started (its own process group: gunicorn and query workers).
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+
+
+@pytest.mark.slow
+def test_serve_runs_under_gunicorn_with_flags(build_dir: Path, built: BuildResult) -> None:
+    for base, process in _serve("--out", str(build_dir), "--timeout", "1", "--row-cap", "3"):
+        health = _wait_for(f"{base}/health", process)
+        assert health.headers["Server"].startswith("gunicorn")
+        assert health.json()["row_cap"] == 3 and health.json()["query_timeout_s"] == 1.0
+        rows = requests.get(f"{base}/sparql", params={"query": "SELECT * { ?s ?p ?o }"},
+                            timeout=30)
+        assert rows.headers["X-Exomirkg-Truncated"] == "true; limit=3"
+        runaway = requests.get(f"{base}/sparql", timeout=30, params={
+            "query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+        assert runaway.status_code == 503 and "time limit" in runaway.text
+        assert requests.get(f"{base}/sparql?query=ASK%7B%7D", timeout=30).json()["boolean"]
+
+
+def test_serve_refuses_a_build_that_failed_validation(runner: CliRunner,
+                                                      invalid_build: Path) -> None:
+    result = runner.invoke(main, ["serve", "--out", str(invalid_build)])
+    assert result.exit_code == 1
+    assert "conforms" in result.output and "--allow-invalid" in result.output
+
+
+@pytest.mark.slow
+def test_serve_allow_invalid_starts_with_a_loud_warning(invalid_build: Path) -> None:
+    for base, process in _serve("--out", str(invalid_build), "--allow-invalid"):
+        assert _wait_for(f"{base}/health", process).json()["conforms"] is False
+        os.killpg(process.pid, signal.SIGTERM)
+        _out, err = process.communicate(timeout=20)
+        assert "FAILED VALIDATION" in err
+
+
+def test_serve_builds_first_when_there_is_no_build(runner: CliRunner, tmp_path: Path,
+                                                   build_dir: Path, built: BuildResult,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import exomirkg.build
+    import exomirkg.web.serve
+
+    built_into: list[Path] = []
+
+    def fake_build(out: Path, **_kwargs) -> None:
+        built_into.append(out)
+        shutil.copy(build_dir / TRIG_FILE, out / TRIG_FILE)
+        shutil.copy(build_dir / BUILD_INFO, out / BUILD_INFO)
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.build, "build", fake_build)
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(main, ["serve", "--out", str(empty)])
+    assert result.exit_code == 0, result.output
+    assert built_into == [empty.resolve()], "serve should build when the build is missing"
+    assert calls and calls[0]["settings"]["BUILD_DIR"] == empty.resolve()
+
+
+def test_serve_flags_and_env_reach_the_app_settings(runner: CliRunner, build_dir: Path,
+                                                    built: BuildResult,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import exomirkg.web.serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("EXOMIRKG_ROW_CAP", "7")
+    result = runner.invoke(main, [
+        "serve", "--out", str(build_dir), "--port", "9999", "--workers", "3", "--threads", "2",
+        "--timeout", "4.5", "--body-cap", "2048", "--cors-origins", "https://a.example",
+        "--query-workers", "5"])
+    assert result.exit_code == 0, result.output
+    call = calls[0]
+    assert (call["port"], call["workers"], call["threads"]) == (9999, 3, 2)
+    settings = call["settings"]
+    assert settings["QUERY_TIMEOUT"] == 4.5 and settings["ROW_CAP"] == 7
+    assert settings["BODY_CAP"] == 2048 and settings["CORS_ORIGINS"] == "https://a.example"
+    assert settings["QUERY_WORKERS"] == 5
+
+
+def test_create_app_reads_exomirkg_environment(build_dir: Path, built: BuildResult,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from exomirkg.web import create_app
+
+    monkeypatch.setenv("EXOMIRKG_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("EXOMIRKG_QUERY_TIMEOUT", "2.5")
+    monkeypatch.setenv("EXOMIRKG_ROW_CAP", "11")
+    monkeypatch.setenv("EXOMIRKG_CORS_ORIGINS", "")
+    app = create_app()
+    try:
+        assert app.config["QUERY_TIMEOUT"] == 2.5 and app.config["ROW_CAP"] == 11
+        response = app.test_client().get("/health", headers={"Origin": "https://x.example"})
+        assert "Access-Control-Allow-Origin" not in response.headers, "CORS should be off"
+    finally:
+        app.extensions["exomirkg"].engine.close()
+
+
+def test_on_disk_store_path_serves_the_same_data(tmp_path: Path, build_dir: Path,
+                                                 built: BuildResult) -> None:
+    from exomirkg.web import create_app
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir),
+                      "STORE_PATH": str(tmp_path / "store"), "QUERY_WORKERS": 1})
+    try:
+        response = app.test_client().get(
+            "/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
+        count = int(response.json["results"]["bindings"][0]["n"]["value"])
+        assert count == json.loads((build_dir / BUILD_INFO).read_text())["triples"]
+    finally:
+        app.extensions["exomirkg"].engine.close()
