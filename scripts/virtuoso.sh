@@ -9,7 +9,7 @@
 #   scripts/virtuoso.sh status DIR          exit 0 when the instance in DIR is running
 #
 # Settings (environment): ISQL_PORT (default PORT+1, bound to 127.0.0.1),
-# VIRTUOSO_MAX_ROWS (ResultSetMaxRows, default 10000), VIRTUOSO_BUFFERS (NumberOfBuffers,
+# VIRTUOSO_MAX_ROWS (ResultSetMaxRows, default 100000), VIRTUOSO_BUFFERS (NumberOfBuffers,
 # 8 KiB each, default 20000), VIRTUOSO_TIMEOUT (seconds to wait for start, default 60),
 # PYTHON (an interpreter with pyoxigraph, to turn TriG into N-Quads; default python3).
 #
@@ -104,7 +104,7 @@ Charset                     = UTF-8
 EnabledGzipContent          = 0
 
 [SPARQL]
-ResultSetMaxRows           = ${VIRTUOSO_MAX_ROWS:-10000}
+ResultSetMaxRows           = ${VIRTUOSO_MAX_ROWS:-100000}
 MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime      = 60
 DefaultGraph               =
@@ -125,7 +125,7 @@ cmd_start() {
   write_ini "$dir" "$port" "$isql_port"
   echo "$port" >"$dir/http.port"
   echo "$isql_port" >"$dir/isql.port"
-  echo "${VIRTUOSO_MAX_ROWS:-10000}" >"$dir/max-rows"
+  echo "${VIRTUOSO_MAX_ROWS:-100000}" >"$dir/max-rows"
   # Foreground mode so $! is the server itself; setsid so a Ctrl-C in the caller's
   # terminal does not reach it, and stop is the one way it ends.
   (cd "$dir" && exec setsid virtuoso-t +foreground +configfile "$dir/virtuoso.ini" \

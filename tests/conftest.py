@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph
@@ -38,11 +39,15 @@ def store(built: BuildResult, build_dir: Path) -> pyoxigraph.Store:
 
 
 @pytest.fixture
-def app(built: BuildResult, build_dir: Path) -> Flask:
-    """A fresh app over the session's build."""
+def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
+    """A fresh app over the session's build; its query processes are closed afterwards."""
     from exomirkg.web import create_app
 
-    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+    yield app
+    engine = app.extensions["exomirkg"].engine
+    if engine is not None:
+        engine.close()
 
 
 @pytest.fixture

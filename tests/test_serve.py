@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from helpers import free_port
 
 from exomirkg.build import BUILD_INFO, TRIG_FILE, BuildResult
 from exomirkg.cli import main
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, limit: float = 90) -> requests.Response:
@@ -51,7 +45,7 @@ def invalid_build(tmp_path: Path, build_dir: Path, built: BuildResult) -> Path:
 
 
 def _serve(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--threads", "4", "--query-workers", "1", *args],

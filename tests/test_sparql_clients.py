@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rdflib
 import rdflib.compare
+from helpers import serving
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import (
     CSV,
@@ -24,7 +24,6 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 from SPARQLWrapper import GET as SW_GET
-from werkzeug.serving import make_server
 
 from exomirkg.build import BuildResult
 
@@ -42,12 +41,8 @@ def endpoint_url(built: BuildResult, build_dir: Path) -> Iterator[str]:
     from exomirkg.web import create_app
 
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 2})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql"
-    server.shutdown()
-    app.extensions["exomirkg"].engine.close()
+    with serving(app) as base_url:
+        yield f"{base_url}/sparql"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
+from helpers import serving
 
 from exomirkg.build import BuildResult
 
@@ -207,13 +207,8 @@ def test_killed_worker_process_is_gone(built: BuildResult, build_dir: Path) -> N
 
 @pytest.fixture
 def live_url(built: BuildResult, build_dir: Path) -> Iterator[str]:
-    app = _make_app(build_dir, QUERY_WORKERS=2)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql"
-    server.shutdown()
-    app.extensions["exomirkg"].engine.close()
+    with serving(_make_app(build_dir, QUERY_WORKERS=2)) as base_url:
+        yield f"{base_url}/sparql"
 
 
 def test_sixteen_parallel_clients_all_get_their_own_answer(live_url: str, store) -> None:

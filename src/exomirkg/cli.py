@@ -151,16 +151,31 @@ def stats(out_dir: Path | None) -> None:
               help="serve this TriG file instead of the build")
 @click.option("--allow-invalid", is_flag=True, envvar="EXOMIRKG_ALLOW_INVALID",
               help="serve a build that failed validation (with a warning)")
+@click.option("--backend", default="embedded", show_default=True, envvar="EXOMIRKG_BACKEND",
+              help="query engine: embedded, or an external sparql+http://HOST:PORT/PATH")
 @OUT_OPTION
 @_data_errors_exit_2
 def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
           query_timeout: float, row_cap: int, body_cap: int, cors_origins: str,
           store_path: Path | None, data_file: Path | None, allow_invalid: bool,
-          out_dir: Path | None) -> None:
+          backend: str, out_dir: Path | None) -> None:
     """Serve the SPARQL endpoint and pages under gunicorn (builds first if there is no build)."""
+    from exomirkg.backends import is_external
     from exomirkg.web.serve import prepare_data, run_server
     from exomirkg.web.state import InvalidBuildError, check_conforms
 
+    if is_external(backend):
+        from exomirkg.backends.state import BackendUnavailable, check_backend
+
+        try:
+            check_backend(backend)
+        except (BackendUnavailable, ValueError) as error:
+            click.secho(f"error: {error}", fg="red", err=True)
+            sys.exit(2)
+    elif backend != "embedded":
+        click.secho(f"error: --backend {backend!r}: use embedded or sparql+http://HOST:PORT/PATH",
+                    fg="red", err=True)
+        sys.exit(2)
     build_dir = (out_dir or paths.BUILD_DIR).resolve()
     trig, info = prepare_data(build_dir, data_file, progress=click.echo)
     try:
@@ -181,6 +196,7 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
         "STORE_PATH": store_path.resolve() if store_path else None,
         "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout, "ROW_CAP": row_cap,
         "BODY_CAP": body_cap, "CORS_ORIGINS": cors_origins, "ALLOW_INVALID": allow_invalid,
+        "BACKEND": backend,
     })
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 from exomirkg.build import BUILD_INFO, TRIG_FILE, BuildResult
 
@@ -27,13 +27,6 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "virtuoso.sh"
 #: Virtuoso's ResultSetMaxRows for the session: above every example query's answer and
 #: below the dataset's triple count, so its silent cut can be provoked on purpose.
 VIRTUOSO_MAX_ROWS = 5000
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def missing(what: str, how: str) -> None:

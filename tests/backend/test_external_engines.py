@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from helpers import free_port
 
 from exomirkg import paths
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
@@ -19,7 +20,7 @@ from exomirkg.queries import load_queries
 from exomirkg.web.engine import Job, evaluate
 from exomirkg.web.results import truncation_note
 
-from .conftest import VIRTUOSO_MAX_ROWS, free_port, graph_names
+from .conftest import VIRTUOSO_MAX_ROWS, graph_names
 
 pytestmark = pytest.mark.backend
 
@@ -165,7 +166,7 @@ def test_unreachable_engine_fails_fast_with_a_sentence() -> None:
     store = SparqlHttpStore(f"sparql+http://127.0.0.1:{free_port()}/sparql", timeout=60)
     start = time.monotonic()
     with pytest.raises(BackendUnavailable, match="cannot be reached"):
-        SparqlHttpEngine(store).start()
+        store.check()
     with pytest.raises(BackendUnavailable, match="start it"):
         SparqlHttpEngine(store).run(Job("ASK {}", "text/csv", 1, True))
     assert time.monotonic() - start < 30, "an unreachable engine must not hang a request"

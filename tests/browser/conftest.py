@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import free_port
 
 #: Screenshots of every page, kept as test artefacts (gitignored).
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -40,12 +40,6 @@ def _missing_browser(reason: str) -> None:
     pytest.skip(f"{reason} (apt-get install -y chromium chromium-driver)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def base_url(built, build_dir: Path) -> Iterator[str]:
     """URL of a real exomirkg server (gunicorn) serving the session's build."""
@@ -53,7 +47,7 @@ def base_url(built, build_dir: Path) -> Iterator[str]:
     if external:
         yield external.rstrip("/")
         return
-    port = _free_port()
+    port = free_port()
     log = (build_dir / "browser-server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "exomirkg", "serve", "--out", str(build_dir), "--host",

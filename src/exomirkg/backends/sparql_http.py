@@ -318,6 +318,13 @@ class SparqlHttpStore:
         result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
         return iter([row[0] for row in result])
 
+    def contains_named_graph(self, graph: Any) -> bool:
+        """Whether the dataset has a named graph of that name."""
+        name = _nn(graph)
+        if self.graphs is not None:
+            return name in self.graphs
+        return bool(self.query(f"ASK {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"))
+
     def check(self) -> int:
         """Ask the engine for its triple count; the app calls this at start.
 
@@ -415,8 +422,10 @@ class SparqlHttpEngine:
         self.kills = 0
 
     def start(self) -> None:
-        """Check the engine answers (a clear error at start instead of at the first query)."""
-        self.store.check()
+        """Nothing to start (the engine is not ours); the app checks it once when built.
+
+        Never raises: a server's worker must come up and answer 503 until the engine does.
+        """
 
     def close(self) -> None:
         """Nothing to stop: the engine is not ours."""

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGINS": "*",
     #: Serve a build whose validation failed (build-info.json "conforms": false).
     "ALLOW_INVALID": False,
+    #: Where queries run: "embedded" (pyoxigraph in this process's workers) or an external
+    #: SPARQL 1.1 engine, "sparql+http://HOST:PORT/sparql" (docs/scale.md).
+    "BACKEND": "embedded",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph
 from flask import Flask, current_app
 
+from exomirkg.backends import is_external
 from exomirkg.build import BUILD_INFO, TRIG_FILE, build
 from exomirkg.namespaces import PREFIXES
 from exomirkg.web.engine import QueryEngine, StoreSource
@@ -75,6 +76,11 @@ def init_state(app: Flask) -> None:
         build(trig.parent)
     info = read_build_info(info_path)
     check_conforms(info, bool(app.config.get("ALLOW_INVALID")))
+    if is_external(app.config.get("BACKEND")):
+        from exomirkg.backends.state import init_external
+
+        init_external(app, info)
+        return
     store_path = app.config.get("STORE_PATH")
     if store_path:
         store_dir = Path(store_path)
