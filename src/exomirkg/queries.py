@@ -7,11 +7,19 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import yaml
 
-__all__ = ["NamedQuery", "format_solutions", "load_queries", "parse_query_file", "run_query"]
+__all__ = [
+    "NamedQuery",
+    "format_solutions",
+    "load_queries",
+    "parse_query_file",
+    "read_header",
+    "run_query",
+]
 
 
 @dataclass(frozen=True)
@@ -26,19 +34,33 @@ class NamedQuery:
     tags: list[str] = field(default_factory=list)
 
 
+def read_header(text: str) -> dict[str, Any]:
+    """Read the grlc ``#+ key: value`` header of a ``.rq`` text (YAML, as grlc does).
+
+    Shared by the example queries, the rules (``#+ stratum:``) and the checks (``#+ scope:``).
+
+    :raises ValueError: when the header is not ``key: value`` YAML.
+    """
+    lines = [line[3:] for line in text.splitlines() if line.startswith("#+ ")]
+    try:
+        header = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"bad #+ header (YAML; quote values holding ': '): {error}") from None
+    if not isinstance(header, dict):
+        raise ValueError("the #+ header must be 'key: value' lines")
+    return header
+
+
 def parse_query_file(path: Path) -> NamedQuery:
     """Read a ``.rq`` file and its ``#+ key: value`` header (YAML, as grlc does).
 
     :raises ValueError: when the header is not valid YAML.
     """
     text = path.read_text(encoding="utf-8")
-    header_lines = [line[3:] for line in text.splitlines() if line.startswith("#+ ")]
     try:
-        header = yaml.safe_load("\n".join(header_lines)) or {}
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path}: bad #+ header: {error}") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{path}: the #+ header must be 'key: value' lines")
+        header = read_header(text)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     return NamedQuery(
         name=path.stem,
         path=path,

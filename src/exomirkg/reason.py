@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-import yaml
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from exomirkg import paths
+from exomirkg.queries import read_header
 
 __all__ = ["ENGINES", "Rule", "default_engine", "infer", "load_rules", "reasoning_input"]
 
@@ -67,15 +67,6 @@ class Rule:
     stratum: int
 
 
-def _header(text: str) -> dict:
-    lines = [line[3:] for line in text.splitlines() if line.startswith("#+ ")]
-    try:
-        header = yaml.safe_load("\n".join(lines)) or {}
-    except yaml.YAMLError as error:
-        raise ValueError(f"bad '#+' header (YAML; quote values holding ': '): {error}") from None
-    return header if isinstance(header, dict) else {}
-
-
 def load_rules(rules_dir: Path | None = None) -> list[Rule]:
     """Read every ``*.rq`` rule, sorted by stratum then name.
 
@@ -86,7 +77,7 @@ def load_rules(rules_dir: Path | None = None) -> list[Rule]:
     for path in sorted((rules_dir or paths.RULES_DIR).glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         try:
-            header = _header(text)
+            header = read_header(text)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
         if not header.get("summary"):

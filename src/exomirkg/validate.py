@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-import yaml
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, XSD, NamespaceManager
@@ -23,6 +22,7 @@ from rdflib.namespace import RDF, XSD, NamespaceManager
 from exomirkg import paths
 from exomirkg.load import DataFileError, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, SH
+from exomirkg.queries import read_header
 from exomirkg.report import UNKNOWN_FILE, ValidationReport, ValidationResult, sort_key
 
 __all__ = [
@@ -75,12 +75,11 @@ def load_checks(checks_dir: Path | None = None) -> list[Check]:
     checks = []
     for path in sorted((checks_dir or paths.CHECKS_DIR).glob("*-violation.rq")):
         text = path.read_text(encoding="utf-8")
-        header_lines = [line[3:] for line in text.splitlines() if line.startswith("#+ ")]
         try:
-            header = yaml.safe_load("\n".join(header_lines)) or {}
-        except yaml.YAMLError as error:
-            raise DataFileError(path, None, f"bad #+ header: {error}") from None
-        if not isinstance(header, dict) or not header.get("summary"):
+            header = read_header(text)
+        except ValueError as error:
+            raise DataFileError(path, None, str(error)) from None
+        if not header.get("summary"):
             raise DataFileError(path, None, "the #+ header needs a 'summary: ...' line")
         scope = str(header.get("scope") or "union")
         if scope not in CHECK_SCOPES:
