@@ -33,8 +33,26 @@ SELECT DISTINCT ?entity ?name ?label WHERE {
 """
 
 
+#: The query's list columns (GROUP_CONCAT, joined by a newline) and how each is shown.
+LIST_COLUMNS: dict[str, str] = {
+    "properties": ", ", "sources": ", ", "recipients": ", ", "cancers": ", ",
+    "cargos": ", ", "mechanisms": ", ", "genes": " | ", "pathways": " | ",
+    "exports": " | ", "references": " | ",
+}
+
+
 def _value(term: object) -> str:
     return "" if term is None else str(getattr(term, "value", term))
+
+
+def _ordered(column: str, text: str) -> str:
+    """A list column in a fixed order: GROUP_CONCAT's order is each engine's own choice
+    (pyoxigraph and Virtuoso differ), so pages and ``explain`` sort it here. References
+    go in the review's numbering, everything else alphabetically."""
+    parts = sorted({part for part in text.split("\n") if part}, key=lambda p: (p.casefold(), p))
+    if column == "references":
+        parts.sort(key=_reference_number)
+    return LIST_COLUMNS[column].join(parts)
 
 
 def resolve(store: pyoxigraph.Store, text: str, classes: list[str], kind: str) -> tuple[str, str]:
@@ -73,7 +91,8 @@ def explanation_rows(
 ) -> list[dict[str, str]]:
     """Run the explanation query for one drug (and optionally one mechanism or pathway).
 
-    :returns: one dict per (link, supporting finding), values as plain strings.
+    :returns: one dict per (link, supporting finding), values as plain strings; list
+        columns (:data:`LIST_COLUMNS`) sorted and joined with their display separator.
     """
     text = EXPLAIN_QUERY.read_text(encoding="utf-8")
     values = f"VALUES ?drug {{ <{drug_iri}> }}"
@@ -83,7 +102,11 @@ def explanation_rows(
     text = text.replace("WHERE {", "WHERE {\n  " + values, 1)
     result = store.query(text, use_default_graph_as_union=True)
     columns = [variable.value for variable in result.variables]
-    return [{c: _value(row[c]) for c in columns} for row in result]
+    rows = [{c: _value(row[c]) for c in columns} for row in result]
+    for row in rows:
+        for column in LIST_COLUMNS.keys() & row.keys():
+            row[column] = _ordered(column, row[column])
+    return rows
 
 
 def _split(text: str, separator: str = " | ") -> list[str]:

@@ -55,6 +55,11 @@ CASES = [
     ("search-page", "GET", "/search", {"query_string": {"q": "cis"}}),
     ("ontology-term-page", "GET", "/ontology/Finding", {}),
     ("mirna-page", "GET", "/mir_21", {}),
+    # Drug pages run ontology/explain/explain-links.rq (rewritten for Virtuoso 7.2: SQ074).
+    ("drug-page-cisplatin", "GET", "/cisplatin", {}),
+    ("drug-page-gemcitabine", "GET", "/gemcitabine", {}),
+    ("drug-page-paclitaxel", "GET", "/paclitaxel", {}),
+    ("drug-page-retracted-support", "GET", "/trastuzumab", {}),
     ("network-json", "GET", "/network.json", {}),
 ]
 CASES += [(f"example-{name}", "GET", f"/queries/{name}", {"headers": {"Accept": "text/csv"}})
@@ -105,6 +110,74 @@ def test_unreachable_backend_gives_503_with_a_sentence(build_dir: Path) -> None:
         text = response.get_data(as_text=True)
         assert response.status_code == 503, f"{path}: {response.status_code} {text[:200]}"
         assert "cannot be reached" in text and "Traceback" not in text, text
+
+
+def test_health_on_external_engine_reports_ok_and_the_engine_count(
+        app: Flask, external_app: Flask) -> None:
+    response = external_app.test_client().get("/health")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    health = response.get_json()
+    assert health["status"] == "ok" and health["backend"].startswith("sparql+http://")
+    assert health["triples"] == app.test_client().get("/health").get_json()["triples"], (
+        "the engine holds another triple count than the embedded store: reload the build "
+        "(scripts/virtuoso.sh load DIR build/exomirkg.trig)")
+
+
+def test_health_on_unreachable_engine_is_503_with_a_readable_json_body(
+        build_dir: Path) -> None:
+    backend = f"sparql+http://127.0.0.1:{free_port()}/sparql"
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BACKEND": backend})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    health = response.get_json()
+    assert health["status"] == "unavailable" and health["backend"] == backend
+    assert "unreachable" in health["error"] and "cannot be reached" in health["error"], health
+    assert "Traceback" not in health["error"]
+
+
+def test_health_turns_503_when_the_engine_stops_after_start(build_dir: Path) -> None:
+    # The counts cached at start must not keep /health "ok" once the engine is gone.
+    import subprocess
+
+    from .conftest import _oxigraph, _wait_http
+
+    port = free_port()
+    process = subprocess.Popen([_oxigraph(), "serve", "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
+        app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir),
+                          "BACKEND": f"sparql+http://127.0.0.1:{port}/query"})
+        client = app.test_client()
+        assert client.get("/health").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(10)
+    response = client.get("/health")
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "unavailable"
+    assert "cannot be reached" in response.get_json()["error"]
+
+
+def test_stuck_engine_gives_503_on_pages_and_health_never_a_hang(build_dir: Path) -> None:
+    # A listener that accepts connections and never answers: the engine hangs, we must not.
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        backend = f"sparql+http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BACKEND": backend,
+                          "QUERY_TIMEOUT": 0.5})
+        client = app.test_client()
+        page = client.get("/cisplatin")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 503, f"a page on a stuck engine: {page.status_code} {text[:200]}"
+        assert "did not answer" in text and "Traceback" not in text, text
+        health = client.get("/health")
+        assert health.status_code == 503, health.get_data(as_text=True)
+        assert "did not answer ASK {}" in health.get_json()["error"], health.get_json()
 
 
 def test_serve_refuses_to_start_on_unreachable_backend(tmp_path: Path) -> None:

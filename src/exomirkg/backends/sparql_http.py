@@ -35,6 +35,7 @@ from exomirkg.web.engine import EngineTimeout, Job, Outcome
 from exomirkg.web.guard import _TOKEN, inspect_query
 
 __all__ = [
+    "PING_TIMEOUT",
     "BackendUnavailable",
     "DistinctSolutions",
     "SparqlHttpEngine",
@@ -50,6 +51,8 @@ _JSON = pyoxigraph.QueryResultsFormat.JSON
 _GRAPH_MEDIA = "application/n-triples"
 #: Seconds to wait for a TCP connection (a dead host fails fast, never hangs).
 CONNECT_TIMEOUT = 3.0
+#: Seconds a health check waits for the engine's ``ASK {}`` (connection and answer).
+PING_TIMEOUT = 2.0
 #: Markers of a syntax error in an engine's error body (Virtuoso answers 500 with these).
 _SYNTAX_MARKERS = ("SP030", "SP031", "37000", "syntax error", "Parse error", "parse error")
 #: Virtuoso names blank nodes nodeID://b123 in results and accepts <nodeID://b123> in queries.
@@ -151,26 +154,27 @@ class SparqlHttpStore:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _reachable(self) -> None:
+    def _reachable(self, connect_timeout: float | None = None) -> None:
         """Fail fast (within ``connect_timeout``) when nothing listens at the endpoint."""
         parts = urllib.parse.urlsplit(self.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        limit = self.connect_timeout if connect_timeout is None else connect_timeout
         try:
-            socket.create_connection((parts.hostname, port), self.connect_timeout).close()
+            socket.create_connection((parts.hostname, port), limit).close()
         except OSError as error:
             raise BackendUnavailable(
                 f"the SPARQL engine at {self.url} cannot be reached ({error}); start it (e.g. "
                 "scripts/virtuoso.sh start DIR PORT) or fix the BACKEND setting") from None
 
     def request(self, query: str, accept: str, *, params: Mapping[str, Any] | None = None,
-                timeout: float | None = None) -> Answer:
+                timeout: float | None = None, connect_timeout: float | None = None) -> Answer:
         """POST ``query`` (form encoded) and return the engine's answer.
 
         :raises SyntaxError: the engine rejected the query text.
         :raises EngineTimeout: the engine ran out of time, or sent a partial "anytime" answer.
         :raises BackendUnavailable: the engine is unreachable or failed.
         """
-        self._reachable()
+        self._reachable(connect_timeout)
         fields: list[tuple[str, str]] = [("query", query)]
         for key, value in (params or {}).items():
             values = value if isinstance(value, (list, tuple)) else [value]
@@ -324,6 +328,28 @@ class SparqlHttpStore:
         if self.graphs is not None:
             return name in self.graphs
         return bool(self.query(f"ASK {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"))
+
+    def ping(self, timeout: float = PING_TIMEOUT) -> None:
+        """Ask the engine ``ASK {}``: cheap on any engine, and proof that it answers queries.
+
+        :param timeout: seconds for the connection and for the answer (``/health`` keeps it
+            short: a health check must not hang on a stuck engine).
+        :raises BackendUnavailable: with a sentence saying what is wrong.
+        """
+        try:
+            answer = self.request("ASK {}", _SOLUTIONS_MEDIA, timeout=timeout,
+                                  connect_timeout=min(self.connect_timeout, timeout))
+            fmt = (pyoxigraph.QueryResultsFormat.XML if "xml" in answer.media else _JSON)
+            result = pyoxigraph.parse_query_results(answer.body, format=fmt)
+        except EngineTimeout:
+            raise BackendUnavailable(f"the SPARQL engine at {self.url} did not answer ASK {{}} "
+                                     f"within {timeout:g} s") from None
+        except (SyntaxError, ValueError) as error:
+            raise BackendUnavailable(f"{self.url} does not look like a SPARQL endpoint: "
+                                     f"{error}") from None
+        if not isinstance(result, pyoxigraph.QueryBoolean):
+            raise BackendUnavailable(f"{self.url} answered ASK {{}} with something other than "
+                                     "a boolean: it does not look like a SPARQL endpoint")
 
     def check(self) -> int:
         """Ask the engine for its triple count; the app calls this at start.

@@ -7,8 +7,10 @@ from typing import Any
 
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
 from exomirkg.namespaces import PREFIXES
+from exomirkg.web.engine import EngineTimeout
 
-__all__ = ["check_backend", "external_state", "init_external", "unavailable"]
+__all__ = ["check_backend", "engine_problem", "external_state", "init_external", "timed_out",
+           "unavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,24 @@ def external_state(config: Any, info: dict[str, Any]) -> Any:
                       triples=triples)
 
 
+def engine_problem(state: Any) -> str | None:
+    """Why the external engine cannot serve right now (``None`` when it answers ``ASK {}``).
+
+    Used by ``/health``, which must not report "ok" from the counts cached at start while
+    the engine is down. When the engine was down at start its triple count is taken now.
+
+    :param state: the app's :class:`~exomirkg.web.state.GraphState` over an external engine.
+    """
+    try:
+        state.store.ping()
+        if not state.triples:
+            state.triples = state.store.check()
+    except BackendUnavailable as error:
+        log.error("health check: %s", error)
+        return str(error)
+    return None
+
+
 def unavailable(error: BackendUnavailable) -> Any:
     """The app's answer while the engine is down: 503, one readable sentence, retry hint."""
     from flask import Response
@@ -64,7 +84,25 @@ def unavailable(error: BackendUnavailable) -> Any:
     return response
 
 
+def timed_out(error: EngineTimeout) -> Any:
+    """A page whose query the engine did not finish (or refused as too costly): 503, not 500.
+
+    ``/sparql`` words its own timeout answer; this covers the pages' in-process queries.
+    """
+    from flask import Response, current_app
+
+    limit = float(current_app.config.get("QUERY_TIMEOUT", 30))
+    log.error("external SPARQL engine timed out on a page query")
+    response = Response(
+        f"the SPARQL engine did not answer this page's query within {limit:g} s "
+        "(QUERY_TIMEOUT), or refused it as too costly (Virtuoso: MaxQueryCostEstimationTime); "
+        "try again shortly\n", status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def init_external(app: Any, info: dict[str, Any]) -> None:
     """Serve ``app`` from the engine named by ``BACKEND`` (called by ``init_state``)."""
     app.extensions["exomirkg"] = external_state(app.config, info)
     app.register_error_handler(BackendUnavailable, unavailable)
+    app.register_error_handler(EngineTimeout, timed_out)

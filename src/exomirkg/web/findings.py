@@ -156,9 +156,13 @@ def assemble_findings(rows: list[Row]) -> list[FindingView]:
             texts = view.texts.setdefault(TEXTS[predicate], [])
             if value not in texts:
                 texts.append(value)
+    # Sorted here, not by the query: engines order equal ORDER BY keys differently
+    # (Virtuoso and pyoxigraph list a finding's two quotes in opposite orders).
     for view in views.values():
         for mentions in view.roles.values():
             mentions.sort(key=lambda m: m.label.lower())
+        for texts in view.texts.values():
+            texts.sort()
     return list(views.values())
 
 

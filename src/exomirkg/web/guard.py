@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["QueryShape", "inspect_query"]
 
@@ -17,6 +18,9 @@ __all__ = ["QueryShape", "inspect_query"]
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
+#: Queries up to this length have their shape cached (clients repeat the same queries; a
+#: bound on length keeps the cache's memory small whatever clients send).
+CACHED_QUERY_CHARS = 4096
 #: The four query forms.
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 
@@ -68,6 +72,17 @@ def inspect_query(text: str) -> QueryShape:
     >>> inspect_query("SELECT * { \\\\u0053ERVICE <http://x/> { ?s ?p ?o } }").has_service
     True
     """
+    if len(text) <= CACHED_QUERY_CHARS:
+        return _inspect_cached(text)
+    return _inspect(text)
+
+
+@lru_cache(maxsize=1024)
+def _inspect_cached(text: str) -> QueryShape:
+    return _inspect(text)
+
+
+def _inspect(text: str) -> QueryShape:
     words = [m.group("word").upper() for m in _TOKEN.finditer(_unescape(text))
              if m.lastgroup == "word"]
     form = None

@@ -7,6 +7,7 @@ clients send, and ``handle_accept`` picking the best offer for an Accept header.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = [
     "BOOLEAN_TYPES",
@@ -127,6 +128,18 @@ def handle_accept(header: str | None, offers: Sequence[str]) -> str | None:
     """
     if not header or not header.strip():
         return offers[0]
+    if len(header) <= 512 and isinstance(offers, tuple):
+        # Clients send the same few headers again and again (bounded, so memory stays small).
+        return _best_offer_cached(header, offers)
+    return _best_offer(header, offers)
+
+
+@lru_cache(maxsize=512)
+def _best_offer_cached(header: str, offers: tuple[str, ...]) -> str | None:
+    return _best_offer(header, offers)
+
+
+def _best_offer(header: str, offers: Sequence[str]) -> str | None:
     for media, _q in parse_accept(header):
         if media == "*/*":
             return offers[0]

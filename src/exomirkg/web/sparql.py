@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.utils import get_current_url
 
+from exomirkg.backends import is_external
 from exomirkg.web import negotiation
 from exomirkg.web.engine import EngineBusy, EngineTimeout, Job
 from exomirkg.web.guard import inspect_query
@@ -48,6 +51,15 @@ def choose_media(fmt: str | None, offers: Sequence[str]) -> str | None:
     return negotiation.handle_accept(request.headers.get("Accept"), offers)
 
 
+#: ``request.base_url`` re-quotes the URL on every request; it depends on these four only.
+_base_url = lru_cache(maxsize=256)(get_current_url)
+
+
+@lru_cache(maxsize=64)
+def _allowed_origins(origins: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(o.strip() for o in origins.split(",")) if isinstance(origins, str) else origins
+
+
 def _check_graph_names(names: Sequence[str]) -> None:
     import pyoxigraph
 
@@ -85,7 +97,8 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
               union=not shape.has_dataset_clause and not protocol_dataset,
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
-              base_iri=request.base_url)
+              base_iri=_base_url(request.scheme, request.host, request.root_path,
+                                 request.path))
     engine = get_state().engine
     assert engine is not None
     timeout = float(config["QUERY_TIMEOUT"])
@@ -138,9 +151,23 @@ def sparql() -> Response:
 
 @bp.route("/health")
 def health() -> Response:
-    """Triple count, data version, build time, and the limits in force."""
+    """Triple count, data version, build time, and the limits in force.
+
+    On an external engine (``BACKEND``) the engine is asked ``ASK {}`` first, with a short
+    time limit: while it is down the answer is a 503 with a readable JSON body, not "ok".
+    """
     state = get_state()
     config = current_app.config
+    if is_external(config.get("BACKEND")):
+        from exomirkg.backends.state import engine_problem
+
+        problem = engine_problem(state)
+        if problem:
+            body = {"status": "unavailable", "backend": str(config["BACKEND"]),
+                    "error": f"the query engine is unreachable: {problem}"}
+            response = Response(json.dumps(body), status=503, mimetype="application/json")
+            response.headers["Retry-After"] = "5"
+            return response
     payload = {
         "status": "ok",
         "triples": state.triples,
@@ -152,6 +179,8 @@ def health() -> Response:
         "row_cap": int(config["ROW_CAP"]),
         "query_workers": state.engine.size if state.engine else 0,
     }
+    if is_external(config.get("BACKEND")):
+        payload["backend"] = str(config["BACKEND"])
     return Response(json.dumps(payload), mimetype="application/json")
 
 
@@ -180,7 +209,7 @@ def cors(response: Response) -> Response:
     if request.blueprint not in ("sparql", "queries"):
         return response
     origins = current_app.config["CORS_ORIGINS"]
-    allowed = [o.strip() for o in origins.split(",")] if isinstance(origins, str) else origins
+    allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
     origin = request.headers.get("Origin")
     if "*" in allowed:
         response.headers["Access-Control-Allow-Origin"] = "*"

@@ -89,12 +89,14 @@ def init_state(app: Flask) -> None:
 
             prepare_store_dir(trig, store_dir)
         store = pyoxigraph.Store.read_only(str(store_dir))
-        source = StoreSource(store_path=store_dir, prefixes=dict(PREFIXES))
+        source = StoreSource(store_path=store_dir, prefixes=dict(PREFIXES),
+                             spin=bool(app.config.get("QUERY_SPIN", True)))
     else:
         from exomirkg.store import load_store
 
         store = load_store(trig)
-        source = StoreSource(trig=trig, prefixes=dict(PREFIXES))
+        source = StoreSource(trig=trig, prefixes=dict(PREFIXES),
+                             spin=bool(app.config.get("QUERY_SPIN", True)))
     engine = QueryEngine(source, size=int(app.config["QUERY_WORKERS"]),
                          timeout=float(app.config["QUERY_TIMEOUT"]))
     names = sorted(g.value for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
