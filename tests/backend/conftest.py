@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,20 @@ def _oxigraph() -> str:
     return binary
 
 
+@contextmanager
+def _running_oxigraph(binary: str, command: str, *args: str) -> Iterator[str]:
+    """Run ``oxigraph COMMAND ARGS`` on a free 127.0.0.1 port until ready; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen([binary, command, *args, "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 @pytest.fixture(scope="session")
 def oxigraph_server(built: BuildResult, build_dir: Path,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -96,28 +111,13 @@ def oxigraph_server(built: BuildResult, build_dir: Path,
     folder = tmp_path_factory.mktemp("oxigraph")
     subprocess.run([binary, "load", "--location", str(folder), "--file",
                     str(build_dir / TRIG_FILE)], check=True, capture_output=True, timeout=300)
-    port = free_port()
-    process = subprocess.Popen([binary, "serve-read-only", "--location", str(folder), "--bind",
-                                f"127.0.0.1:{port}", "--union-default-graph"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
-        yield f"sparql+http://127.0.0.1:{port}/query"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with _running_oxigraph(binary, "serve-read-only", "--location", str(folder),
+                           "--union-default-graph") as base_url:
+        yield f"sparql+{base_url}/query"
 
 
 @pytest.fixture
 def writable_oxigraph() -> Iterator[str]:
     """An empty in-memory ``oxigraph serve`` (read-write) for load tests; yields its base URL."""
-    binary = _oxigraph()
-    port = free_port()
-    process = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with _running_oxigraph(_oxigraph(), "serve") as base_url:
+        yield base_url
