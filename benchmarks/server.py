@@ -6,9 +6,11 @@ an empty Flask app under gunicorn (the floor for one HTTP round trip). Then, for
 graph and a synthetic graph of about 10^5 triples (``exomirkg.synthetic.generate``), runs five
 queries at concurrency 1, 8 and 32 and prints p50/p95 latency, throughput and the ratios.
 Each cell is bounded by a request count and a time budget; requests still running at the
-budget are counted as timeouts. Not a test: it prints figures, it asserts nothing.
+budget are counted as timeouts; the two servers are measured in alternating rounds and a
+ratio is the median of the rounds'. Not a test: it prints figures, it asserts nothing.
 
-    python benchmarks/server.py [--requests 60] [--budget 20] [--sizes review,100000]
+    python benchmarks/server.py [--requests 200] [--budget 20] [--rounds 3]
+                                [--sizes review,100000] [--queries "label lookup,3-hop join"]
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 #: name -> (query, kind): "lookup" is the cheap one the ≥1x target applies to.
 QUERIES: dict[str, str] = {
-    "label lookup": PREFIXES + 'SELECT ?s WHERE { ?s rdfs:label "paclitaxel"@en }',
+    "label lookup": PREFIXES + 'SELECT ?s WHERE { ?s rdfs:label "drug efflux"@en }',
     "3-hop join": PREFIXES + """SELECT ?drugLabel ?mirnaLabel ?geneLabel WHERE {
   ?f ekg:concernsDrug ?drug ; ekg:hasMiRNA ?mirna ; ekg:downregulatesGene ?gene .
   ?drug rdfs:label ?drugLabel . ?mirna rdfs:label ?mirnaLabel . ?gene rdfs:label ?geneLabel }""",
@@ -55,6 +57,8 @@ QUERIES: dict[str, str] = {
   ?c rdfs:subClassOf* ekg:Drug . ?d a ?c }""",
 }
 CONCURRENCY = (1, 8, 32)
+#: Back-to-back rounds of empty request and lookup behind the lookup/empty p50 ratio.
+FLOOR_ROUNDS = 9
 
 
 def _free_port() -> int:
@@ -132,11 +136,8 @@ def _measure(port: int, path: str, count: int, concurrency: int, budget: float) 
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    latencies.sort()
-    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None
-    return {"n": len(latencies), "failed": failures[0],
-            "p50": statistics.median(latencies) if latencies else None, "p95": p95,
-            "rps": len(latencies) / wall if wall else 0.0}
+    return {**_pool([{"latencies": latencies, "wall": wall, "failed": failures[0]}]),
+            "latencies": latencies, "wall": wall}
 
 
 def _ms(value: float | None) -> str:
@@ -170,10 +171,18 @@ def _prepare(size: str, folder: Path) -> tuple[Path, Path, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=60, help="per cell, at most")
-    parser.add_argument("--budget", type=float, default=20.0, help="seconds per cell, at most")
+    parser.add_argument("--requests", type=int, default=200, help="per cell, at most")
+    parser.add_argument("--budget", type=float, default=20.0,
+                        help="seconds per cell and server, at most")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds per cell (the ratio is their median)")
     parser.add_argument("--sizes", default="review,100000")
+    parser.add_argument("--queries", default=",".join(QUERIES),
+                        help="comma-separated names of the queries to run (default: all)")
     args = parser.parse_args()
+    unknown = [name for name in args.queries.split(",") if name not in QUERIES]
+    if unknown:
+        parser.error(f"unknown queries {unknown}; choose from {', '.join(QUERIES)}")
     bin_dir = Path(sys.executable).parent
     here = Path(__file__).resolve().parent
 
@@ -182,7 +191,9 @@ def main() -> None:
         empty_port = _free_port()
         empty = _start([str(bin_dir / "gunicorn"), "--pythonpath", str(here), "-b",
                         f"127.0.0.1:{empty_port}", "-w", "2", "--threads", "8",
-                        "--no-control-socket", "server:empty_app"], empty_port, "/ping")
+                        "--no-control-socket",
+                        # Same server settings as `exomirkg serve`, access log included.
+                        "--access-logfile", "-", "server:empty_app"], empty_port, "/ping")
         try:
             floor = _measure(empty_port, "/ping", args.requests * 3, 1, args.budget)
             print(f"empty Flask round trip (gunicorn, c=1): p50 {_ms(floor['p50'])} ms, "
@@ -195,12 +206,46 @@ def main() -> None:
 def _lookup_vs_floor(ours_port: int, path: str, empty_port: int, args) -> float:
     """Median over rounds of (lookup p50 / empty p50), measured back to back (shared CPU)."""
     ratios = []
-    for _ in range(5):
+    for _ in range(FLOOR_ROUNDS):
         floor = _measure(empty_port, "/ping", args.requests, 1, args.budget)
         lookup = _measure(ours_port, path, args.requests, 1, args.budget)
         if floor["p50"] and lookup["p50"]:
             ratios.append(lookup["p50"] / floor["p50"])
     return statistics.median(ratios) if ratios else float("nan")
+
+
+def _compare(ours_port: int, path: str, base_port: int, base_path: str, count: int,
+             concurrency: int, args) -> tuple[dict, dict, float]:
+    """Measure both servers in alternating rounds (the CPU is shared and noisy).
+
+    Each round gives both the same share of the request count and time budget; the ratio
+    reported is the median of the rounds' throughput ratios, the latencies are pooled. When
+    a server left requests unfinished in some round, the ratio is that of the pooled
+    throughputs instead (a round where the baseline finished nothing has no ratio).
+    """
+    rounds = max(1, args.rounds)
+    ours: list[dict] = []
+    theirs: list[dict] = []
+    for _ in range(rounds):
+        ours.append(_measure(ours_port, path, max(1, count // rounds), concurrency,
+                             args.budget / rounds))
+        theirs.append(_measure(base_port, base_path, max(1, count // rounds), concurrency,
+                               args.budget / rounds))
+    mine, base = _pool(ours), _pool(theirs)
+    if mine["failed"] or base["failed"]:
+        return mine, base, mine["rps"] / base["rps"] if base["rps"] else float("inf")
+    ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=True)]
+    return mine, base, statistics.median(ratios)
+
+
+def _pool(results: list[dict]) -> dict:
+    """One cell's figures from its rounds: pooled latencies, total requests over total time."""
+    latencies = sorted(x for result in results for x in result["latencies"])
+    wall = sum(result["wall"] for result in results)
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None
+    return {"n": len(latencies), "failed": sum(result["failed"] for result in results),
+            "p50": statistics.median(latencies) if latencies else None, "p95": p95,
+            "rps": len(latencies) / wall if wall else 0.0}
 
 
 def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
@@ -218,7 +263,8 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
         try:
             print(f"{'query':<18}{'c':>3} | {'ours p50':>9}{'p95':>9}{'req/s':>8} | "
                   f"{'rdflib p50':>10}{'p95':>9}{'req/s':>8} | {'x rps':>6}  notes")
-            for name, query in QUERIES.items():
+            for name in args.queries.split(","):
+                query = QUERIES[name]
                 path = "/sparql?" + urlencode({"query": query})
                 # rdflib-endpoint serves SPARQL at its root.
                 base_path = "/?" + urlencode({"query": query})
@@ -227,10 +273,8 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 _measure(base_port, base_path, 2, 1, args.budget)
                 for concurrency in CONCURRENCY:
                     count_n = args.requests if concurrency == 1 else args.requests * 2
-                    mine = _measure(ours_port, path, count_n, concurrency, args.budget)
-                    theirs = _measure(base_port, base_path, count_n, concurrency,
-                                      args.budget)
-                    ratio = (mine["rps"] / theirs["rps"]) if theirs["rps"] else float("inf")
+                    mine, theirs, ratio = _compare(ours_port, path, base_port, base_path,
+                                                   count_n, concurrency, args)
                     notes = []
                     for label, result in (("ours", mine), ("rdflib", theirs)):
                         if result["failed"]:
@@ -242,7 +286,7 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 if name == "label lookup":
                     ratio = _lookup_vs_floor(ours_port, path, empty_port, args)
                     print(f"{'':<18}    lookup p50 / empty Flask p50 = {ratio:.2f} "
-                          "(median of 5 back-to-back rounds)")
+                          f"(median of {FLOOR_ROUNDS} back-to-back rounds)")
         finally:
             _stop(ours)
             _stop(base)

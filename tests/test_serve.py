@@ -129,14 +129,16 @@ def test_serve_flags_and_env_reach_the_app_settings(runner: CliRunner, build_dir
     result = runner.invoke(main, [
         "serve", "--out", str(build_dir), "--port", "9999", "--workers", "3", "--threads", "2",
         "--timeout", "4.5", "--body-cap", "2048", "--cors-origins", "https://a.example",
-        "--query-workers", "5"])
+        "--query-workers", "5", "--no-inprocess-lookups", "--no-query-spin", "--no-access-log"])
     assert result.exit_code == 0, result.output
     call = calls[0]
     assert (call["port"], call["workers"], call["threads"]) == (9999, 3, 2)
+    assert call["access_log"] is False
     settings = call["settings"]
     assert settings["QUERY_TIMEOUT"] == 4.5 and settings["ROW_CAP"] == 7
     assert settings["BODY_CAP"] == 2048 and settings["CORS_ORIGINS"] == "https://a.example"
     assert settings["QUERY_WORKERS"] == 5
+    assert settings["INPROCESS_LOOKUPS"] is False and settings["QUERY_SPIN"] is False
 
 
 def test_create_app_reads_exomirkg_environment(build_dir: Path, built: BuildResult,
@@ -147,9 +149,11 @@ def test_create_app_reads_exomirkg_environment(build_dir: Path, built: BuildResu
     monkeypatch.setenv("EXOMIRKG_QUERY_TIMEOUT", "2.5")
     monkeypatch.setenv("EXOMIRKG_ROW_CAP", "11")
     monkeypatch.setenv("EXOMIRKG_CORS_ORIGINS", "")
+    monkeypatch.setenv("EXOMIRKG_INPROCESS_LOOKUPS", "false")
     app = create_app()
     try:
         assert app.config["QUERY_TIMEOUT"] == 2.5 and app.config["ROW_CAP"] == 11
+        assert app.extensions["exomirkg"].inprocess_lookups is False
         response = app.test_client().get("/health", headers={"Origin": "https://x.example"})
         assert "Access-Control-Allow-Origin" not in response.headers, "CORS should be off"
     finally:

@@ -136,6 +136,15 @@ def stats(out_dir: Path | None) -> None:
               help="query processes per gunicorn worker (killed and replaced on timeout)")
 @click.option("--timeout", "query_timeout", default=30.0, show_default=True, type=float,
               envvar="EXOMIRKG_QUERY_TIMEOUT", help="seconds before a query is stopped (503)")
+@click.option("--inprocess-lookups/--no-inprocess-lookups", default=True, show_default=True,
+              envvar="EXOMIRKG_INPROCESS_LOOKUPS",
+              help="answer one-pattern lookups in the web process (no query-process hop)")
+@click.option("--query-spin/--no-query-spin", default=True, show_default=True,
+              envvar="EXOMIRKG_QUERY_SPIN",
+              help="poll briefly around each query instead of sleeping (lower latency, "
+                   "~2 ms of CPU per query)")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              envvar="EXOMIRKG_ACCESS_LOG", help="log every request to stdout (gunicorn)")
 @click.option("--row-cap", default=10_000, show_default=True, type=int,
               envvar="EXOMIRKG_ROW_CAP", help="most rows/triples per result (flagged when cut)")
 @click.option("--body-cap", default=1_000_000, show_default=True, type=int,
@@ -156,7 +165,8 @@ def stats(out_dir: Path | None) -> None:
 @OUT_OPTION
 @_data_errors_exit_2
 def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
-          query_timeout: float, row_cap: int, body_cap: int, cors_origins: str,
+          query_timeout: float, inprocess_lookups: bool, query_spin: bool, access_log: bool,
+          row_cap: int, body_cap: int, cors_origins: str,
           store_path: Path | None, data_file: Path | None, allow_invalid: bool,
           backend: str, out_dir: Path | None) -> None:
     """Serve the SPARQL endpoint and pages under gunicorn (builds first if there is no build)."""
@@ -191,13 +201,16 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
 
         prepare_store_dir(trig, store_path.resolve())
     click.echo(f"serving {trig} at http://{host}:{port}/sparql", err=True)
-    run_server(host=host, port=port, workers=workers, threads=threads, settings={
+    settings = {
         "BUILD_DIR": build_dir, "DATA_FILE": data_file.resolve() if data_file else None,
         "STORE_PATH": store_path.resolve() if store_path else None,
-        "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout, "ROW_CAP": row_cap,
+        "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout,
+        "INPROCESS_LOOKUPS": inprocess_lookups, "QUERY_SPIN": query_spin, "ROW_CAP": row_cap,
         "BODY_CAP": body_cap, "CORS_ORIGINS": cors_origins, "ALLOW_INVALID": allow_invalid,
         "BACKEND": backend,
-    })
+    }
+    run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log,
+               settings=settings)
 
 
 @main.command()

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     #: Poll briefly instead of sleeping around each query (faster short queries, at most
     #: ~2 ms of CPU per query; web/engine.py). Set false to save that CPU.
     "QUERY_SPIN": True,
+    #: Answer one-pattern lookups (web/guard.py ``is_lookup``) in the web process, skipping
+    #: the hop to a query process; they are one index scan and cannot run away.
+    "INPROCESS_LOOKUPS": True,
     #: Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; more is cut, and flagged.
     "ROW_CAP": 10_000,
     #: Largest request body in bytes (413 above).

@@ -5,7 +5,8 @@ to a worker process that holds its own copy of the store; when the time limit pa
 worker is killed (SIGKILL) and a fresh one replaces it, while other workers keep answering.
 Workers are fresh interpreters (``python -m exomirkg.web.engine``), not forks: forking a
 threaded web server process is unsafe, and multiprocessing's spawn/forkserver re-import the
-caller's ``__main__``. They load the store themselves and talk over two pipes.
+caller's ``__main__``. They load the store themselves and talk over two pipes. (A one-pattern
+lookup, which cannot run away, is answered in the web process instead: ``guard.is_lookup``.)
 
 The hop to a worker is on every query's path, so it is kept short: jobs and answers cross the
 pipes as ``marshal``-ed tuples (no pickled classes), and the answer is awaited with a

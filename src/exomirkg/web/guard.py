@@ -4,6 +4,12 @@ pyoxigraph has no Python API to parse a query without running it, and ``Store.qu
 sends SERVICE requests over HTTP. A small lexer that skips comments, strings, IRIs,
 variables and prefixed names finds the bare keywords that matter. It errs on the side of
 refusing: a bare ``SERVICE`` anywhere is refused even where the parser would reject it.
+
+It also recognises *lookups*: a SELECT or ASK over one triple pattern with a fixed subject
+or object (``SELECT ?s { ?s rdfs:label "paclitaxel"@en }``). Such a query is one index scan
+over that node's triples, so it cannot run away, and the endpoint answers it without the
+hop to a killable query process. The test is an allow-list over the whole text; anything
+it does not match (comments, escapes, FILTER, paths, a second pattern...) is not a lookup.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["QueryShape", "inspect_query"]
+__all__ = ["QueryShape", "inspect_query", "is_lookup"]
 
 #: SPARQL 1.1 Update operations; none is a keyword of the query language.
 UPDATE_KEYWORDS = frozenset(
@@ -40,6 +46,45 @@ _TOKEN = re.compile(
 )
 
 
+_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+_PNAME = r"(?:[A-Za-z][\w.\-]*)?:[\w.:%\-]*"
+_NAME = rf"(?:{_IRI}|{_PNAME})"
+_VAR = r"(?:[?$]\w+|_:\w+)"
+_LITERAL = (r"""(?:"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')"""
+            rf"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^{_NAME})?|[+-]?\d+(?:\.\d+)?|true|false")
+_LOOKUP = re.compile(
+    rf"""\s*(?:(?:BASE\s*{_IRI}|PREFIX\s+(?:[A-Za-z][\w.\-]*)?:\s*{_IRI})\s*)*
+    (?:SELECT\s*(?:(?:DISTINCT|REDUCED)\s+)?(?:\*|{_VAR}(?:\s*{_VAR})*)|ASK)\s*
+    (?:WHERE\s*)?\{{\s*
+    (?P<s>{_NAME}|{_VAR})\s+(?:{_NAME}|{_VAR}|a)\s+(?P<o>{_LITERAL}|{_NAME}|{_VAR})
+    \s*\.?\s*\}}
+    (?:\s*(?:LIMIT|OFFSET)\s+\d+){{0,2}}\s*""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def is_lookup(text: str) -> bool:
+    """Whether ``text`` is a one-pattern SELECT/ASK with a fixed subject or object.
+
+    >>> is_lookup('PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> '
+    ...           'SELECT ?s WHERE { ?s rdfs:label "paclitaxel"@en }')
+    True
+    >>> is_lookup("SELECT * { ?s ?p ?o }"), is_lookup("SELECT * { ?a <x:p> ?b . ?c <x:p> ?d }")
+    (False, False)
+    """
+    # Code point escapes are applied before parsing and could hide a quote; refuse them.
+    if "\\u" in text or "\\U" in text:
+        return False
+    match = _LOOKUP.fullmatch(text)
+    if match is None:
+        return False
+    return not (_is_variable(match.group("s")) and _is_variable(match.group("o")))
+
+
+def _is_variable(term: str) -> bool:
+    return term[0] in "?$" or term.startswith("_:")
+
+
 @dataclass(frozen=True)
 class QueryShape:
     """What the lexer saw: the form and the keywords that decide how we run the query."""
@@ -52,6 +97,8 @@ class QueryShape:
     has_service: bool
     #: The query names its own dataset with FROM / FROM NAMED.
     has_dataset_clause: bool
+    #: A one-pattern lookup that cannot run away (:func:`is_lookup`).
+    is_lookup: bool = False
 
 
 def _unescape(text: str) -> str:
@@ -67,8 +114,9 @@ def _unescape(text: str) -> str:
 def inspect_query(text: str) -> QueryShape:
     """Lex ``text`` and report its form and risky keywords.
 
-    >>> inspect_query("PREFIX s: <http://x/service> SELECT * { ?service s:p 'SERVICE' }")
-    QueryShape(form='SELECT', is_update=False, has_service=False, has_dataset_clause=False)
+    >>> shape = inspect_query("PREFIX s: <http://x/service> SELECT * { ?service s:p 'SERVICE' }")
+    >>> shape.form, shape.is_update, shape.has_service, shape.has_dataset_clause, shape.is_lookup
+    ('SELECT', False, False, False, True)
     >>> inspect_query("SELECT * { \\\\u0053ERVICE <http://x/> { ?s ?p ?o } }").has_service
     True
     """
@@ -96,4 +144,5 @@ def _inspect(text: str) -> QueryShape:
         is_update=any(word in UPDATE_KEYWORDS for word in words),
         has_service="SERVICE" in words,
         has_dataset_clause="FROM" in words,
+        is_lookup=is_lookup(text),
     )

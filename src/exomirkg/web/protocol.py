@@ -53,11 +53,13 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     :param body_cap: largest accepted request body in bytes (413 above).
     :raises ProtocolError: 400/403/413/415 with the reason.
     """
-    if request.content_length is not None and request.content_length > body_cap:
-        raise ProtocolError(413, f"request body of {request.content_length} bytes is over the "
+    length = request.content_length
+    if length is not None and length > body_cap:
+        raise ProtocolError(413, f"request body of {length} bytes is over the "
                                  f"{body_cap}-byte limit")
     args = request.args
-    if request.method in ("GET", "HEAD"):
+    method = request.method
+    if method in ("GET", "HEAD"):
         params = args
     elif request.mimetype == FORM:
         _charset_ok(request)
@@ -75,7 +77,7 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     if "update" in params or "update" in args:
         raise ProtocolError(403, READ_ONLY)
     queries = params.getlist("query")
-    if request.method == "POST" and request.mimetype == DIRECT:
+    if method == "POST" and request.mimetype == DIRECT:
         if "query" in args:
             raise ProtocolError(400, "a direct POST carries the query in the body; "
                                      "do not also send a 'query' URL parameter")
@@ -95,7 +97,7 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     query = queries[0] if queries else None
     if query is not None and not query.strip():
         raise ProtocolError(400, "the 'query' parameter is empty")
-    if query is None and request.method == "POST":
+    if query is None and method == "POST":
         raise ProtocolError(400, "POST without a 'query': send query=... (form) or the query "
                                  "text (application/sparql-query)")
     return ProtocolRequest(query=query, default_graphs=tuple(default_graphs),

@@ -35,9 +35,10 @@ def _start_query_workers(worker: Any) -> None:
 
 
 def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
-               settings: Mapping[str, Any] | None = None) -> None:
+               access_log: bool = True, settings: Mapping[str, Any] | None = None) -> None:
     """Serve :func:`exomirkg.web.create_app` with gunicorn until interrupted.
 
+    :param access_log: log each request to stdout.
     :param settings: app settings (``QUERY_TIMEOUT``, ``ROW_CAP``, ...); they reach every
         gunicorn worker as ``EXOMIRKG_*`` environment variables, which ``create_app`` reads.
     """
@@ -60,7 +61,7 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
             self.cfg.set("threads", threads)
             # Queries are stopped by the app's own time limit; gunicorn only catches hangs.
             self.cfg.set("timeout", int(query_timeout) + 30)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("accesslog", "-" if access_log else None)
             # No control socket in ~/.gunicorn: several servers may run side by side.
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("post_worker_init", _start_query_workers)

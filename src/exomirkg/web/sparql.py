@@ -12,7 +12,7 @@ from werkzeug.sansio.utils import get_current_url
 
 from exomirkg.backends import is_external
 from exomirkg.web import negotiation
-from exomirkg.web.engine import EngineBusy, EngineTimeout, Job
+from exomirkg.web.engine import EngineBusy, EngineTimeout, Job, evaluate
 from exomirkg.web.guard import inspect_query
 from exomirkg.web.protocol import READ_ONLY, ProtocolError, read_request
 from exomirkg.web.results import truncation_note
@@ -39,8 +39,12 @@ def _offers_for(form: str | None) -> Sequence[str]:
     return negotiation.SOLUTION_TYPES
 
 
-def choose_media(fmt: str | None, offers: Sequence[str]) -> str | None:
-    """The media type to answer in: ``format=`` wins over Accept; None means 406."""
+def choose_media(fmt: str | None, offers: Sequence[str],
+                 accept: str | None = None) -> str | None:
+    """The media type to answer in: ``format=`` wins over Accept; None means 406.
+
+    :param accept: the Accept header (read from the current request when not given).
+    """
     if fmt:
         wanted = negotiation.FORMAT_PARAMETER.get(fmt.lower(), fmt.lower())
         if offers is negotiation.GRAPH_TYPES:
@@ -48,7 +52,9 @@ def choose_media(fmt: str | None, offers: Sequence[str]) -> str | None:
                       "application/sparql-results+json": "application/ld+json"}.get(wanted,
                                                                                      wanted)
         return negotiation.handle_accept(wanted, offers)
-    return negotiation.handle_accept(request.headers.get("Accept"), offers)
+    if accept is None:
+        accept = request.headers.get("Accept")
+    return negotiation.handle_accept(accept, offers)
 
 
 #: ``request.base_url`` re-quotes the URL on every request; it depends on these four only.
@@ -74,8 +80,12 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
             fmt: str | None = None) -> Response:
     """Check, evaluate (in a worker, under the time limit) and serialise one query.
 
+    A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
+    this process instead, as it is one index scan and cannot outrun the limit.
     Graph names never cause a fetch: a name the store does not hold is an empty graph.
     """
+    # The request object itself, not the context proxy: it is read several times below.
+    req = request._get_current_object()
     shape = inspect_query(query)
     if shape.is_update:
         raise ProtocolError(403, READ_ONLY)
@@ -84,9 +94,10 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
                                  "requests to other servers on a client's behalf; run the "
                                  "federated query from your own client instead")
     offers = _offers_for(shape.form)
-    media = choose_media(fmt, offers)
+    accept = req.headers.get("Accept")
+    media = choose_media(fmt, offers, accept)
     if media is None:
-        asked = fmt or request.headers.get("Accept")
+        asked = fmt or accept
         raise ProtocolError(406, f"cannot answer a {shape.form or 'SELECT'} query as {asked}; "
                                  f"available: {', '.join(offers)}")
     _check_graph_names([*default_graphs, *named_graphs])
@@ -97,13 +108,17 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
               union=not shape.has_dataset_clause and not protocol_dataset,
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
-              base_iri=_base_url(request.scheme, request.host, request.root_path,
-                                 request.path))
-    engine = get_state().engine
+              base_iri=_base_url(req.scheme, req.host, req.root_path, req.path))
+    state = get_state()
+    engine = state.engine
     assert engine is not None
     timeout = float(config["QUERY_TIMEOUT"])
     try:
-        outcome = engine.run(job, timeout=timeout)
+        if shape.is_lookup and state.inprocess_lookups:
+            # One index scan: bounded by the data, so no killable process is needed.
+            outcome = evaluate(state.store, job, engine.source.prefixes)
+        else:
+            outcome = engine.run(job, timeout=timeout)
     except EngineTimeout:
         return plain_error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
                                 "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
@@ -132,7 +147,8 @@ def sparql() -> Response:
         return plain_error(405, f"{request.method} is not part of the SPARQL query protocol; "
                                 "use GET or POST", Allow="GET, POST, OPTIONS")
     try:
-        parsed = read_request(request, int(current_app.config["BODY_CAP"]))
+        parsed = read_request(request._get_current_object(),
+                              int(current_app.config["BODY_CAP"]))
         if parsed.query is None:
             from exomirkg.web.describe import service_description
 

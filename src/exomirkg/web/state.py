@@ -35,6 +35,8 @@ class GraphState:
     #: Names of the named graphs, computed once (Service Description, VoID, dataset checks).
     graph_names: list[str] = field(default_factory=list)
     triples: int = 0
+    #: Answer lookups on ``store`` in the web process (embedded store and INPROCESS_LOOKUPS).
+    inprocess_lookups: bool = False
     #: Descriptions computed on first use (VoID statistics, graph sizes).
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -100,8 +102,9 @@ def init_state(app: Flask) -> None:
     engine = QueryEngine(source, size=int(app.config["QUERY_WORKERS"]),
                          timeout=float(app.config["QUERY_TIMEOUT"]))
     names = sorted(g.value for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
-    app.extensions["exomirkg"] = GraphState(store=store, info=info, engine=engine,
-                                            graph_names=names, triples=len(store))
+    app.extensions["exomirkg"] = GraphState(
+        store=store, info=info, engine=engine, graph_names=names, triples=len(store),
+        inprocess_lookups=bool(app.config.get("INPROCESS_LOOKUPS", True)))
 
 
 def get_state() -> GraphState:
