@@ -229,13 +229,33 @@ def _compare(ours_port: int, path: str, base_port: int, base_path: str, count: i
     for _ in range(rounds):
         ours.append(_measure(ours_port, path, max(1, count // rounds), concurrency,
                              args.budget / rounds))
+        _settle(ours_port, "/sparql")
         theirs.append(_measure(base_port, base_path, max(1, count // rounds), concurrency,
                                args.budget / rounds))
+        _settle(base_port, "/")
     mine, base = _pool(ours), _pool(theirs)
     if mine["failed"] or base["failed"]:
         return mine, base, mine["rps"] / base["rps"] if base["rps"] else float("inf")
     ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=True)]
     return mine, base, statistics.median(ratios)
+
+
+def _settle(port: int, path: str, limit: float = 300.0) -> None:
+    """Wait until a server has worked off requests its clients gave up on.
+
+    A request cut at the budget keeps the server busy after the client has gone; without
+    this, that backlog would slow the other server's next round. ``ASK {}`` is answered only
+    after the queries queued before it (rdflib-endpoint runs them one at a time; ours has
+    to wait for a free query process).
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=limit)
+    try:
+        conn.request("GET", path + "?" + urlencode({"query": "ASK {}"}))
+        conn.getresponse().read()
+    except OSError:
+        pass
+    finally:
+        conn.close()
 
 
 def _pool(results: list[dict]) -> dict:
