@@ -153,7 +153,7 @@ def test_create_app_reads_exomirkg_environment(build_dir: Path, built: BuildResu
     app = create_app()
     try:
         assert app.config["QUERY_TIMEOUT"] == 2.5 and app.config["ROW_CAP"] == 11
-        assert app.extensions["exomirkg"].inprocess_lookups is False
+        assert app.test_client().get("/health").get_json()["inprocess_lookups"] is False
         response = app.test_client().get("/health", headers={"Origin": "https://x.example"})
         assert "Access-Control-Allow-Origin" not in response.headers, "CORS should be off"
     finally:

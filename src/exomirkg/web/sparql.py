@@ -194,6 +194,7 @@ def health() -> Response:
         "query_timeout_s": float(config["QUERY_TIMEOUT"]),
         "row_cap": int(config["ROW_CAP"]),
         "query_workers": state.engine.size if state.engine else 0,
+        "inprocess_lookups": state.inprocess_lookups,
     }
     if is_external(config.get("BACKEND")):
         payload["backend"] = str(config["BACKEND"])
