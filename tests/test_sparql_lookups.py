@@ -137,3 +137,66 @@ def test_in_process_and_query_process_answers_are_byte_identical(
             app.extensions["exomirkg"].engine.close()
     assert bodies[0] == bodies[1]
     assert b"paclitaxel" in bodies[0]
+
+
+# -- the classifier against an independent parser (rdflib's) ----------------------------------
+
+def _pattern_count(algebra) -> tuple[int, set[str]]:
+    """Triples in the query's BGPs and the names of every algebra node above them."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    triples, names = 0, set()
+    stack = [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            names.add(node.name)
+            if node.name == "BGP":
+                triples += len(node["triples"])
+            stack.extend(v for k, v in node.items() if k != "triples")
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return triples, names
+
+
+PROLOGUE = "BASE <http://x/base/> PREFIX ex: <http://x/> "
+FORMS = ["SELECT ?s", "SELECT DISTINCT *", "select reduced ?s ?o", "ASK", "SELECT $s ?p"]
+SUBJECTS = ["?s", "<http://x/a>", "ex:a", "<a>", "_:b"]
+PREDICATES = ["a", "<http://x/p>", "?p", "ex:p"]
+OBJECTS = ['"x"', "'x'@en-GB", '"1"^^<http://www.w3.org/2001/XMLSchema#integer>', "42",
+           "?o", "ex:o", "true"]
+MODIFIERS = ["", " LIMIT 3", " OFFSET 2 LIMIT 1"]
+#: Text that turns a one-pattern query into something else, inserted before its closing brace.
+INJECTIONS = [" . ?x ?y ?z", " ; <http://x/q> ?z", " , ?z", " FILTER(true)",
+              " OPTIONAL { ?a ?b ?c }", " } UNION { ?a ?b ?c", " # }", " . GRAPH ?g { ?a ?b ?c }",
+              " BIND(1 AS ?one)", " . ?s <http://x/p>* ?q"]
+
+
+def _generated_queries() -> list[tuple[str, bool]]:
+    """A fixed sample of one-pattern queries, with whether each fixes its subject or object."""
+    import itertools
+    import random
+
+    combos = list(itertools.product(FORMS, ["WHERE ", ""], SUBJECTS, PREDICATES, OBJECTS,
+                                    ["", " ."], MODIFIERS))
+    sample = random.Random(6).sample(combos, 250)
+    return [(f"{PROLOGUE}{form} {where}{{ {s} {p} {o}{dot} }}{modifier}",
+             not (s[0] in "?$_" and o[0] in "?$"))
+            for form, where, s, p, o, dot, modifier in sample]
+
+
+def test_the_classifier_agrees_with_rdflibs_parser() -> None:
+    from rdflib.plugins.sparql import prepareQuery
+
+    allowed = {"SelectQuery", "AskQuery", "Project", "Distinct", "Reduced", "Slice", "BGP"}
+    accepted = 0
+    for query, fixed in _generated_queries():
+        assert is_lookup(query) == fixed, query
+        triples, names = _pattern_count(prepareQuery(query).algebra)
+        assert triples == 1 and names <= allowed, (query, names)
+        accepted += fixed
+        for injection in INJECTIONS:
+            cut = query.rindex("}")
+            changed = query[:cut] + injection + " " + query[cut:]
+            assert not is_lookup(changed), f"accepted as a lookup: {changed}"
+    assert accepted > 150, "the sample should hold mostly lookups"
