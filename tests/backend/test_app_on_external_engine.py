@@ -61,6 +61,15 @@ CASES = [
     ("drug-page-paclitaxel", "GET", "/paclitaxel", {}),
     ("drug-page-retracted-support", "GET", "/trastuzumab", {}),
     ("network-json", "GET", "/network.json", {}),
+    # Graph Store reads (graphs without blank nodes: engines label those differently).
+    ("graph-store-inferred", "GET", "/store", {
+        "query_string": {"graph": "https://w3id.org/exomirkg/graph/inferred"},
+        "headers": {"Accept": "application/n-triples"}}),
+    ("graph-store-table-1", "GET", "/store", {
+        "query_string": {"graph": "https://w3id.org/exomirkg/graph/section/table-1"},
+        "headers": {"Accept": "application/n-triples"}}),
+    ("graph-store-unknown", "GET", "/store", {
+        "query_string": {"graph": "https://w3id.org/exomirkg/graph/nope"}}),
 ]
 CASES += [(f"example-{name}", "GET", f"/queries/{name}", {"headers": {"Accept": "text/csv"}})
           for name in sorted(load_queries(paths.QUERIES_DIR))]

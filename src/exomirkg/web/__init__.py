@@ -65,9 +65,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     init_state(app)
 
-    from exomirkg.web import pages, queries, sparql
+    from exomirkg.web import graphstore, pages, queries, sparql
 
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(graphstore.bp)
     app.register_blueprint(queries.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -223,7 +223,7 @@ def http_error(error: HTTPException) -> Response:
 @bp.after_app_request
 def cors(response: Response) -> Response:
     """CORS for the machine endpoints, so browser tools on other origins can query us."""
-    if request.blueprint not in ("sparql", "queries"):
+    if request.blueprint not in ("sparql", "queries", "graphstore"):
         return response
     origins = current_app.config["CORS_ORIGINS"]
     allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))

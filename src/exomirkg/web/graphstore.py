@@ -1,0 +1,85 @@
+"""/store: the SPARQL 1.1 Graph Store HTTP Protocol, read-only (GET and HEAD).
+
+What Oxigraph's and Fuseki's users fetch a graph with: ``GET /store?graph=IRI`` gives one
+named graph, ``GET /store?default`` the default graph (here the union of all graphs, as at
+/sparql), and ``GET /store`` with neither the whole dataset as TriG or N-Quads. Writes (PUT,
+POST, DELETE, PATCH) are refused with 405. A graph is sent whole, never cut at the row cap:
+a partial graph would pass for the graph; its size is bounded by the data, not the request.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph
+from flask import Blueprint, Response, request
+
+from exomirkg.web import negotiation
+from exomirkg.web.results import GRAPH_FORMATS
+from exomirkg.web.sparql import choose_media, plain_error
+from exomirkg.web.state import get_state
+
+__all__ = ["bp"]
+
+bp = Blueprint("graphstore", __name__)
+
+#: Whole-dataset formats; TriG is the default.
+DATASET_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
+    "application/trig": pyoxigraph.RdfFormat.TRIG,
+    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
+}
+_ALLOW = "GET, HEAD, OPTIONS"
+
+
+def _serialize(items: list, fmt: pyoxigraph.RdfFormat) -> bytes:
+    from exomirkg.namespaces import PREFIXES
+
+    uses_prefixes = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG,
+                            pyoxigraph.RdfFormat.RDF_XML)
+    return pyoxigraph.serialize(items, format=fmt,
+                                prefixes=dict(PREFIXES) if uses_prefixes else None) or b""
+
+
+@bp.route("/store", methods=["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"])
+def store() -> Response:
+    """One graph, the default graph, or the whole dataset, in the negotiated format."""
+    if request.method == "OPTIONS":
+        return Response(status=204, headers={"Allow": _ALLOW})
+    if request.method not in ("GET", "HEAD"):
+        return plain_error(405, f"{request.method} would change the data: this Graph Store is "
+                                "read-only (GET and HEAD)", Allow=_ALLOW)
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if len(graphs) > 1 or (graphs and default):
+        return plain_error(400, "ask for one graph: either ?graph=IRI or ?default")
+    state = get_state()
+    if not graphs and not default:
+        media = choose_media(None, tuple(DATASET_FORMATS))
+        if media is None:
+            return plain_error(406, "the dataset is available as " + ", ".join(DATASET_FORMATS))
+        quads = list(state.store.quads_for_pattern(None, None, None, None))
+        return _answer(_serialize(quads, DATASET_FORMATS[media]), media, len(quads))
+    media = choose_media(None, negotiation.GRAPH_TYPES)
+    if media is None:
+        return plain_error(406, "a graph is available as " + ", ".join(negotiation.GRAPH_TYPES))
+    if default:
+        # The default graph is the union of the named graphs, each triple once.
+        triples = {pyoxigraph.Triple(q.subject, q.predicate, q.object): None
+                   for q in state.store.quads_for_pattern(None, None, None, None)}
+        return _answer(_serialize(list(triples), GRAPH_FORMATS[media]), media, len(triples))
+    name = graphs[0]
+    try:
+        graph = pyoxigraph.NamedNode(name)
+    except ValueError:
+        return plain_error(400, f"graph {name!r} is not an absolute IRI")
+    if name not in state.graph_names:
+        return plain_error(404, f"no graph named <{name}>; the named graphs are listed in the "
+                                "Service Description (GET /sparql)")
+    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+               for q in state.store.quads_for_pattern(None, None, None, graph)]
+    return _answer(_serialize(triples, GRAPH_FORMATS[media]), media, len(triples))
+
+
+def _answer(body: bytes, media: str, count: int) -> Response:
+    response = Response(body, mimetype=media)
+    response.headers["X-Exomirkg-Rows"] = str(count)
+    response.vary.add("Accept")
+    return response
