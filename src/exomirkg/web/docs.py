@@ -139,8 +139,8 @@ def term(local: str) -> str:
     """One class, property or individual of the ontology: definition and axioms."""
     iri = pyoxigraph.NamedNode(BASE + local)
     store = get_state().store
-    kinds = [o.value for o in _objects(iri, _RDF + "type")]
-    if not kinds:
+    types = {o.value for o in _objects(iri, _RDF + "type")}
+    if not types:
         abort(404, description=f"{iri.value} is not a term of the exomirkg ontology.")
     axioms = []
     for predicate, heading in _AXIOMS:
@@ -150,7 +150,8 @@ def term(local: str) -> str:
             values = [Markup(" ∘ ").join(render_expression(i) for i in _list(o))
                       for o in _objects(iri, predicate)]
         if values:
-            axioms.append((heading, values))
+            # Engines list a subject's objects in their own order: sort for a stable page.
+            axioms.append((heading, sorted(values, key=str)))
     sub_class = pyoxigraph.NamedNode(_RDFS + "subClassOf")
     sub_property = pyoxigraph.NamedNode(_RDFS + "subPropertyOf")
     children = sorted(
@@ -164,7 +165,7 @@ def term(local: str) -> str:
     uses = sum(1 for _ in store.quads_for_pattern(None, iri, None))
     return render_template(
         "ontology_term.html", title=_label(iri), iri=iri.value, local=local,
-        label=_label(iri), kinds=[KIND_TITLES.get(k, k) for k in kinds],
+        label=_label(iri), kinds=[title for kind, title in KIND_TITLES.items() if kind in types],
         definitions=[plain(o) for o in _objects(iri, _SKOS + "definition")],
         comments=[plain(o) for o in _objects(iri, _RDFS + "comment")],
         axioms=axioms, children=[_term_link(c) for c in children],
