@@ -140,3 +140,23 @@ def test_rdflib_service_clause_reaches_our_endpoint(endpoint_url: str,
     rows = {(r.p, r.o) for r in local.query(query)}
     expected = {(p, o) for _s, p, o, _g in built.dataset.quads((review, None, None))}
     assert rows == expected, "a federated query from rdflib should get our answer"
+
+
+def test_oxigraph_federates_to_our_endpoint(endpoint_url: str, built: BuildResult) -> None:
+    # pyoxigraph's own SERVICE client (what an Oxigraph server sends): a join that needs a
+    # PREFIX, a GRAPH block and a FILTER inside the SERVICE, evaluated at our endpoint.
+    import pyoxigraph
+
+    query = f"""PREFIX ekg: <https://w3id.org/exomirkg/>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?drug ?label WHERE {{
+      SERVICE <{endpoint_url}> {{
+        GRAPH ?g {{ ?drug a ekg:Drug ; rdfs:label ?label }}
+        FILTER(STRSTARTS(STR(?label), "c"))
+      }}
+    }}"""
+    rows = {(r["drug"].value, r["label"].value) for r in pyoxigraph.Store().query(query)}
+    drug = rdflib.URIRef("https://w3id.org/exomirkg/Drug")
+    expected = {(str(s), str(o)) for s in built.dataset.subjects(rdflib.RDF.type, drug)
+                for o in built.dataset.objects(s, rdflib.RDFS.label) if str(o).startswith("c")}
+    assert len(expected) >= 2 and rows == expected, (rows, expected)
