@@ -81,7 +81,7 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
     """Check, evaluate (in a worker, under the time limit) and serialise one query.
 
     A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
-    this process instead, as it is one index scan and cannot outrun the limit.
+    this process instead: it is one index scan, bounded by the data, so it cannot run away.
     Graph names never cause a fetch: a name the store does not hold is an empty graph.
     """
     # The request object itself, not the context proxy: it is read several times below.
