@@ -166,6 +166,15 @@ def test_format_parameter_overrides_accept(http: FlaskClient, fmt: str, expected
     assert response.status_code == 200 and response.mimetype == expected
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_fusekis_output_parameter_works_like_format(http: FlaskClient, method: str) -> None:
+    params = {"query": "SELECT ?s { ?s a <https://w3id.org/exomirkg/Review> }", "output": "csv"}
+    response = (http.get("/sparql", query_string=params) if method == "GET"
+                else http.post("/sparql", data=params))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.decode() == "s\r\nhttps://w3id.org/exomirkg/review\r\n"
+
+
 def test_format_parameter_on_construct_means_rdf(http: FlaskClient) -> None:
     response = http.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1",
                                                  "format": "xml"})

@@ -93,7 +93,9 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     # Dataset parameters: in the body for a form POST, in the URL otherwise (W3C tests).
     default_graphs = params.getlist("default-graph-uri") or args.getlist("default-graph-uri")
     named_graphs = params.getlist("named-graph-uri") or args.getlist("named-graph-uri")
-    fmt = params.get("format") or args.get("format")
+    # ``output=`` is Fuseki's name for ``format=``; scripts written for Fuseki send it.
+    fmt = (params.get("format") or args.get("format") or params.get("output")
+           or args.get("output"))
     query = queries[0] if queries else None
     if query is not None and not query.strip():
         raise ProtocolError(400, "the 'query' parameter is empty")
