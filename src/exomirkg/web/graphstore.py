@@ -9,9 +9,13 @@ a partial graph would pass for the graph; its size is bounded by the data, not t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 import pyoxigraph
 from flask import Blueprint, Response, request
 
+from exomirkg.namespaces import PREFIXES
 from exomirkg.web import negotiation
 from exomirkg.web.results import GRAPH_FORMATS
 from exomirkg.web.sparql import choose_media, plain_error
@@ -29,13 +33,21 @@ DATASET_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
 _ALLOW = "GET, HEAD, OPTIONS"
 
 
-def _serialize(items: list, fmt: pyoxigraph.RdfFormat) -> bytes:
-    from exomirkg.namespaces import PREFIXES
+def _serialize(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> tuple[bytes, int]:
+    """The serialised items and how many there were (streamed: no list of a whole graph)."""
+    count = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal count
+        for item in items:
+            count += 1
+            yield item
 
     uses_prefixes = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG,
                             pyoxigraph.RdfFormat.RDF_XML)
-    return pyoxigraph.serialize(items, format=fmt,
-                                prefixes=dict(PREFIXES) if uses_prefixes else None) or b""
+    body = pyoxigraph.serialize(counted(), format=fmt,
+                                prefixes=dict(PREFIXES) if uses_prefixes else None)
+    return body or b"", count
 
 
 @bp.route("/store", methods=["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"])
@@ -55,8 +67,8 @@ def store() -> Response:
         media = choose_media(None, tuple(DATASET_FORMATS))
         if media is None:
             return plain_error(406, "the dataset is available as " + ", ".join(DATASET_FORMATS))
-        quads = list(state.store.quads_for_pattern(None, None, None, None))
-        return _answer(_serialize(quads, DATASET_FORMATS[media]), media, len(quads))
+        quads = state.store.quads_for_pattern(None, None, None, None)
+        return _answer(*_serialize(quads, DATASET_FORMATS[media]), media)
     media = choose_media(None, negotiation.GRAPH_TYPES)
     if media is None:
         return plain_error(406, "a graph is available as " + ", ".join(negotiation.GRAPH_TYPES))
@@ -64,7 +76,7 @@ def store() -> Response:
         # The default graph is the union of the named graphs, each triple once.
         triples = {pyoxigraph.Triple(q.subject, q.predicate, q.object): None
                    for q in state.store.quads_for_pattern(None, None, None, None)}
-        return _answer(_serialize(list(triples), GRAPH_FORMATS[media]), media, len(triples))
+        return _answer(*_serialize(triples, GRAPH_FORMATS[media]), media)
     name = graphs[0]
     try:
         graph = pyoxigraph.NamedNode(name)
@@ -73,12 +85,12 @@ def store() -> Response:
     if name not in state.graph_names:
         return plain_error(404, f"no graph named <{name}>; the named graphs are listed in the "
                                 "Service Description (GET /sparql)")
-    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
-               for q in state.store.quads_for_pattern(None, None, None, graph)]
-    return _answer(_serialize(triples, GRAPH_FORMATS[media]), media, len(triples))
+    triples = (pyoxigraph.Triple(q.subject, q.predicate, q.object)
+               for q in state.store.quads_for_pattern(None, None, None, graph))
+    return _answer(*_serialize(triples, GRAPH_FORMATS[media]), media)
 
 
-def _answer(body: bytes, media: str, count: int) -> Response:
+def _answer(body: bytes, count: int, media: str) -> Response:
     response = Response(body, mimetype=media)
     response.headers["X-Exomirkg-Rows"] = str(count)
     response.vary.add("Accept")
