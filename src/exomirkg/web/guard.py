@@ -31,12 +31,15 @@ CACHED_QUERY_CHARS = 4096
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: Lexical pieces shared by the keyword lexer and the lookup allow-list.
+_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+_SHORT_STRING = r"'(?:[^'\\\n\r]|\\.)*'" + r'|"(?:[^"\\\n\r]|\\.)*"'
 _TOKEN = re.compile(
     r"""
       (?P<comment>\#[^\n\r]*)
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                 |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+                 |""" + _SHORT_STRING + r""")
+    | (?P<iri>""" + _IRI + r""")
     | (?P<var>[?$]\w+)
     | (?P<pname>(?:[^\W\d][\w.\-]*)?:(?:[\w.:%\-]|\\.)*)
     | (?P<word>[^\W\d]\w*)
@@ -46,14 +49,14 @@ _TOKEN = re.compile(
 )
 
 
-_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
-_PNAME = r"(?:[A-Za-z][\w.\-]*)?:[\w.:%\-]*"
+_PN_PREFIX = r"(?:[A-Za-z][\w.\-]*)?:"
+_PNAME = _PN_PREFIX + r"[\w.:%\-]*"
 _NAME = rf"(?:{_IRI}|{_PNAME})"
 _VAR = r"(?:[?$]\w+|_:\w+)"
-_LITERAL = (r"""(?:"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')"""
+_LITERAL = (rf"(?:{_SHORT_STRING})"
             rf"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^{_NAME})?|[+-]?\d+(?:\.\d+)?|true|false")
 _LOOKUP = re.compile(
-    rf"""\s*(?:(?:BASE\s*{_IRI}|PREFIX\s+(?:[A-Za-z][\w.\-]*)?:\s*{_IRI})\s*)*
+    rf"""\s*(?:(?:BASE\s*{_IRI}|PREFIX\s+{_PN_PREFIX}\s*{_IRI})\s*)*
     (?:SELECT\s*(?:(?:DISTINCT|REDUCED)\s+)?(?:\*|{_VAR}(?:\s*{_VAR})*)|ASK)\s*
     (?:WHERE\s*)?\{{\s*
     (?P<s>{_NAME}|{_VAR})\s+(?:{_NAME}|{_VAR}|a)\s+(?P<o>{_LITERAL}|{_NAME}|{_VAR})
