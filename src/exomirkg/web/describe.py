@@ -13,6 +13,7 @@ from flask import current_app, request
 
 from exomirkg.namespaces import BASE, PREFIXES
 from exomirkg.web.negotiation import GRAPH_TYPES, SOLUTION_TYPES
+from exomirkg.web.rdfout import write_rdf
 from exomirkg.web.results import GRAPH_FORMATS
 from exomirkg.web.state import get_state
 
@@ -56,9 +57,7 @@ def _int(value: int) -> pyoxigraph.Literal:
 def _serialize(triples: list[pyoxigraph.Triple], media: str) -> bytes:
     prefixes = {**PREFIXES, "sd": _SD, "void": _VOID, "formats": _FORMATS,
                 "service": _SERVICE_NS}
-    fmt = GRAPH_FORMATS[media]
-    use = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.RDF_XML)
-    return pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes if use else None) or b""
+    return write_rdf(triples, GRAPH_FORMATS[media], prefixes)
 
 
 def _graph_sizes() -> dict[str, int]:

@@ -16,6 +16,7 @@ from exomirkg import paths
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
 from exomirkg.web.findings import FindingView, assemble_findings
 from exomirkg.web.graphdata import plain, select
+from exomirkg.web.rdfout import union_triples, write_rdf
 from exomirkg.web.state import get_state
 
 __all__ = ["Download", "bp", "compact", "downloads"]
@@ -57,18 +58,12 @@ def compact(iri: str) -> str:
 
 
 def _dataset(fmt: pyoxigraph.RdfFormat) -> bytes:
-    store = get_state().store
-    return pyoxigraph.serialize(store.quads_for_pattern(None, None, None), format=fmt,
-                                prefixes=PREFIXES if fmt is pyoxigraph.RdfFormat.TRIG else None)
+    return write_rdf(get_state().store.quads_for_pattern(None, None, None), fmt)
 
 
 def _merged(fmt: pyoxigraph.RdfFormat) -> bytes:
     """The union of all graphs as plain triples (duplicates across graphs merged)."""
-    store = get_state().store
-    triples = dict.fromkeys(pyoxigraph.Triple(q.subject, q.predicate, q.object)
-                            for q in store.quads_for_pattern(None, None, None))
-    return pyoxigraph.serialize(triples, format=fmt,
-                                prefixes=PREFIXES if fmt is pyoxigraph.RdfFormat.TURTLE else None)
+    return write_rdf(union_triples(get_state().store), fmt)
 
 
 def _exact_ids() -> dict[str, list[str]]:

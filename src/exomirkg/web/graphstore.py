@@ -15,8 +15,8 @@ from typing import Any
 import pyoxigraph
 from flask import Blueprint, Response, request
 
-from exomirkg.namespaces import PREFIXES
 from exomirkg.web import negotiation
+from exomirkg.web.rdfout import union_triples, write_rdf
 from exomirkg.web.results import GRAPH_FORMATS
 from exomirkg.web.sparql import choose_media, plain_error
 from exomirkg.web.state import get_state
@@ -43,11 +43,7 @@ def _serialize(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> tuple[bytes, 
             count += 1
             yield item
 
-    uses_prefixes = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG,
-                            pyoxigraph.RdfFormat.RDF_XML)
-    body = pyoxigraph.serialize(counted(), format=fmt,
-                                prefixes=dict(PREFIXES) if uses_prefixes else None)
-    return body or b"", count
+    return write_rdf(counted(), fmt), count
 
 
 @bp.route("/store", methods=["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"])
@@ -74,9 +70,7 @@ def store() -> Response:
         return plain_error(406, "a graph is available as " + ", ".join(negotiation.GRAPH_TYPES))
     if default:
         # The default graph is the union of the named graphs, each triple once.
-        triples = {pyoxigraph.Triple(q.subject, q.predicate, q.object): None
-                   for q in state.store.quads_for_pattern(None, None, None, None)}
-        return _answer(*_serialize(triples, GRAPH_FORMATS[media]), media)
+        return _answer(*_serialize(union_triples(state.store), GRAPH_FORMATS[media]), media)
     name = graphs[0]
     try:
         graph = pyoxigraph.NamedNode(name)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pyoxigraph
 
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
 
-__all__ = ["RDF_MEDIA_TYPES", "SUFFIX_MEDIA_TYPES", "describe", "serialize"]
+__all__ = ["RDF_MEDIA_TYPES", "SUFFIX_MEDIA_TYPES", "describe", "serialize", "union_triples",
+           "write_rdf"]
 
 #: Media type -> pyoxigraph format of the RDF views of a page (entity, ontology, dataset).
 RDF_MEDIA_TYPES: dict[str, pyoxigraph.RdfFormat] = {
@@ -52,8 +54,24 @@ def describe(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> list[pyoxigr
     return list(triples)
 
 
+#: Formats that write prefix declarations (JSON-LD would turn them into a context).
+_PREFIXED_FORMATS = frozenset({pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG,
+                               pyoxigraph.RdfFormat.RDF_XML})
+
+
+def write_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat,
+              prefixes: Mapping[str, str] = PREFIXES) -> bytes:
+    """Triples or quads in ``fmt``, with prefix declarations where the format has them."""
+    return pyoxigraph.serialize(items, format=fmt, prefixes=dict(prefixes)
+                                if fmt in _PREFIXED_FORMATS else None) or b""
+
+
+def union_triples(store: Any) -> list[pyoxigraph.Triple]:
+    """The union of all graphs as plain triples, each once (duplicates across graphs merged)."""
+    return list(dict.fromkeys(pyoxigraph.Triple(q.subject, q.predicate, q.object)
+                              for q in store.quads_for_pattern(None, None, None)))
+
+
 def serialize(triples: Iterable[pyoxigraph.Triple], media_type: str) -> bytes:
     """Serialise triples in the format of a media type from :data:`RDF_MEDIA_TYPES`."""
-    fmt = RDF_MEDIA_TYPES[media_type]
-    prefixes = PREFIXES if fmt is pyoxigraph.RdfFormat.TURTLE else None
-    return pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes)
+    return write_rdf(triples, RDF_MEDIA_TYPES[media_type])

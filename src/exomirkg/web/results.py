@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 
+from exomirkg.web.rdfout import write_rdf
+
 __all__ = ["Written", "truncation_note", "write_boolean", "write_graph", "write_solutions"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -234,9 +236,7 @@ def write_graph(triples: Iterator, media: str, cap: int, prefixes: dict[str, str
     """Write CONSTRUCT/DESCRIBE triples (at most ``cap``) in ``media``."""
     kept, truncated = _capped(triples, cap)
     fmt = GRAPH_FORMATS[media]
-    uses_prefixes = fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.RDF_XML)
-    body = pyoxigraph.serialize(kept, format=fmt, prefixes=prefixes if uses_prefixes else None)
-    body = body or b""
+    body = write_rdf(kept, fmt, prefixes)
     if truncated:
         note = truncation_note(cap).encode()
         if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.N_TRIPLES):
