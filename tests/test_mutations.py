@@ -128,27 +128,28 @@ def test_validate_exits_0_when_the_report_conforms(data_copy: Path) -> None:
     assert "sh:conforms true" in run.stdout
 
 
+def _assert_refused_naming(data_copy: Path, broken: Path) -> None:
+    """`exomirkg validate` exits 2 and names the broken file, without a traceback."""
+    run = _run_validate(data_copy)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert str(broken) in run.stderr and "Traceback" not in run.stderr
+
+
 def test_validate_exits_2_on_unreadable_shapes_or_checks(data_copy: Path) -> None:
     shapes = data_copy / "validation" / "shapes" / "drug.shacl.ttl"
     shapes.write_text(shapes.read_text(encoding="utf-8") + "\nekg:broken sh:path .\n",
                       encoding="utf-8")
-    run = _run_validate(data_copy)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert str(shapes) in run.stderr and "Traceback" not in run.stderr
+    _assert_refused_naming(data_copy, shapes)
     shapes.write_text(shapes.read_text(encoding="utf-8").replace("\nekg:broken sh:path .\n", ""),
                       encoding="utf-8")
     check = data_copy / "validation" / "checks" / "dangling-iri-violation.rq"
     check.write_text(check.read_text(encoding="utf-8").replace("WHERE {", "WHERE {{", 1),
                      encoding="utf-8")
-    run = _run_validate(data_copy)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert str(check) in run.stderr and "Traceback" not in run.stderr
+    _assert_refused_naming(data_copy, check)
 
 
 def test_validate_exits_2_on_unreadable_data(data_copy: Path) -> None:
     drugs = data_copy / "triples" / "entities" / "drugs.ttl"
     drugs.write_text(drugs.read_text(encoding="utf-8") + '\nekg:oops rdfs:label "never closed .\n',
                      encoding="utf-8")
-    run = _run_validate(data_copy)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert str(drugs) in run.stderr and "Traceback" not in run.stderr
+    _assert_refused_naming(data_copy, drugs)
