@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from exomirkg.namespaces import BASE, GRAPH_ONTOLOGY
 from exomirkg.web.entities import negotiate
-from exomirkg.web.graphdata import local_name, plain, select
+from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
 from exomirkg.web.rdfout import serialize
 from exomirkg.web.state import get_state
 
@@ -137,11 +137,16 @@ def index() -> Response | str:
 @bp.route("/ontology/<local>")
 def term(local: str) -> str:
     """One class, property or individual of the ontology: definition and axioms."""
-    iri = pyoxigraph.NamedNode(BASE + local)
+    not_a_term = f"{BASE}{quote_input(local)} is not a term of the exomirkg ontology."
+    try:
+        iri = entity_iri(local)
+    except ValueError:
+        # No term of ours has a space, quote or bad UTF-8 in its name: the client's mistake.
+        abort(404, description=not_a_term)
     store = get_state().store
     types = {o.value for o in _objects(iri, _RDF + "type")}
     if not types:
-        abort(404, description=f"{iri.value} is not a term of the exomirkg ontology.")
+        abort(404, description=not_a_term)
     axioms = []
     for predicate, heading in _AXIOMS:
         values = [render_expression(o) for o in _objects(iri, predicate)

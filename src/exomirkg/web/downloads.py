@@ -15,7 +15,7 @@ from rdflib import Graph
 from exomirkg import paths
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
 from exomirkg.web.findings import FindingView, assemble_findings
-from exomirkg.web.graphdata import plain, select
+from exomirkg.web.graphdata import plain, quote_input, select
 from exomirkg.web.rdfout import union_triples, write_rdf
 from exomirkg.web.state import get_state
 
@@ -190,7 +190,7 @@ def file(name: str) -> Response:
     """One download, as an attachment, with its checksum and the data version in headers."""
     item = downloads().get(name)
     if item is None:
-        abort(404, description=f"No download called {name}.")
+        abort(404, description=f"No download called {quote_input(name)!r}; see /download.")
     response = Response(item.body, mimetype=item.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{item.name}"'
     response.headers["X-Checksum-Sha256"] = item.sha256

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
 from exomirkg.web.findings import Mention, assemble_findings
-from exomirkg.web.graphdata import entity_iri, local_name, plain, select
+from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
 from exomirkg.web.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe, serialize
 from exomirkg.web.state import get_state
 
@@ -90,6 +90,14 @@ class EntityView:
     facts: dict[str, str] = field(default_factory=dict)
     statements: list[tuple[str, Mention | str]] = field(default_factory=list)
     retracted: bool = False
+
+
+def _iri_or_none(local: str) -> pyoxigraph.NamedNode | None:
+    """The IRI of a path, or None when the path cannot be an IRI (so names nothing of ours)."""
+    try:
+        return entity_iri(local)
+    except ValueError:
+        return None
 
 
 def _exists(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
@@ -247,11 +255,13 @@ def entity(local: str) -> Response | str:
     store = get_state().store
     media_type = None
     for suffix, suffix_type in SUFFIX_MEDIA_TYPES.items():
-        if local.endswith(suffix) and _exists(store, entity_iri(local[: -len(suffix)])):
+        stem = _iri_or_none(local[: -len(suffix)]) if local.endswith(suffix) else None
+        if stem is not None and _exists(store, stem):
             local, media_type = local[: -len(suffix)], suffix_type
-    iri = entity_iri(local)
-    if not _exists(store, iri):
-        abort(404, description=f"No entity {iri.value} in exomirkg.")
+    iri = _iri_or_none(local)
+    # A path that is no IRI (space, quote, <>, bad UTF-8) is the client's mistake: 404, not 500.
+    if iri is None or not _exists(store, iri):
+        abort(404, description=f"No entity {_EKG}{quote_input(local)} in exomirkg.")
     media_type = media_type or negotiate()
     if store.contains_named_graph(iri):
         return _graph_response(iri, media_type)

@@ -11,7 +11,7 @@ from exomirkg import paths
 from exomirkg.namespaces import BASE
 from exomirkg.web.state import get_state
 
-__all__ = ["Row", "entity_iri", "local_name", "page_query", "plain", "select"]
+__all__ = ["Row", "entity_iri", "local_name", "page_query", "plain", "quote_input", "select"]
 
 #: A solution as a dict of variable name -> term (absent variables are left out).
 Row = dict[str, Any]
@@ -65,8 +65,25 @@ def plain(term: Any) -> Any:
 
 
 def entity_iri(local: str) -> pyoxigraph.NamedNode:
-    """The IRI a local name of our namespace stands for."""
+    """The IRI a local name of our namespace stands for.
+
+    :raises ValueError: ``local`` cannot be part of an IRI (a space, a quote, ``<>``, a
+        control character, ...); views answer 404, as no IRI of ours looks like that.
+    """
     return pyoxigraph.NamedNode(BASE + local)
+
+
+def quote_input(text: str, limit: int = 80) -> str:
+    """Request input as an error message may quote it: short, control characters replaced.
+
+    Escaping for HTML is still the template's job; this keeps a 10 kB path or a CRLF out of
+    a plain-text body.
+
+    >>> quote_input("a\\r\\nb"), quote_input("x" * 100, limit=3)
+    ('a\ufffd\ufffdb', 'xxx…')
+    """
+    short = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in short)
 
 
 def local_name(iri: str) -> str | None:

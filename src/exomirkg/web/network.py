@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from exomirkg.web.findings import FindingView, Mention, assemble_findings
-from exomirkg.web.graphdata import select
+from exomirkg.web.graphdata import quote_input, select
 
 __all__ = ["bp", "network_elements"]
 
@@ -103,21 +103,49 @@ def _all_findings() -> list[FindingView]:
     return cache["findings"]
 
 
+_TRUE, _FALSE = {"1", "true", "on", "yes"}, {"", "0", "false", "off", "no"}
+#: Filter parameter -> the finding role its choices come from.
+_FILTERS = {"drug": "drug", "cell": "source", "cancer": "cancer"}
+
+
+class _BadParameter(ValueError):
+    """A network.json parameter outside its choices (answered with 400)."""
+
+
 def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in {"1", "true", "on", "yes"}
+    value = request.args.get(name, "")
+    if value.lower() not in _TRUE | _FALSE:
+        raise _BadParameter(f"{name}={quote_input(value)!r}: use 1 or 0")
+    return value.lower() in _TRUE
+
+
+def _choice(name: str, options: list[dict[str, str]]) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None and all(o["value"] != value for o in options):
+        raise _BadParameter(f"no {name} {quote_input(value)!r}; the choices are listed under "
+                            f"options.{name} in /network.json")
+    return value
 
 
 @bp.route("/network.json")
 def data() -> Response:
     """The network as Cytoscape JSON, filtered by ``drug``, ``cell``, ``cancer``,
-    ``exclude_retracted``; ``genes`` and ``pathways`` add those nodes."""
+    ``exclude_retracted``; ``genes`` and ``pathways`` add those nodes.
+
+    A filter value that is not one of its options, or a flag other than 1/0, is a 400: an
+    empty network would read as "no findings" when the request was wrong.
+    """
     findings = _all_findings()
-    elements = network_elements(
-        findings, drug=request.args.get("drug") or None, cell=request.args.get("cell") or None,
-        cancer=request.args.get("cancer") or None, exclude_retracted=_flag("exclude_retracted"),
-        genes=_flag("genes"), pathways=_flag("pathways"))
-    elements["options"] = {"drug": _options(findings, "drug"), "cell": _options(findings, "source"),
-                           "cancer": _options(findings, "cancer")}
+    options = {name: _options(findings, role) for name, role in _FILTERS.items()}
+    try:
+        elements = network_elements(
+            findings, drug=_choice("drug", options["drug"]), cell=_choice("cell", options["cell"]),
+            cancer=_choice("cancer", options["cancer"]),
+            exclude_retracted=_flag("exclude_retracted"), genes=_flag("genes"),
+            pathways=_flag("pathways"))
+    except _BadParameter as error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    elements["options"] = options
     return Response(json.dumps(elements), mimetype="application/json")
 
 

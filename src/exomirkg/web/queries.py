@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request, url_for
 
 from exomirkg import paths
 from exomirkg.queries import load_queries
+from exomirkg.web.graphdata import quote_input
 from exomirkg.web.protocol import ProtocolError
 from exomirkg.web.sparql import execute, plain_error
 
@@ -32,7 +33,7 @@ def run(name: str) -> Response:
     """Run one named query over the whole graph, answering in the negotiated format."""
     named = load_queries(paths.QUERIES_DIR).get(name)
     if named is None:
-        return plain_error(404, f"no query named {name!r}; see /queries for the list")
+        return plain_error(404, f"no query named {quote_input(name)!r}; see /queries for the list")
     try:
         return execute(named.text, fmt=request.args.get("format"))
     except ProtocolError as error:
