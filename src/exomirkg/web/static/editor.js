@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   var tabs = JSON.parse(document.getElementById("example-queries").textContent);
-  var endpoint = window.EXOMIRKG_ENDPOINT;
+  // The endpoint comes in a data attribute, not an inline script: the CSP forbids those.
+  var endpoint = document.getElementById("yasgui").dataset.endpoint;
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     persistenceId: null,
     autoAddOnInit: false,

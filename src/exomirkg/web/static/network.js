@@ -86,7 +86,8 @@
   function load() {
     var params = new URLSearchParams(new FormData(form));
     status.textContent = "Loading…";
-    fetch(window.EXOMIRKG_NETWORK_URL + "?" + params.toString())
+    // The URL comes in a data attribute, not an inline script: the CSP forbids those.
+    fetch(document.getElementById("cy").dataset.url + "?" + params.toString())
       .then(function (r) { return r.json(); })
       .then(function (data) {
         cy.elements().remove();
