@@ -114,7 +114,7 @@ def bind_values(query: str, substitutions: Mapping[Any, Any]) -> str:
     tokens = list(_TOKEN.finditer(query))
     start = 0
     for index, token in enumerate(tokens):
-        if token.lastgroup == "word" and token.group().upper() == "WHERE":
+        if token.lastgroup == "name" and token.group().upper() == "WHERE":
             start = index
             break
     for token in tokens[start:]:
@@ -463,7 +463,14 @@ class SparqlHttpEngine:
         :raises BackendUnavailable: the engine is unreachable or failed.
         """
         from exomirkg.web import results
+        from exomirkg.web.guard import QueryRefused, verify
 
+        try:
+            # Wall (a), the parser's verdict, before anything reaches the engine. The second
+            # wall (no network from the query process) is the engine's to keep: docs/scale.md.
+            verify(job.query)
+        except QueryRefused as refused:
+            return Outcome("refused", message=refused.message, status=refused.status)
         kwargs: dict[str, Any] = {}
         if job.default_graphs is not None or job.named_graphs is not None:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(n) for n in job.default_graphs or ()]

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["QueryShape", "inspect_query", "is_lookup"]
+__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "QueryRefused", "QueryShape", "check_bounds",
+           "inspect_query", "is_lookup", "verify"]
 
 #: SPARQL 1.1 Update operations; none is a keyword of the query language.
 UPDATE_KEYWORDS = frozenset(
@@ -30,6 +31,8 @@ CACHED_QUERY_CHARS = 4096
 #: The four query forms.
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 
+_OPENERS = frozenset("{([")
+_CLOSERS = frozenset("})]")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 #: Lexical pieces shared by the keyword lexer and the lookup allow-list.
 _IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
@@ -39,10 +42,16 @@ _TOKEN = re.compile(
       (?P<comment>\#[^\n\r]*)
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                  |""" + _SHORT_STRING + r""")
+    # A string that never closes runs to the end of its line (or of the text, for a long
+    # string): consuming it whole keeps the scan linear. Backing off one character and
+    # trying again from each quote made a body of '\ pairs quadratic (100 kB: 43 s).
+    | (?P<open_string>'''(?:[^'\\]|\\.|'(?!''))*|\"\"\"(?:[^"\\]|\\.|"(?!""))*
+                 |'(?:[^'\\\n\r]|\\.)*|"(?:[^"\\\n\r]|\\.)*)
     | (?P<iri>""" + _IRI + r""")
     | (?P<var>[?$]\w+)
-    | (?P<pname>(?:[^\W\d][\w.\-]*)?:(?:[\w.:%\-]|\\.)*)
-    | (?P<word>[^\W\d]\w*)
+    # One greedy run then an optional ":local": nothing to back off into, so a long run of
+    # name characters without a colon costs one pass, not one pass per character.
+    | (?P<name>[^\W\d][\w.\-]*(?::(?:[\w.:%\-]|\\.)*)?|:(?:[\w.:%\-]|\\.)*)
     | (?P<other>\S)
     """,
     re.VERBOSE | re.DOTALL,
@@ -102,6 +111,8 @@ class QueryShape:
     has_dataset_clause: bool
     #: A one-pattern lookup that cannot run away (:func:`is_lookup`).
     is_lookup: bool = False
+    #: The deepest nesting of ``{`` ``(`` ``[`` outside strings, IRIs and comments.
+    depth: int = 0
 
 
 def _unescape(text: str) -> str:
@@ -134,8 +145,20 @@ def _inspect_cached(text: str) -> QueryShape:
 
 
 def _inspect(text: str) -> QueryShape:
-    words = [m.group("word").upper() for m in _TOKEN.finditer(_unescape(text))
-             if m.lastgroup == "word"]
+    words: list[str] = []
+    depth = deepest = 0
+    for match in _TOKEN.finditer(_unescape(text)):
+        kind = match.lastgroup
+        if kind == "name":
+            if ":" not in match.group():
+                words.append(match.group().upper())
+        elif kind == "other":
+            char = match.group()
+            if char in _OPENERS:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in _CLOSERS:
+                depth -= 1
     form = None
     for word in words:
         if word in ("BASE", "PREFIX"):
@@ -147,5 +170,93 @@ def _inspect(text: str) -> QueryShape:
         is_update=any(word in UPDATE_KEYWORDS for word in words),
         has_service="SERVICE" in words,
         has_dataset_clause="FROM" in words,
-        is_lookup=is_lookup(text),
+        is_lookup=len(text) <= CACHED_QUERY_CHARS and is_lookup(text),
+        depth=deepest,
     )
+
+
+#: Longest query text accepted, in characters (longer: 400). Far above any real query; it
+#: bounds the work of the checks below, which run before any time limit can apply.
+MAX_QUERY_CHARS = 200_000
+#: Deepest nesting of groups, brackets and parentheses accepted (deeper: 400). Real queries
+#: stay under 20; the parsers recurse per level (pyoxigraph's crashed near 3,000).
+MAX_DEPTH = 64
+#: The sentence that refuses a federated query.
+SERVICE_REFUSED = ("SERVICE (federated query) is disabled: this endpoint makes no requests to "
+                   "other servers on a client's behalf; run the federated query from your own "
+                   "client instead")
+
+
+class QueryRefused(Exception):
+    """The query is refused before evaluation; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def check_bounds(text: str, shape: QueryShape | None = None) -> QueryShape:
+    """Refuse a query too long or too deeply nested to check safely; return its shape.
+
+    Both checks are linear in the text (the lexer never backs off more than a token).
+
+    :raises QueryRefused: 400 with a sentence saying which bound was passed.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryRefused(400, f"query too long: {len(text):,} characters; the limit is "
+                                f"{MAX_QUERY_CHARS:,}")
+    shape = shape or inspect_query(text)
+    if shape.depth > MAX_DEPTH:
+        raise QueryRefused(400, f"query nested too deeply: {shape.depth} levels of braces, "
+                                f"brackets or parentheses; the limit is {MAX_DEPTH}")
+    return shape
+
+
+@lru_cache(maxsize=2048)
+def verify(text: str) -> None:
+    """Parse ``text`` with a real SPARQL parser (rdflib's) and refuse federated queries.
+
+    This is the decision the lexer above only anticipates: the lexer cannot know whether
+    ``<`` opens an IRI or compares (``FILTER(?q<'a>')``), and once it guesses wrong a string
+    can hide a SERVICE clause. A parser reads the whole grammar, so what it sees is what an
+    engine evaluates; a query it cannot read is refused rather than trusted. It runs in the
+    killable query process (time and memory limits apply) or, for an external engine, after
+    :func:`check_bounds`. Verdicts are cached: clients repeat their queries.
+
+    >>> verify("SELECT * WHERE { FILTER(?q<'a>') SERVICE <http://x/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    exomirkg.web.guard.QueryRefused: SERVICE (federated query) is disabled: ...
+
+    :raises QueryRefused: 403 for SERVICE, 400 for text the parser cannot read.
+    """
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        tree = parseQuery(text)
+    except RecursionError:
+        raise QueryRefused(400, "query nested too deeply to parse; the limit is "
+                                f"{MAX_DEPTH} levels") from None
+    except Exception as error:  # pyparsing's ParseException and the parse actions' errors
+        raise QueryRefused(400, f"malformed query: {_first_line(error)}") from None
+    if _has_service(tree):
+        raise QueryRefused(403, SERVICE_REFUSED)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _has_service(tree: object) -> bool:
+    """Whether a parse tree holds a SERVICE pattern anywhere (iteratively: trees are deep)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "name", None) == "ServiceGraphPattern":
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            stack.extend(node)
+    return False
