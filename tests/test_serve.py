@@ -81,7 +81,7 @@ def test_serve_runs_under_gunicorn_with_flags(build_dir: Path, built: BuildResul
 def test_serve_refuses_a_build_that_failed_validation(runner: CliRunner,
                                                       invalid_build: Path) -> None:
     result = runner.invoke(main, ["serve", "--out", str(invalid_build)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "conforms" in result.output and "--allow-invalid" in result.output
 
 
@@ -171,5 +171,99 @@ def test_on_disk_store_path_serves_the_same_data(tmp_path: Path, build_dir: Path
             "/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
         count = int(response.json["results"]["bindings"][0]["n"]["value"])
         assert count == json.loads((build_dir / BUILD_INFO).read_text())["triples"]
+    finally:
+        app.extensions["exomirkg"].engine.close()
+
+
+# The validation gate has no side doors: data not shown to pass validation is refused
+# whichever way it reaches `serve` or create_app, and served only with --allow-invalid.
+
+@pytest.fixture(scope="module")
+def no_validate_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real `exomirkg build --no-validate` folder (build-info.json: "conforms": null)."""
+    folder = tmp_path_factory.mktemp("no-validate")
+    result = CliRunner().invoke(main, ["build", "--no-validate", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "not validated" in result.output, "build --no-validate should say serve refuses it"
+    assert json.loads((folder / BUILD_INFO).read_text())["conforms"] is None
+    return folder
+
+
+def _unvalidated(door: str, tmp_path: Path, build_dir: Path,
+                 no_validate_build: Path) -> tuple[list[str], dict[str, str]]:
+    """The CLI arguments and app settings that point at one kind of unvalidated data."""
+    if door == "data-file":
+        # A TriG of one's own, with no build-info.json beside it.
+        data = tmp_path / "mine.trig"
+        shutil.copy(build_dir / TRIG_FILE, data)
+        return ["--data", str(data)], {"DATA_FILE": str(data)}
+    if door == "no-validate":
+        return ["--out", str(no_validate_build)], {"BUILD_DIR": str(no_validate_build)}
+    folder = tmp_path / door
+    folder.mkdir()
+    shutil.copy(build_dir / TRIG_FILE, folder / TRIG_FILE)
+    if door == "edited-after-build":
+        # build-info.json says "conforms": true, but of the TriG as it was built.
+        shutil.copy(build_dir / BUILD_INFO, folder / BUILD_INFO)
+        with (folder / TRIG_FILE).open("a", encoding="utf-8") as trig:
+            trig.write("\n<https://w3id.org/exomirkg/x> <https://w3id.org/exomirkg/y> 1 .\n")
+    return ["--out", str(folder)], {"BUILD_DIR": str(folder)}
+
+
+DOORS = ["data-file", "no-build-info", "no-validate", "edited-after-build"]
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_serve_refuses_unvalidated_data(door: str, runner: CliRunner, tmp_path: Path,
+                                        build_dir: Path, built: BuildResult,
+                                        no_validate_build: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import exomirkg.web.serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    args, _settings = _unvalidated(door, tmp_path, build_dir, no_validate_build)
+    result = runner.invoke(main, ["serve", *args])
+    assert result.exit_code == 2, result.output
+    assert not calls, f"{door}: serve started on unvalidated data without --allow-invalid"
+    message = result.output
+    assert "refusing to serve" in message and BUILD_INFO in message
+    assert "`exomirkg build`" in message and "--allow-invalid" in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_serve_allow_invalid_serves_unvalidated_data_with_a_warning(
+        door: str, runner: CliRunner, tmp_path: Path, build_dir: Path, built: BuildResult,
+        no_validate_build: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import exomirkg.web.serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    args, _settings = _unvalidated(door, tmp_path, build_dir, no_validate_build)
+    result = runner.invoke(main, ["serve", *args, "--allow-invalid"])
+    assert result.exit_code == 0, result.output
+    assert "WAS NOT VALIDATED" in result.output
+    assert calls and calls[0]["settings"]["ALLOW_INVALID"] is True
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_create_app_refuses_unvalidated_data_unless_allowed(
+        door: str, tmp_path: Path, build_dir: Path, built: BuildResult,
+        no_validate_build: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from exomirkg.web import create_app
+    from exomirkg.web.state import InvalidBuildError
+
+    _args, settings = _unvalidated(door, tmp_path, build_dir, no_validate_build)
+    with pytest.raises(InvalidBuildError, match="--allow-invalid"):
+        create_app({"TESTING": True, "QUERY_WORKERS": 1, **settings})
+    with caplog.at_level("WARNING", logger="exomirkg.web.state"):
+        app = create_app({"TESTING": True, "QUERY_WORKERS": 1, "ALLOW_INVALID": True,
+                          **settings})
+    try:
+        assert "DID NOT PASS VALIDATION" in caplog.text
+        health = app.test_client().get("/health").get_json()
+        assert health["status"] == "ok" and health["triples"] > 0
+        assert health["conforms"] is None, f"{door}: /health must not claim the data conforms"
     finally:
         app.extensions["exomirkg"].engine.close()

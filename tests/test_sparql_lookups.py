@@ -73,9 +73,9 @@ def spied_app(built: BuildResult, build_dir: Path,
     sent: list[str] = []
     run = engine.run
 
-    def recording_run(job, timeout=None):
+    def recording_run(job, timeout=None, **limits):
         sent.append(job.query)
-        return run(job, timeout=timeout)
+        return run(job, timeout=timeout, **limits)
 
     monkeypatch.setattr(engine, "run", recording_run)
     yield app, sent

@@ -300,8 +300,9 @@ def test_service_description_states_formats_graphs_and_limits(http: FlaskClient,
     assert (service, SD.feature, SD.BasicFederatedQuery) not in graph, "SERVICE is disabled"
     limits = {str(p).rsplit("#", 1)[1]: o.toPython() for p, o in graph.predicate_objects(service)
               if str(p).startswith(EKG + "service#")}
-    assert limits == {"queryTimeoutSeconds": 30, "resultRowCap": 10000,
-                      "requestBodyCap": 1000000}
+    # No resultRowCap: answers are complete by default (ROW_CAP 0), and the comment says so.
+    assert limits == {"queryTimeoutSeconds": 30, "requestBodyCap": 1000000}
+    assert "answers are complete (no row cap)" in str(graph.value(service, rdflib.RDFS.comment))
 
 
 @pytest.mark.parametrize("accept", ["application/rdf+xml", "application/ld+json",

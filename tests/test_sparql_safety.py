@@ -207,7 +207,9 @@ def test_killed_worker_process_is_gone(built: BuildResult, build_dir: Path) -> N
 
 @pytest.fixture
 def live_url(built: BuildResult, build_dir: Path) -> Iterator[str]:
-    with serving(_make_app(build_dir, QUERY_WORKERS=2)) as base_url:
+    # A queue as long as the clients: this test is about correct answers under concurrency;
+    # admission (503 past the queue) is tested in tests/reliability.
+    with serving(_make_app(build_dir, QUERY_WORKERS=2, QUERY_QUEUE=32)) as base_url:
         yield f"{base_url}/sparql"
 
 

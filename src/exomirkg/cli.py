@@ -66,6 +66,11 @@ def build(out_dir: Path | None, no_validate: bool) -> None:
     result = run_build(out_dir, validate=not no_validate, progress=click.echo)
     for path in result.files:
         click.echo(f"wrote     {path}")
+    if no_validate:
+        # build-info.json says "conforms": null; serve refuses such a build without the flag.
+        click.secho("not validated: `exomirkg serve` refuses this build unless started with "
+                    "--allow-invalid; build without --no-validate to serve it", fg="yellow",
+                    err=True)
     if result.report is not None and not result.report.conforms:
         click.echo(result.report.text, err=True)
         click.secho("validation failed: see the report above", fg="red", err=True)
@@ -129,11 +134,21 @@ def stats(out_dir: Path | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, envvar="EXOMIRKG_PORT")
 @click.option("--workers", default=2, show_default=True, type=int, envvar="EXOMIRKG_WORKERS",
               help="gunicorn worker processes")
-@click.option("--threads", default=4, show_default=True, type=int, envvar="EXOMIRKG_THREADS",
-              help="threads per gunicorn worker")
+@click.option("--threads", default=8, show_default=True, type=int, envvar="EXOMIRKG_THREADS",
+              help="threads per gunicorn worker (long queries hold at most query-workers + "
+                   "query-queue of them)")
 @click.option("--query-workers", default=2, show_default=True, type=int,
               envvar="EXOMIRKG_QUERY_WORKERS",
               help="query processes per gunicorn worker (killed and replaced on timeout)")
+@click.option("--query-queue", default=None, type=int, envvar="EXOMIRKG_QUERY_QUEUE",
+              help="queries that may wait for a busy query process; more get 503 at once "
+                   "[default: query-workers]")
+@click.option("--query-memory", default=None, type=int, envvar="EXOMIRKG_QUERY_MEMORY",
+              help="MB one query may allocate (503 above; the process is replaced) "
+                   "[default: 1/8 of the machine's memory]; 0: no limit")
+@click.option("--read-timeout", default=10.0, show_default=True, type=float,
+              envvar="EXOMIRKG_READ_TIMEOUT",
+              help="seconds a client has to send a whole request (408 after)")
 @click.option("--timeout", "query_timeout", default=30.0, show_default=True, type=float,
               envvar="EXOMIRKG_QUERY_TIMEOUT", help="seconds before a query is stopped (503)")
 @click.option("--inprocess-lookups/--no-inprocess-lookups", default=True, show_default=True,
@@ -145,8 +160,9 @@ def stats(out_dir: Path | None) -> None:
                    "~2 ms of CPU per query)")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               envvar="EXOMIRKG_ACCESS_LOG", help="log every request to stdout (gunicorn)")
-@click.option("--row-cap", default=10_000, show_default=True, type=int,
-              envvar="EXOMIRKG_ROW_CAP", help="most rows/triples per result (flagged when cut)")
+@click.option("--row-cap", default=0, show_default=True, type=int,
+              envvar="EXOMIRKG_ROW_CAP",
+              help="most rows/triples per result (flagged when cut); 0: complete answers")
 @click.option("--body-cap", default=1_000_000, show_default=True, type=int,
               envvar="EXOMIRKG_BODY_CAP", help="largest request body in bytes (413 above)")
 @click.option("--cors-origins", default="*", show_default=True, envvar="EXOMIRKG_CORS_ORIGINS",
@@ -159,12 +175,13 @@ def stats(out_dir: Path | None) -> None:
               default=None, envvar="EXOMIRKG_DATA_FILE",
               help="serve this TriG file instead of the build")
 @click.option("--allow-invalid", is_flag=True, envvar="EXOMIRKG_ALLOW_INVALID",
-              help="serve a build that failed validation (with a warning)")
+              help="serve data that failed or skipped validation (with a warning)")
 @click.option("--backend", default="embedded", show_default=True, envvar="EXOMIRKG_BACKEND",
               help="query engine: embedded, or an external sparql+http://HOST:PORT/PATH")
 @OUT_OPTION
 @_data_errors_exit_2
 def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
+          query_queue: int | None, query_memory: int | None, read_timeout: float,
           query_timeout: float, inprocess_lookups: bool, query_spin: bool, access_log: bool,
           row_cap: int, body_cap: int, cors_origins: str,
           store_path: Path | None, data_file: Path | None, allow_invalid: bool,
@@ -189,17 +206,21 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
     build_dir = (out_dir or paths.BUILD_DIR).resolve()
     trig, info = prepare_data(build_dir, data_file, progress=click.echo)
     try:
-        check_conforms(info, allow_invalid)
+        info = check_conforms(info, allow_invalid, data=trig)
     except InvalidBuildError as error:
         click.secho(f"error: refusing to serve: {error}", fg="red", err=True)
-        sys.exit(1)
+        sys.exit(2)
     if info.get("conforms") is False:
         click.secho("WARNING: serving data that FAILED VALIDATION (--allow-invalid); answers may "
                     "be wrong. Run `exomirkg validate` to see why.", fg="red", bold=True, err=True)
+    elif info.get("conforms") is not True:
+        click.secho("WARNING: serving data that WAS NOT VALIDATED (--allow-invalid); answers may "
+                    "be wrong. Run `exomirkg build` to validate it.", fg="red", bold=True,
+                    err=True)
     if store_path is not None:
         from exomirkg.store import prepare_store_dir
 
-        prepare_store_dir(trig, store_path.resolve())
+        prepare_store_dir(trig, store_path.resolve(), in_child=True)
     click.echo(f"serving {trig} at http://{host}:{port}/sparql", err=True)
     settings = {
         "BUILD_DIR": build_dir, "DATA_FILE": data_file.resolve() if data_file else None,
@@ -207,10 +228,11 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
         "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout,
         "INPROCESS_LOOKUPS": inprocess_lookups, "QUERY_SPIN": query_spin, "ROW_CAP": row_cap,
         "BODY_CAP": body_cap, "CORS_ORIGINS": cors_origins, "ALLOW_INVALID": allow_invalid,
-        "BACKEND": backend,
+        "BACKEND": backend, "QUERY_QUEUE": query_queue,
+        "QUERY_MEMORY": None if query_memory is None else query_memory * 2**20,
     }
     run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log,
-               settings=settings)
+               settings=settings, read_timeout=read_timeout)
 
 
 @main.command()

@@ -22,12 +22,23 @@ def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.St
     return store
 
 
-def prepare_store_dir(trig_path: Path, store_path: Path) -> None:
+def prepare_store_dir(trig_path: Path, store_path: Path, *, in_child: bool = False) -> None:
     """Fill an on-disk store folder from the TriG file, replacing what it held.
 
     Run once before the server starts, in one process: RocksDB allows one writer, and the
     server's processes then open the folder read-only.
+
+    :param in_child: do it in a child interpreter. ``exomirkg serve`` does, because gunicorn
+        forks its workers from the calling process, and RocksDB's background threads (which
+        outlive the store) left forked workers hanging on a lock at exit.
     """
+    if in_child:
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "-m", "exomirkg.store", str(trig_path),  # noqa: S603
+                        str(store_path)], check=True)
+        return
     store = pyoxigraph.Store(str(store_path))
     store.clear()
     store.bulk_load(path=str(trig_path), format=pyoxigraph.RdfFormat.TRIG)
@@ -41,3 +52,9 @@ def dataset_to_store(dataset: Dataset) -> pyoxigraph.Store:
     data = dataset.serialize(format="nquads")
     store.bulk_load(input=data.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS)
     return store
+
+
+if __name__ == "__main__":
+    import sys
+
+    prepare_store_dir(Path(sys.argv[1]), Path(sys.argv[2]))

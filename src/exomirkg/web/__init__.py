@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from exomirkg import paths
+from exomirkg.web.engine import default_query_memory
 
 __all__ = ["DEFAULTS", "create_app"]
 
@@ -19,10 +20,16 @@ DEFAULTS: dict[str, Any] = {
     "DATA_FILE": None,
     #: An on-disk pyoxigraph store folder (filled from the TriG when empty); in memory if unset.
     "STORE_PATH": None,
-    #: Seconds a query may run before its worker process is killed (503).
+    #: Seconds a query may wait for a query process and run before it is stopped (503).
     "QUERY_TIMEOUT": 30.0,
     #: Worker processes evaluating queries at once, per web server process.
     "QUERY_WORKERS": 2,
+    #: Queries that may wait for a busy query process, per web server process; more are
+    #: refused at once (503 + Retry-After). None: as many as QUERY_WORKERS.
+    "QUERY_QUEUE": None,
+    #: Bytes one query may allocate in its query process (503 above; the process is
+    #: replaced). Default: an eighth of the machine's memory. 0 turns the limit off.
+    "QUERY_MEMORY": default_query_memory(),
     #: Poll briefly instead of sleeping around each query (faster short queries, at most
     #: ~2 ms of CPU per query; web/engine.py). Set false to save that CPU.
     "QUERY_SPIN": True,
@@ -30,7 +37,8 @@ DEFAULTS: dict[str, Any] = {
     #: the hop to a query process; they are one index scan and cannot run away.
     "INPROCESS_LOOKUPS": True,
     #: Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; more is cut, and flagged.
-    "ROW_CAP": 10_000,
+    #: 0: complete answers (as Oxigraph and Fuseki give), bounded by time and memory limits.
+    "ROW_CAP": 0,
     #: Largest request body in bytes (413 above).
     "BODY_CAP": 1_000_000,
     #: Origins allowed by CORS: "*" or a comma-separated list; "" turns CORS off.
@@ -65,8 +73,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     init_state(app)
 
-    from exomirkg.web import graphstore, pages, queries, sparql
+    from exomirkg.web import graphstore, pages, queries, security, sparql
 
+    security.install(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graphstore.bp)
     app.register_blueprint(queries.bp)

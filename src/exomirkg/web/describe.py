@@ -86,16 +86,19 @@ def service_description(media: str) -> bytes:
     add(endpoint, sd + "feature", _n(sd + "UnionDefaultGraph"))
     for media_type in (*SOLUTION_TYPES, *GRAPH_TYPES):
         add(endpoint, sd + "resultFormat", _n(FORMAT_IRIS[media_type]))
+    cap = int(config["ROW_CAP"] or 0)
+    cap_note = (f"results are cut at {cap} rows with an X-Exomirkg-Truncated header" if cap
+                else "answers are complete (no row cap)")
     add(endpoint, _RDFS + "comment", pyoxigraph.Literal(
         "Read-only: SPARQL Update and LOAD are refused. SERVICE is refused (no outbound "
         "requests). Graph IRIs in FROM, FROM NAMED, default-graph-uri and named-graph-uri "
         "select graphs held here; unknown IRIs are empty graphs, never fetched. "
-        f"Queries stop after {float(config['QUERY_TIMEOUT']):g} s; results are cut at "
-        f"{int(config['ROW_CAP'])} rows with an X-Exomirkg-Truncated header; request bodies "
-        f"above {int(config['BODY_CAP'])} bytes are refused.", language="en"))
+        f"Queries stop after {float(config['QUERY_TIMEOUT']):g} s; {cap_note}; request "
+        f"bodies above {int(config['BODY_CAP'])} bytes are refused.", language="en"))
     add(endpoint, _SERVICE_NS + "queryTimeoutSeconds",
         pyoxigraph.Literal(f"{float(config['QUERY_TIMEOUT']):g}", datatype=_n(_XSD + "decimal")))
-    add(endpoint, _SERVICE_NS + "resultRowCap", _int(int(config["ROW_CAP"])))
+    if cap:
+        add(endpoint, _SERVICE_NS + "resultRowCap", _int(cap))
     add(endpoint, _SERVICE_NS + "requestBodyCap", _int(int(config["BODY_CAP"])))
     dataset = pyoxigraph.BlankNode("dataset")
     add(endpoint, sd + "defaultDataset", dataset)

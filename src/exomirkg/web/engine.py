@@ -26,8 +26,9 @@ import json
 import logging
 import marshal
 import os
-import queue
+import queue as queue_module
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -38,7 +39,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EngineBusy", "EngineTimeout", "Outcome", "QueryEngine", "StoreSource"]
+from exomirkg.web.sandbox import rss_bytes as sandbox_rss
+
+__all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
+           "QueryEngine", "StoreSource", "UNCAPPED", "default_query_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,21 @@ ANSWER_SPIN = 0.0003
 #: Seconds a worker polls (yielding its CPU) for the next job after answering.
 JOB_SPIN = 0.002
 _yield_cpu = getattr(os, "sched_yield", lambda: None)
+#: Seconds between two looks at a running query's resident memory.
+MEMORY_WATCH = 0.05
+#: The row cap that never cuts (``ROW_CAP`` 0 or unset: complete answers).
+UNCAPPED = 2**62
+#: Python frames the parser may use in a query process (rdflib recurses per nesting level;
+#: 20,000 frames read 450 levels, far past ``guard.MAX_DEPTH``, within the C stack).
+_WORKER_RECURSION = 20_000
+
+
+def default_query_memory() -> int:
+    """Bytes one query may allocate by default: an eighth of the machine's memory.
+
+    Two web processes with two query processes each then stay within half the machine.
+    """
+    return max(256 * 2**20, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 8)
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,8 @@ class StoreSource:
     prefixes: dict[str, str] = field(default_factory=dict)
     #: Poll briefly instead of sleeping between jobs and answers (see the module docstring).
     spin: bool = True
+    #: Bytes one query may allocate beyond the loaded store (0: no limit).
+    memory: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,18 +102,24 @@ def _job_bytes(job: Job) -> bytes:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A worker's answer: ``kind`` is "ok", "syntax" (bad query) or "error"."""
+    """A worker's answer.
+
+    ``kind`` is "ok"; "syntax" (unreadable query, 400); "refused" (the guard's parse said no,
+    ``status`` tells 400 or 403); "query" (evaluation failed because of the query, 400);
+    "memory" (past the memory limit, 503); or "error" (the engine failed, 500).
+    """
 
     kind: str
     body: bytes = b""
     message: str = ""
     rows: int = 0
     truncated: bool = False
+    status: int = 0
 
 
 def _outcome_bytes(outcome: Outcome) -> bytes:
     return marshal.dumps((outcome.kind, outcome.body, outcome.message, outcome.rows,
-                          outcome.truncated))
+                          outcome.truncated, outcome.status))
 
 
 class EngineTimeout(Exception):
@@ -100,7 +127,15 @@ class EngineTimeout(Exception):
 
 
 class EngineBusy(Exception):
-    """Every worker stayed busy for the whole time limit."""
+    """No query process is free and the queue of waiting queries is full (or timed out)."""
+
+
+class EngineMemory(Exception):
+    """The query needed more memory than the limit; its worker was killed."""
+
+
+class EngineCrashed(Exception):
+    """The query process died while evaluating (a crash, not a limit); it was replaced."""
 
 
 def _open_store(source: StoreSource):
@@ -144,9 +179,54 @@ def evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
             written = results.write_graph(answer, job.media, job.row_cap, prefixes)
     except SyntaxError as error:
         return Outcome("syntax", message=str(error))
-    except (OSError, ValueError, RuntimeError, TypeError) as error:
+    except MemoryError:
+        return Outcome("memory")
+    except (ValueError, RuntimeError, TypeError) as error:
+        # On a read-only store an evaluation error comes from the query (a bad IRI, a
+        # function given the wrong kind of term...): the client's to fix.
+        return Outcome("query", message=f"{type(error).__name__}: {error}")
+    except OSError as error:
         return Outcome("error", message=f"{type(error).__name__}: {error}")
     return Outcome("ok", body=written.body, rows=written.rows, truncated=written.truncated)
+
+
+#: Set in a query process once its seccomp filter is in place.
+_NETWORK_DENIED = False
+
+
+def _verified_evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
+    """The guard's parse, then evaluation: what a query process does with each job."""
+    from exomirkg.web.guard import QueryRefused, verify
+
+    try:
+        verify(job.query)
+    except QueryRefused as refused:
+        if refused.status == 400 and _NETWORK_DENIED:
+            return _explain_unreadable(job, refused)
+        return Outcome("refused", message=refused.message, status=refused.status)
+    except MemoryError:
+        return Outcome("memory")
+    return evaluate(store, job, prefixes)
+
+
+def _explain_unreadable(job: Job, refused: Exception) -> Outcome:
+    """Say why a query the guard could not read is wrong, in pyoxigraph's words if it can.
+
+    pyoxigraph's parser reports line:column; it parses here against an empty store, in a
+    process that cannot reach the network, and nothing is evaluated (answers are lazy).
+    A query pyoxigraph reads but the guard cannot is refused all the same.
+    """
+    import pyoxigraph
+
+    try:
+        pyoxigraph.Store().query(job.query, base_iri=job.base_iri)
+    except SyntaxError as error:
+        return Outcome("syntax", message=str(error))
+    except Exception:  # noqa: BLE001 - any other failure: the guard's message stands
+        pass
+    return Outcome("refused", status=400, message=(
+        f"{refused}; the endpoint checks every query with a SPARQL 1.1 parser before running "
+        "it, and this one could not be read"))
 
 
 def _die_with_parent() -> None:
@@ -167,9 +247,21 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(jobs: Connection, answers: Connection, source: StoreSource) -> None:
-    """Worker loop: load the store once, then answer jobs until the pipe closes."""
+    """Worker loop: wall itself in, load the store once, then answer jobs until EOF."""
+    from exomirkg.web import guard, sandbox
+
+    # Before any thread starts (a seccomp filter covers the threads started after it).
+    global _NETWORK_DENIED
+    _NETWORK_DENIED = sandbox.deny_network()
+    if not _NETWORK_DENIED:
+        log.warning("no seccomp filter for this architecture: query processes may open "
+                    "sockets; the guard's parse is the only wall against SERVICE")
+    sys.setrecursionlimit(_WORKER_RECURSION)
     _die_with_parent()
     store = _open_store(source)
+    guard.verify("ASK {}")  # import the parser now, not on the first job
+    if source.memory:
+        sandbox.limit_memory(2 * source.memory)
     answers.send_bytes(b"ready")
     incoming = select.poll()
     incoming.register(jobs.fileno(), select.POLLIN)
@@ -179,7 +271,7 @@ def _worker_main(jobs: Connection, answers: Connection, source: StoreSource) -> 
         except (EOFError, OSError):
             return
         job = Job(*marshal.loads(raw))
-        answers.send_bytes(_outcome_bytes(evaluate(store, job, source.prefixes)))
+        answers.send_bytes(_outcome_bytes(_verified_evaluate(store, job, source.prefixes)))
         if source.spin:
             _spin_until_ready(incoming, JOB_SPIN, yield_cpu=True)
 
@@ -204,6 +296,7 @@ class _Worker:
             "store_path": str(source.store_path) if source.store_path else None,
             "prefixes": source.prefixes,
             "spin": source.spin,
+            "memory": source.memory,
         })
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "exomirkg.web.engine", str(job_read), str(answer_write),
@@ -217,18 +310,43 @@ class _Worker:
         self.poller = select.poll()
         self.poller.register(answer_read, select.POLLIN)
         self.spin = source.spin
+        self.memory = source.memory
         self.ready = False
+        #: Started with the pool (not a replacement): its loading time is not a query's.
+        self.first = False
+        #: Resident memory once the store is loaded; a query may add ``memory`` to it.
+        self.baseline = 0
+        #: The most resident memory seen while a query ran (reported for the memory limit).
+        self.peak = 0
 
     def send(self, job: Job) -> None:
         self.conn_out.send_bytes(_job_bytes(job))
 
     def wait(self, timeout: float) -> bool:
-        """Whether an answer (or the worker's end) arrived within ``timeout`` seconds."""
+        """Whether an answer (or the worker's end) arrived within ``timeout`` seconds.
+
+        :raises EngineMemory: the worker's resident memory passed its limit (it is killed).
+        """
         if self.spin and timeout > ANSWER_SPIN:
             if _spin_until_ready(self.poller, ANSWER_SPIN, yield_cpu=False):
                 return True
             timeout -= ANSWER_SPIN
-        return bool(self.poller.poll(max(0.0, timeout) * 1000))
+        if not self.memory:
+            return bool(self.poller.poll(max(0.0, timeout) * 1000))
+        # Look at the worker's memory between short waits: the rlimit inside the worker
+        # is the hard stop, this is the one that says why.
+        end = time.monotonic() + timeout
+        limit = self.baseline + self.memory
+        while True:
+            left = end - time.monotonic()
+            if self.poller.poll(max(0.0, min(left, MEMORY_WATCH)) * 1000):
+                return True
+            if left <= MEMORY_WATCH:
+                return False
+            resident = sandbox_rss(self.process.pid)
+            self.peak = max(self.peak, resident)
+            if resident > limit:
+                raise EngineMemory
 
     def receive(self) -> Outcome:
         return Outcome(*marshal.loads(self.conn.recv_bytes()))
@@ -236,7 +354,11 @@ class _Worker:
     def wait_ready(self, timeout: float) -> bool:
         if not self.ready and self.conn.poll(timeout):
             self.ready = self.conn.recv_bytes() == b"ready"
+            self.baseline = sandbox_rss(self.process.pid)
         return self.ready
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
         self.process.kill()
@@ -254,23 +376,35 @@ def _stop_all(workers: list[_Worker]) -> None:
 
 
 class QueryEngine:
-    """A fixed pool of query worker processes with a per-query time limit."""
+    """A fixed pool of query worker processes with admission control and per-query limits.
 
-    def __init__(self, source: StoreSource, *, size: int = 2, timeout: float = 30.0) -> None:
+    A query takes an idle worker at once, or waits in a short queue (``queue`` places) for
+    one; past that it is refused at once (:class:`EngineBusy`), so long queries can hold at
+    most ``size + queue`` of the web server's threads and the rest stay free for lookups,
+    pages and /health. The time limit counts from the query's arrival: wait + run.
+    """
+
+    def __init__(self, source: StoreSource, *, size: int = 2, timeout: float = 30.0,
+                 queue: int | None = None) -> None:
         """Prepare the pool; workers start on first use.
 
-        :param source: where workers load the data from.
+        :param source: where workers load the data from (and their memory limit).
         :param size: number of worker processes (queries evaluated at once).
-        :param timeout: seconds a query may run before its worker is killed.
+        :param timeout: seconds a query may wait and run before it is stopped.
+        :param queue: queries that may wait for a worker; default ``size``.
         """
         self.source = source
         self.size = max(1, size)
         self.timeout = timeout
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self.queue = self.size if queue is None else max(0, queue)
+        self._idle: queue_module.LifoQueue[_Worker] = queue_module.LifoQueue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._started = False
+        self._waiting = 0
         self.kills = 0
+        #: Peak resident bytes of the last worker stopped for memory (for reports).
+        self.last_memory_peak = 0
         weakref.finalize(self, _stop_all, self._workers)
 
     def _spawn(self) -> _Worker:
@@ -280,10 +414,17 @@ class QueryEngine:
         return worker
 
     def _retire(self, worker: _Worker) -> None:
-        worker.kill()
+        try:
+            worker.kill()
+        except (OSError, ValueError, subprocess.TimeoutExpired):  # already gone
+            pass
         with self._lock:
             if worker in self._workers:
                 self._workers.remove(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._retire(worker)
+        self._idle.put(self._spawn())
 
     def start(self) -> None:
         """Start the worker processes (idempotent)."""
@@ -292,46 +433,106 @@ class QueryEngine:
                 return
             self._started = True
         for _ in range(self.size):
-            self._idle.put(self._spawn())
+            worker = self._spawn()
+            worker.first = True
+            self._idle.put(worker)
 
     def close(self) -> None:
         """Stop every worker."""
         _stop_all(self._workers)
         self._workers.clear()
 
-    def run(self, job: Job, timeout: float | None = None) -> Outcome:
+    def _take(self, deadline: float) -> _Worker:
+        """An idle, living worker; waits in the queue if there is a place, else refuses."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue_module.Empty:
+                with self._lock:
+                    if self._waiting >= self.queue:
+                        raise EngineBusy from None
+                    self._waiting += 1
+                try:
+                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue_module.Empty:
+                    raise EngineBusy from None
+                finally:
+                    with self._lock:
+                        self._waiting -= 1
+            if worker.alive():
+                return worker
+            # Died while idle (killed from outside, out of memory...): never hand it out.
+            log.warning("query worker %s died while idle; replacing it", worker.process.pid)
+            self._replace(worker)
+
+    def run(self, job: Job, timeout: float | None = None, *,
+            deadline: float | None = None) -> Outcome:
         """Evaluate ``job`` in a worker.
 
-        :raises EngineBusy: no worker became free within the time limit.
+        :param timeout: seconds for this query (default: the pool's), counted from now.
+        :param deadline: ``time.monotonic()`` by which the query must be done (overrides
+            ``timeout``; the web layer passes the request's arrival + limit).
+        :raises EngineBusy: no worker is free and the queue is full, or none became free in time.
         :raises EngineTimeout: the query ran out of time; its worker was killed and replaced.
+        :raises EngineMemory: the query passed the memory limit; its worker was replaced.
+        :raises EngineCrashed: the worker died while evaluating; it was replaced.
         """
-        limit = self.timeout if timeout is None else timeout
+        if deadline is None:
+            deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         self.start()
-        try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise EngineBusy from None
+        worker = self._take(deadline)
         healthy = False
         try:
-            # A fresh worker loads the store first; that time is not the query's.
-            if not worker.wait_ready(max(limit, 60.0)):
-                raise RuntimeError("query worker did not start")
+            # A replacement worker may still be loading the store: that wait is part of the
+            # query's time. Only the pool's first workers get a minute to start.
+            ready_by = max(deadline, time.monotonic() + 60.0) if worker.first else deadline
+            if not worker.wait_ready(max(0.0, ready_by - time.monotonic())):
+                if worker.alive():
+                    healthy = True  # still loading: keep it, the query never started
+                    raise EngineBusy
+                raise EngineCrashed("query worker did not start")
             worker.send(job)
-            if not worker.wait(limit):
+            worker.peak = 0
+            if not worker.wait(max(0.0, deadline - time.monotonic())):
                 self.kills += 1
-                log.warning("query exceeded %.1f s; killing worker %s", limit, worker.process.pid)
+                log.warning("query ran out of time; killing worker %s", worker.process.pid)
                 raise EngineTimeout
             outcome = worker.receive()
+            if outcome.kind == "memory":
+                raise EngineMemory
             healthy = True
             return outcome
-        except (EOFError, OSError, BrokenPipeError) as error:
-            raise RuntimeError(f"query worker died: {error}") from None
+        except EngineMemory:
+            self.kills += 1
+            self.last_memory_peak = worker.peak
+            log.warning("query passed the memory limit (%d MB resident); killing worker %s",
+                        worker.peak // 2**20, worker.process.pid)
+            raise
+        except (EOFError, OSError) as error:
+            worker.process.poll()
+            code = worker.process.returncode
+            if code is not None and code == -signal.SIGABRT and worker.memory:
+                # Rust aborts when an allocation fails under the worker's RLIMIT_AS.
+                self.last_memory_peak = worker.peak
+                raise EngineMemory from None
+            raise EngineCrashed(_death(code, error)) from None
         finally:
             if healthy:
                 self._idle.put(worker)
             else:
-                self._retire(worker)
-                self._idle.put(self._spawn())
+                self._replace(worker)
+
+
+def _death(code: int | None, error: BaseException) -> str:
+    """Say how a worker ended: by which signal, with which exit code, or what broke."""
+    if code is None:
+        return f"the connection to it broke ({type(error).__name__})"
+    if code < 0:
+        try:
+            return f"it was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"it was killed by signal {-code}"
+    return f"it exited with code {code}"
 
 
 if __name__ == "__main__":
@@ -348,5 +549,6 @@ if __name__ == "__main__":
             store_path=Path(_spec["store_path"]) if _spec["store_path"] else None,
             prefixes=_spec["prefixes"],
             spin=bool(_spec.get("spin", True)),
+            memory=int(_spec.get("memory") or 0),
         ),
     )

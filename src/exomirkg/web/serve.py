@@ -34,10 +34,15 @@ def _start_query_workers(worker: Any) -> None:
         state.engine.start()
 
 
-def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
-               access_log: bool = True, settings: Mapping[str, Any] | None = None) -> None:
+def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
+               access_log: bool = True, settings: Mapping[str, Any] | None = None,
+               read_timeout: float = 10.0) -> None:
     """Serve :func:`exomirkg.web.create_app` with gunicorn until interrupted.
 
+    :param threads: request threads per worker; long queries hold at most
+        ``QUERY_WORKERS + QUERY_QUEUE`` of them, the rest serve lookups, pages and /health.
+    :param read_timeout: seconds a client has to send a whole request (408 after), and to
+        take each later read or write (:mod:`exomirkg.web.front`).
     :param access_log: log each request to stdout.
     :param settings: app settings (``QUERY_TIMEOUT``, ``ROW_CAP``, ...); they reach every
         gunicorn worker as ``EXOMIRKG_*`` environment variables, which ``create_app`` reads.
@@ -45,6 +50,7 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
     from gunicorn.app.base import BaseApplication
 
     from exomirkg.web import create_app
+    from exomirkg.web.front import BufferingWorker
 
     settings = dict(settings or {})
     for key, value in settings.items():
@@ -53,12 +59,17 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 4,
         os.environ[f"EXOMIRKG_{key}"] = str(value).lower() if isinstance(value, bool) \
             else str(value)
     query_timeout = float(settings.get("QUERY_TIMEOUT") or 30)
+    # Class attributes set here reach the forked workers.
+    worker_class = type("ExomirkgWorker", (BufferingWorker,), {
+        "read_timeout": read_timeout, "io_timeout": read_timeout,
+        "body_cap": int(settings.get("BODY_CAP") or 1_000_000)})
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", worker_class)
             # Queries are stopped by the app's own time limit; gunicorn only catches hangs.
             self.cfg.set("timeout", int(query_timeout) + 30)
             self.cfg.set("accesslog", "-" if access_log else None)

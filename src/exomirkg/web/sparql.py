@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -12,8 +13,16 @@ from werkzeug.sansio.utils import get_current_url
 
 from exomirkg.backends import is_external
 from exomirkg.web import negotiation
-from exomirkg.web.engine import EngineBusy, EngineTimeout, Job, evaluate
-from exomirkg.web.guard import inspect_query
+from exomirkg.web.engine import (
+    UNCAPPED,
+    EngineBusy,
+    EngineCrashed,
+    EngineMemory,
+    EngineTimeout,
+    Job,
+    evaluate,
+)
+from exomirkg.web.guard import SERVICE_REFUSED, QueryRefused, check_bounds
 from exomirkg.web.protocol import READ_ONLY, ProtocolError, read_request
 from exomirkg.web.results import truncation_note
 from exomirkg.web.state import get_state
@@ -84,15 +93,20 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
     this process instead: it is one index scan, bounded by the data, so it cannot run away.
     Graph names never cause a fetch: a name the store does not hold is an empty graph.
     """
+    # The time limit counts from here: waiting for a query process is part of it.
+    arrival = time.monotonic()
     # The request object itself, not the context proxy: it is read several times below.
     req = request._get_current_object()
-    shape = inspect_query(query)
+    try:
+        shape = check_bounds(query)
+    except QueryRefused as refused:
+        raise ProtocolError(refused.status, refused.message) from None
     if shape.is_update:
         raise ProtocolError(403, READ_ONLY)
     if shape.has_service:
-        raise ProtocolError(403, "SERVICE (federated query) is disabled: this endpoint makes no "
-                                 "requests to other servers on a client's behalf; run the "
-                                 "federated query from your own client instead")
+        # A first, fast refusal; the decision is the parser's (guard.verify) in the
+        # query process, which a lexer cannot be tricked around.
+        raise ProtocolError(403, SERVICE_REFUSED)
     offers = _offers_for(shape.form)
     accept = req.headers.get("Accept")
     media = choose_media(fmt, offers, accept)
@@ -102,9 +116,9 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
                                  f"available: {', '.join(offers)}")
     _check_graph_names([*default_graphs, *named_graphs])
     config = current_app.config
-    cap = int(config["ROW_CAP"])
+    cap = int(config["ROW_CAP"] or 0)
     protocol_dataset = bool(default_graphs or named_graphs)
-    job = Job(query=query, media=media, row_cap=cap,
+    job = Job(query=query, media=media, row_cap=cap or UNCAPPED,
               union=not shape.has_dataset_clause and not protocol_dataset,
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
@@ -118,17 +132,25 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
             # One index scan: bounded by the data, so no killable process is needed.
             outcome = evaluate(state.store, job, engine.source.prefixes)
         else:
-            outcome = engine.run(job, timeout=timeout)
+            outcome = engine.run(job, deadline=arrival + timeout)
     except EngineTimeout:
         return plain_error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
                                 "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
     except EngineBusy:
-        return plain_error(503, f"all {engine.size} query workers stayed busy for {timeout:g} s; "
-                                "try again shortly", **{"Retry-After": "5"})
-    except RuntimeError as error:
-        return plain_error(500, f"query evaluation failed: {error}")
-    if outcome.kind == "syntax":
-        return plain_error(400, f"malformed query: {outcome.message}")
+        return plain_error(503, f"all {engine.size} query processes are busy and the queue for "
+                                "them is full; try again shortly", **{"Retry-After": "2"})
+    except EngineMemory:
+        limit = int(config.get("QUERY_MEMORY") or 0) // 2**20
+        return plain_error(503, f"query stopped: it needed more than the {limit} MB memory "
+                                "limit (QUERY_MEMORY); narrow it, drop ORDER BY or add LIMIT",
+                           **{"Retry-After": "1"})
+    except EngineCrashed as error:
+        return plain_error(500, f"the query process crashed while evaluating this query ({error})"
+                                "; it was replaced. Please report the query.")
+    if outcome.kind in ("syntax", "refused", "query"):
+        status = outcome.status or 400
+        prefix = {"syntax": "malformed query: ", "query": "query could not be evaluated: "}
+        return plain_error(status, prefix.get(outcome.kind, "") + outcome.message)
     if outcome.kind != "ok":
         return plain_error(500, f"query evaluation failed: {outcome.message}")
     response = Response(outcome.body, mimetype=media)
@@ -192,7 +214,8 @@ def health() -> Response:
         "built": state.info.get("built"),
         "conforms": state.info.get("conforms"),
         "query_timeout_s": float(config["QUERY_TIMEOUT"]),
-        "row_cap": int(config["ROW_CAP"]),
+        "row_cap": int(config["ROW_CAP"] or 0) or None,
+        "query_memory_mb": int(config.get("QUERY_MEMORY") or 0) // 2**20 or None,
         "query_workers": state.engine.size if state.engine else 0,
         "inprocess_lookups": state.inprocess_lookups,
     }
