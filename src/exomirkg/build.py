@@ -75,13 +75,16 @@ def build_dataset(
     timings: dict[str, float] = {}
     with _step("load", progress, timings):
         dataset = load_dataset(data_root)
+    # One layout for every folder the build reads: rules, shapes and checks come from the
+    # same root as the data (the shapes and checks once came from the checkout's).
+    layout = paths.layout(data_root)
     with _step("reason", progress, timings):
-        root = data_root or paths.DATA_ROOT
-        inferred = infer(dataset, rules_dir=root / paths.RULES_DIR.relative_to(paths.DATA_ROOT))
+        inferred = infer(dataset, rules_dir=layout.rules_dir)
     report = None
     if validate:
         with _step("validate", progress, timings):
-            report = validate_dataset(dataset, inferred, data_root=data_root)
+            report = validate_dataset(dataset, inferred, shapes_dir=layout.shapes_dir,
+                                      checks_dir=layout.checks_dir, data_root=data_root)
     target = dataset.graph(GRAPH_INFERRED)
     for triple in inferred:
         target.add(triple)

@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 OUT_OPTION = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Build folder [default: build/]",
+    envvar="EXOMIRKG_BUILD_DIR", help="Build folder [default: build/]",
 )
 
 

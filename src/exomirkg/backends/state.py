@@ -7,6 +7,7 @@ from typing import Any
 
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
 from exomirkg.namespaces import PREFIXES
+from exomirkg.settings import DEFAULTS
 from exomirkg.web.engine import EngineTimeout
 
 __all__ = ["check_backend", "engine_problem", "external_state", "init_external", "timed_out",
@@ -42,9 +43,10 @@ def external_state(config: Any, info: dict[str, Any]) -> Any:
     """
     from exomirkg.web.state import GraphState
 
-    timeout = float(config.get("QUERY_TIMEOUT", 30))
+    timeout = float(config.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
     store = SparqlHttpStore(str(config["BACKEND"]), graphs=_graphs(info), timeout=timeout)
-    engine = SparqlHttpEngine(store, size=int(config.get("QUERY_WORKERS", 4)), timeout=timeout,
+    workers = config.get("QUERY_WORKERS", DEFAULTS["QUERY_WORKERS"])
+    engine = SparqlHttpEngine(store, size=int(workers), timeout=timeout,
                               prefixes=PREFIXES)
     triples = 0
     try:

@@ -42,7 +42,7 @@ from typing import Any
 from exomirkg.web.sandbox import rss_bytes as sandbox_rss
 
 __all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
-           "QueryEngine", "StoreSource", "UNCAPPED", "default_query_memory"]
+           "QueryEngine", "StoreSource", "UNCAPPED"]
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,6 @@ UNCAPPED = 2**62
 #: Python frames the parser may use in a query process (rdflib recurses per nesting level;
 #: 20,000 frames read 450 levels, far past ``guard.MAX_DEPTH``, within the C stack).
 _WORKER_RECURSION = 20_000
-
-
-def default_query_memory() -> int:
-    """Bytes one query may allocate by default: an eighth of the machine's memory.
-
-    Two web processes with two query processes each then stay within half the machine.
-    """
-    return max(256 * 2**20, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 8)
 
 
 @dataclass(frozen=True)

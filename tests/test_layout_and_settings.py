@@ -1,0 +1,73 @@
+"""One data layout and one table of defaults: the seams that once read the wrong folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from exomirkg import paths
+from exomirkg.build import BuildResult, build_dataset
+from exomirkg.cli import main
+from exomirkg.settings import DEFAULTS
+
+#: A shape every drug fails: it asks for a property no drug has.
+FAILING_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ekg: <https://w3id.org/exomirkg/> .
+ekg:EveryDrugFailsShape a sh:NodeShape ;
+    sh:targetClass ekg:Drug ;
+    sh:property [ sh:path ekg:noSuchProperty ; sh:minCount 1 ;
+                  sh:message "copy's own shape (test fixture)" ] .
+"""
+#: A check that always finds a row.
+BOGUS_CHECK = """#+ summary: 'test fixture: always one row'
+#+ description: 'Only in a test copy of the data.'
+SELECT ?iri WHERE { BIND (<https://w3id.org/exomirkg/cisplatin> AS ?iri) }
+"""
+
+
+def test_a_build_of_a_copy_validates_with_the_copys_shapes_and_checks(
+        data_copy: Path) -> None:
+    (data_copy / "validation" / "shapes" / "drug.shacl.ttl").write_text(
+        (data_copy / "validation" / "shapes" / "drug.shacl.ttl").read_text() + FAILING_SHAPE)
+    (data_copy / "validation" / "checks" / "bogus-violation.rq").write_text(BOGUS_CHECK)
+    result = build_dataset(data_copy)
+    assert result.report is not None and not result.report.conforms
+    rules = {r.rule for r in result.report.results}
+    assert "bogus-violation" in rules, rules
+    assert any("EveryDrugFailsShape" in r.rule for r in result.report.results), rules
+
+
+def test_a_build_of_the_checkout_still_conforms(built: BuildResult) -> None:
+    """The control: the same build without the fixtures passes, so the test above can fail."""
+    assert built.report is not None and built.report.conforms
+
+
+def test_the_layout_names_every_folder_from_one_root(tmp_path: Path) -> None:
+    layout = paths.DataLayout(tmp_path)
+    assert layout.shapes_dir == tmp_path / "validation" / "shapes"
+    assert layout.rules_dir == tmp_path / "ontology" / "rules"
+    assert layout.page_queries_dir == tmp_path / "server" / "pages"
+    assert paths.layout() is paths.LAYOUT and paths.SHAPES_DIR == paths.LAYOUT.shapes_dir
+
+
+def test_serve_reads_the_build_dir_from_the_environment(runner: CliRunner, build_dir: Path,
+                                                        built: BuildResult,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import exomirkg.web.serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("EXOMIRKG_BUILD_DIR", str(build_dir))
+    result = runner.invoke(main, ["serve", "--port", "9999"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["settings"]["BUILD_DIR"] == build_dir.resolve()
+
+
+def test_the_external_engine_uses_the_one_default_pool_size() -> None:
+    from exomirkg.backends.state import external_state
+
+    # A closed loopback port: the engine is "down", which the state tolerates at start.
+    state = external_state({"BACKEND": "sparql+http://127.0.0.1:9/sparql"}, {})
+    assert state.engine.size == DEFAULTS["QUERY_WORKERS"] == 2
