@@ -71,3 +71,16 @@ def test_the_external_engine_uses_the_one_default_pool_size() -> None:
     # A closed loopback port: the engine is "down", which the state tolerates at start.
     state = external_state({"BACKEND": "sparql+http://127.0.0.1:9/sparql"}, {})
     assert state.engine.size == DEFAULTS["QUERY_WORKERS"] == 2
+
+
+def test_both_engines_offer_the_same_run_signature() -> None:
+    """The web layer calls run(job, deadline=...) on either engine; both must accept it."""
+    import inspect
+
+    from exomirkg.backends.sparql_http import SparqlHttpEngine
+    from exomirkg.web.engine import QueryEngine, QueryRunner
+
+    expected = inspect.signature(QueryRunner.run)
+    for engine in (QueryEngine, SparqlHttpEngine):
+        assert list(inspect.signature(engine.run).parameters) == list(expected.parameters)
+        assert all(callable(getattr(engine, name)) for name in ("start", "close", "run"))

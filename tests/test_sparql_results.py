@@ -139,3 +139,18 @@ def test_query_processes_answer_with_polling_turned_off(built: BuildResult,
             assert json.loads(response.data) == {"head": {}, "boolean": True}
     finally:
         app.extensions["exomirkg"].engine.close()
+
+
+def test_answers_are_complete_by_default(client) -> None:
+    """No row cap unless one is set: a 20,000-row answer arrives whole (issue 12, 9)."""
+    count = client.get("/sparql", query_string={
+        "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o VALUES ?x { 1 2 3 } }"},
+        headers={"Accept": "application/sparql-results+json"})
+    expected = int(count.get_json()["results"]["bindings"][0]["n"]["value"])
+    assert expected > 20_000
+    response = client.get("/sparql", query_string={
+        "query": "SELECT ?s ?p ?o ?x WHERE { ?s ?p ?o VALUES ?x { 1 2 3 } }"},
+        headers={"Accept": "text/tab-separated-values"})
+    assert response.status_code == 200 and "X-Exomirkg-Truncated" not in response.headers
+    assert len(response.data.splitlines()) - 1 == expected
+    assert response.headers["X-Exomirkg-Rows"] == str(expected)

@@ -27,8 +27,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("EXOMIRKG")
     else:
         app.config.from_mapping(test_config)
-    # Werkzeug refuses larger bodies with 413 while reading them.
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["BODY_CAP"])
+    # Werkzeug stops reading a body one byte past the cap; protocol.read_request answers 413
+    # for it (a chunked body has no length to check first, and must not be cut silently).
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["BODY_CAP"]) + 1
 
     from exomirkg.web.state import init_state
 

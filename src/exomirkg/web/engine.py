@@ -37,12 +37,12 @@ import weakref
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from exomirkg.web.sandbox import rss_bytes as sandbox_rss
 
 __all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
-           "QueryEngine", "StoreSource", "UNCAPPED"]
+           "QueryEngine", "QueryRunner", "StoreSource", "UNCAPPED"]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,25 @@ class Outcome:
 def _outcome_bytes(outcome: Outcome) -> bytes:
     return marshal.dumps((outcome.kind, outcome.body, outcome.message, outcome.rows,
                           outcome.truncated, outcome.status))
+
+
+@runtime_checkable
+class QueryRunner(Protocol):
+    """What the web layer needs of an engine: the embedded pool and the external backend.
+
+    ``run`` raises :class:`EngineBusy`, :class:`EngineTimeout`, :class:`EngineMemory` or
+    :class:`EngineCrashed`; an answer, or the query's own fault, is an :class:`Outcome`.
+    """
+
+    size: int
+    timeout: float
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def run(self, job: Job, timeout: float | None = None, *,
+            deadline: float | None = None) -> Outcome: ...
 
 
 class EngineTimeout(Exception):

@@ -15,11 +15,12 @@ it does not match (comments, escapes, FILTER, paths, a second pattern...) is not
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "QueryRefused", "QueryShape", "check_bounds",
-           "inspect_query", "is_lookup", "verify"]
+           "inspect_query", "is_lookup", "lex", "verify"]
 
 #: SPARQL 1.1 Update operations; none is a keyword of the query language.
 UPDATE_KEYWORDS = frozenset(
@@ -144,16 +145,34 @@ def _inspect_cached(text: str) -> QueryShape:
     return _inspect(text)
 
 
+def lex(text: str) -> Iterator[tuple[str, str, int]]:
+    """The query's tokens as ``(kind, text, end offset)``, in one linear pass.
+
+    Kinds: ``comment``, ``string`` (closed or not), ``iri``, ``var``, ``word`` (a bare
+    keyword or name), ``pname`` (a prefixed name), ``other`` (one character). A lexer's
+    view only: whether ``<`` opens an IRI needs a parser (:func:`verify`).
+
+    >>> [kind for kind, _, _ in lex("SELECT ?s { ?s a ex:C }")]
+    ['word', 'var', 'other', 'var', 'word', 'pname', 'other']
+    """
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        token = match.group()
+        if kind == "name":
+            kind = "pname" if ":" in token else "word"
+        elif kind == "open_string":
+            kind = "string"
+        yield kind, token, match.end()
+
+
 def _inspect(text: str) -> QueryShape:
     words: list[str] = []
     depth = deepest = 0
-    for match in _TOKEN.finditer(_unescape(text)):
-        kind = match.lastgroup
-        if kind == "name":
-            if ":" not in match.group():
-                words.append(match.group().upper())
+    for kind, token, _ in lex(_unescape(text)):
+        if kind == "word":
+            words.append(token.upper())
         elif kind == "other":
-            char = match.group()
+            char = token
             if char in _OPENERS:
                 depth += 1
                 deepest = max(deepest, depth)

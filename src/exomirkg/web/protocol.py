@@ -7,8 +7,10 @@ what happened; the view turns them into plain-text responses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from flask import Request
+from werkzeug.exceptions import HTTPException
 
 __all__ = ["ProtocolError", "ProtocolRequest", "read_request"]
 
@@ -47,6 +49,40 @@ def _charset_ok(request: Request) -> None:
                                  "SPARQL requests must be UTF-8")
 
 
+def _check_utf8(encoded: bytes, where: str) -> None:
+    """Refuse percent-encoded fields that are not UTF-8 (400).
+
+    Werkzeug decodes them with replacement characters, so a stray byte inside a string
+    literal would silently turn the query into another one.
+    """
+    if encoded.isascii() and b"%" not in encoded:
+        return
+    for field in encoded.split(b"&"):
+        try:
+            unquote_to_bytes(field.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the {where} is not valid UTF-8 (byte "
+                                     f"{error.object[error.start]:#04x}); percent-encode the "
+                                     "query's UTF-8 bytes") from None
+
+
+def _body(request: Request, body_cap: int) -> bytes:
+    """The whole request body, at most ``body_cap`` bytes (413 above, 400 unreadable)."""
+    try:
+        raw = request.get_data(cache=True)
+    except HTTPException:
+        raise
+    except Exception as error:  # the server's input stream: a broken chunked encoding...
+        raise ProtocolError(400, f"the request body could not be read ({type(error).__name__})"
+                                 "; send it whole, with a correct Content-Length or "
+                                 "chunked encoding") from None
+    # The app lets Werkzeug read one byte past the cap, so a body without a length (chunked)
+    # that is over the cap is seen whole-or-more here, never silently cut at the cap.
+    if len(raw) > body_cap:
+        raise ProtocolError(413, f"request body is over the {body_cap}-byte limit")
+    return raw
+
+
 def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     """Parse a GET or POST to /sparql.
 
@@ -57,12 +93,14 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     if length is not None and length > body_cap:
         raise ProtocolError(413, f"request body of {length} bytes is over the "
                                  f"{body_cap}-byte limit")
+    _check_utf8(request.query_string, "URL's query string")
     args = request.args
     method = request.method
     if method in ("GET", "HEAD"):
         params = args
     elif request.mimetype == FORM:
         _charset_ok(request)
+        _check_utf8(_body(request, body_cap), "form body")
         params = request.form
     elif request.mimetype == DIRECT:
         _charset_ok(request)
@@ -81,9 +119,7 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
         if "query" in args:
             raise ProtocolError(400, "a direct POST carries the query in the body; "
                                      "do not also send a 'query' URL parameter")
-        raw = request.get_data(cache=False)
-        if len(raw) > body_cap:
-            raise ProtocolError(413, f"request body is over the {body_cap}-byte limit")
+        raw = _body(request, body_cap)
         try:
             queries = [raw.decode("utf-8")]
         except UnicodeDecodeError as error:
