@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exomirkg.backends.sparql_http import _is_select_distinct, bind_values
-from exomirkg.web.guard import (
+from exomirkg.sparql.guard import (
     MAX_DEPTH,
     MAX_QUERY_CHARS,
     QueryRefused,
@@ -83,7 +83,7 @@ def test_the_external_backend_reads_distinct_and_where_through_the_lexer() -> No
 @pytest.mark.parametrize("query", DESYNC)
 def test_the_external_backend_refuses_desynced_service_before_sending(query: str) -> None:
     from exomirkg.backends.sparql_http import SparqlHttpEngine, SparqlHttpStore
-    from exomirkg.web.engine import Job
+    from exomirkg.sparql.engine import Job
 
     # Port 9 on loopback has no listener: a query sent would come back as unreachable.
     engine = SparqlHttpEngine(SparqlHttpStore("sparql+http://127.0.0.1:9/sparql"))

@@ -78,9 +78,47 @@ def test_both_engines_offer_the_same_run_signature() -> None:
     import inspect
 
     from exomirkg.backends.sparql_http import SparqlHttpEngine
-    from exomirkg.web.engine import QueryEngine, QueryRunner
+    from exomirkg.sparql.engine import QueryEngine, QueryRunner
 
     expected = inspect.signature(QueryRunner.run)
     for engine in (QueryEngine, SparqlHttpEngine):
         assert list(inspect.signature(engine.run).parameters) == list(expected.parameters)
         assert all(callable(getattr(engine, name)) for name in ("start", "close", "run"))
+
+
+def test_the_settings_table_in_the_docs_is_the_one_in_the_code() -> None:
+    from exomirkg.settings import markdown_table
+
+    readme = (paths.DATA_ROOT / "server" / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "regenerate server/README.md's table from settings.py"
+
+
+def test_every_app_setting_has_a_serve_flag_and_an_environment_variable(
+        runner: CliRunner) -> None:
+    from exomirkg.settings import SETTINGS
+
+    help_text = runner.invoke(main, ["serve", "--help"], terminal_width=200).output
+    for item in SETTINGS:
+        assert item.flag in help_text, item.flag
+    assert set(DEFAULTS) == {s.name for s in SETTINGS if s.app}
+
+
+def test_serve_passes_only_what_was_given_and_never_writes_the_environment(
+        runner: CliRunner, build_dir: Path, built: BuildResult,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import exomirkg.web.serve
+
+    calls: list[dict] = []
+    monkeypatch.setattr(exomirkg.web.serve, "run_server", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("EXOMIRKG_ROW_CAP", "7")
+    before = dict(os.environ)
+    result = runner.invoke(main, ["serve", "--out", str(build_dir), "--timeout", "4.5"])
+    assert result.exit_code == 0, result.output
+    given = calls[0]["settings"]
+    # Given: the flag, the environment variable and the checked paths; defaults are not, so
+    # server/instance/config.py still applies to them.
+    assert given["QUERY_TIMEOUT"] == 4.5 and given["ROW_CAP"] == 7
+    assert "QUERY_WORKERS" not in given and "BODY_CAP" not in given
+    assert dict(os.environ) == before

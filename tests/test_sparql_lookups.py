@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from exomirkg.build import BuildResult
-from exomirkg.web.guard import inspect_query, is_lookup
+from exomirkg.sparql.guard import inspect_query, is_lookup
 
 RDFS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 EKG = "PREFIX ekg: <https://w3id.org/exomirkg/>\n"

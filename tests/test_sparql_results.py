@@ -1,7 +1,7 @@
 """Large SELECT answers (written by pyoxigraph's writers): exact rows, honest cut at the cap.
 
 Answers of more than ``results.PYTHON_ROWS`` rows take the fast path of
-``exomirkg.web.bulkresults``; these tests pin that it gives the same answer as the store, in
+``exomirkg.sparql.bulkresults``; these tests pin that it gives the same answer as the store, in
 every format, and cuts at the row cap exactly (with the note) when the cap is above that size.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from exomirkg.build import BuildResult
-from exomirkg.web.results import PYTHON_ROWS
+from exomirkg.sparql.results import PYTHON_ROWS
 
 CAP = 100
 #: More than PYTHON_ROWS and more than CAP rows, no blank nodes (their labels are per store).
@@ -114,7 +114,7 @@ def test_awkward_literals_survive_on_both_sides_of_the_python_rows(
 
 def test_truncated_json_from_the_python_writer_parses_with_a_strict_parser(
         store: pyoxigraph.Store) -> None:
-    from exomirkg.web.results import write_solutions
+    from exomirkg.sparql.results import write_solutions
 
     rows = list(store.query(f"{TRIPLES} LIMIT 10", use_default_graph_as_union=True))
     written = write_solutions(["s", "p", "o"], iter(rows), "application/sparql-results+json", 5)

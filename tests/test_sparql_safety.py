@@ -234,7 +234,7 @@ def test_sixteen_parallel_clients_all_get_their_own_answer(live_url: str, store)
 ORPHAN_SCRIPT = """
 import sys
 from pathlib import Path
-from exomirkg.web.engine import Job, QueryEngine, StoreSource
+from exomirkg.sparql.engine import Job, QueryEngine, StoreSource
 engine = QueryEngine(StoreSource(trig=Path(sys.argv[1])), size=1, timeout=600)
 engine.start()
 worker = engine._workers[0]
@@ -295,7 +295,7 @@ def test_query_process_dies_with_its_parent_even_mid_query(build_dir: Path,
         "prefixed-names", "prefixed-delete", "describe", "delete-where", "clear"])
 def test_guard_finds_keywords_only_where_they_are_keywords(query: str, service: bool,
                                                            update: bool, form: str | None) -> None:
-    from exomirkg.web.guard import inspect_query
+    from exomirkg.sparql.guard import inspect_query
 
     shape = inspect_query(query)
     assert (shape.has_service, shape.is_update, shape.form) == (service, update, form)

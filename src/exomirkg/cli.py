@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from exomirkg import paths
 from exomirkg.load import DataFileError
+from exomirkg.settings import SETTINGS, click_options, setting
 
 __all__ = ["main"]
 
 OUT_OPTION = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    envvar="EXOMIRKG_BUILD_DIR", help="Build folder [default: build/]",
+    envvar=setting("BUILD_DIR").env, help="Build folder [default: build/]",
 )
 
 
@@ -130,67 +132,17 @@ def stats(out_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="EXOMIRKG_HOST")
-@click.option("--port", default=8000, show_default=True, type=int, envvar="EXOMIRKG_PORT")
-@click.option("--workers", default=2, show_default=True, type=int, envvar="EXOMIRKG_WORKERS",
-              help="gunicorn worker processes")
-@click.option("--threads", default=8, show_default=True, type=int, envvar="EXOMIRKG_THREADS",
-              help="threads per gunicorn worker (long queries hold at most query-workers + "
-                   "query-queue of them)")
-@click.option("--query-workers", default=2, show_default=True, type=int,
-              envvar="EXOMIRKG_QUERY_WORKERS",
-              help="query processes per gunicorn worker (killed and replaced on timeout)")
-@click.option("--query-queue", default=None, type=int, envvar="EXOMIRKG_QUERY_QUEUE",
-              help="queries that may wait for a busy query process; more get 503 at once "
-                   "[default: query-workers]")
-@click.option("--query-memory", default=None, type=int, envvar="EXOMIRKG_QUERY_MEMORY",
-              help="MB one query may allocate (503 above; the process is replaced) "
-                   "[default: 1/8 of the machine's memory]; 0: no limit")
-@click.option("--read-timeout", default=10.0, show_default=True, type=float,
-              envvar="EXOMIRKG_READ_TIMEOUT",
-              help="seconds a client has to send a whole request (408 after)")
-@click.option("--timeout", "query_timeout", default=30.0, show_default=True, type=float,
-              envvar="EXOMIRKG_QUERY_TIMEOUT", help="seconds before a query is stopped (503)")
-@click.option("--inprocess-lookups/--no-inprocess-lookups", default=True, show_default=True,
-              envvar="EXOMIRKG_INPROCESS_LOOKUPS",
-              help="answer one-pattern lookups in the web process (no query-process hop)")
-@click.option("--query-spin/--no-query-spin", default=True, show_default=True,
-              envvar="EXOMIRKG_QUERY_SPIN",
-              help="poll briefly around each query instead of sleeping (lower latency, "
-                   "~2 ms of CPU per query)")
-@click.option("--access-log/--no-access-log", default=True, show_default=True,
-              envvar="EXOMIRKG_ACCESS_LOG", help="log every request to stdout (gunicorn)")
-@click.option("--row-cap", default=0, show_default=True, type=int,
-              envvar="EXOMIRKG_ROW_CAP",
-              help="most rows/triples per result (flagged when cut); 0: complete answers")
-@click.option("--body-cap", default=1_000_000, show_default=True, type=int,
-              envvar="EXOMIRKG_BODY_CAP", help="largest request body in bytes (413 above)")
-@click.option("--cors-origins", default="*", show_default=True, envvar="EXOMIRKG_CORS_ORIGINS",
-              help='CORS origins: "*", a comma-separated list, or "" for none')
-@click.option("--store-path", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="EXOMIRKG_STORE_PATH",
-              help="on-disk pyoxigraph store, refilled from the build at start [default: memory]")
-@click.option("--data", "data_file", type=click.Path(dir_okay=False, exists=True,
-                                                     path_type=Path),
-              default=None, envvar="EXOMIRKG_DATA_FILE",
-              help="serve this TriG file instead of the build")
-@click.option("--allow-invalid", is_flag=True, envvar="EXOMIRKG_ALLOW_INVALID",
-              help="serve data that failed or skipped validation (with a warning)")
-@click.option("--backend", default="embedded", show_default=True, envvar="EXOMIRKG_BACKEND",
-              help="query engine: embedded, or an external sparql+http://HOST:PORT/PATH")
-@OUT_OPTION
+@click_options()
 @_data_errors_exit_2
-def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
-          query_queue: int | None, query_memory: int | None, read_timeout: float,
-          query_timeout: float, inprocess_lookups: bool, query_spin: bool, access_log: bool,
-          row_cap: int, body_cap: int, cors_origins: str,
-          store_path: Path | None, data_file: Path | None, allow_invalid: bool,
-          backend: str, out_dir: Path | None) -> None:
+@click.pass_context
+def serve(context: click.Context, **options: Any) -> None:
     """Serve the SPARQL endpoint and pages under gunicorn (builds first if there is no build)."""
     from exomirkg.backends import is_external
     from exomirkg.web.serve import prepare_data, run_server
     from exomirkg.web.state import InvalidBuildError, check_conforms
 
+    backend, data_file = options["backend"], options["data_file"]
+    allow_invalid, store_path = options["allow_invalid"], options["store_path"]
     if is_external(backend):
         from exomirkg.backends.state import BackendUnavailable, check_backend
 
@@ -203,7 +155,7 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
         click.secho(f"error: --backend {backend!r}: use embedded or sparql+http://HOST:PORT/PATH",
                     fg="red", err=True)
         sys.exit(2)
-    build_dir = (out_dir or paths.BUILD_DIR).resolve()
+    build_dir = Path(options["build_dir"]).resolve()
     trig, info = prepare_data(build_dir, data_file, progress=click.echo)
     try:
         info = check_conforms(info, allow_invalid, data=trig)
@@ -221,18 +173,17 @@ def serve(host: str, port: int, workers: int, threads: int, query_workers: int,
         from exomirkg.store import prepare_store_dir
 
         prepare_store_dir(trig, store_path.resolve(), in_child=True)
-    click.echo(f"serving {trig} at http://{host}:{port}/sparql", err=True)
-    settings = {
-        "BUILD_DIR": build_dir, "DATA_FILE": data_file.resolve() if data_file else None,
-        "STORE_PATH": store_path.resolve() if store_path else None,
-        "QUERY_WORKERS": query_workers, "QUERY_TIMEOUT": query_timeout,
-        "INPROCESS_LOOKUPS": inprocess_lookups, "QUERY_SPIN": query_spin, "ROW_CAP": row_cap,
-        "BODY_CAP": body_cap, "CORS_ORIGINS": cors_origins, "ALLOW_INVALID": allow_invalid,
-        "BACKEND": backend, "QUERY_QUEUE": query_queue,
-        "QUERY_MEMORY": None if query_memory is None else query_memory * 2**20,
-    }
-    run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log,
-               settings=settings, read_timeout=read_timeout)
+    click.echo(f"serving {trig} at http://{options['host']}:{options['port']}/sparql",
+               err=True)
+    # Only what the command line or the environment gave overrides server/instance/config.py;
+    # the paths resolved here are always passed (they were checked above).
+    given = {s.name: options[s.parameter] for s in SETTINGS if s.app and
+             context.get_parameter_source(s.parameter) != ParameterSource.DEFAULT}
+    given.update(BUILD_DIR=build_dir, DATA_FILE=data_file.resolve() if data_file else None,
+                 STORE_PATH=store_path.resolve() if store_path else None)
+    run_server(host=options["host"], port=options["port"], workers=options["workers"],
+               threads=options["threads"], access_log=options["access_log"],
+               read_timeout=options["read_timeout"], settings=given)
 
 
 @main.command()

@@ -17,8 +17,8 @@ from helpers import free_port
 from exomirkg import paths
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
 from exomirkg.queries import load_queries
-from exomirkg.web.engine import Job, evaluate
-from exomirkg.web.results import truncation_note
+from exomirkg.sparql.engine import Job, evaluate
+from exomirkg.sparql.results import truncation_note
 
 from .conftest import VIRTUOSO_MAX_ROWS, graph_names
 
@@ -174,7 +174,7 @@ def test_unreachable_engine_fails_fast_with_a_sentence() -> None:
 
 def test_silent_engine_times_out_instead_of_hanging() -> None:
     """A port that accepts connections but never answers: the read timeout ends the wait."""
-    from exomirkg.web.engine import EngineTimeout
+    from exomirkg.sparql.engine import EngineTimeout
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))

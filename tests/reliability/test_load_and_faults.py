@@ -25,8 +25,8 @@ import pytest
 import requests
 
 from exomirkg.build import BuildResult
-from exomirkg.web import sandbox
-from exomirkg.web.engine import EngineBusy, EngineTimeout, Job, QueryEngine, StoreSource
+from exomirkg.sparql import sandbox
+from exomirkg.sparql.engine import EngineBusy, EngineTimeout, Job, QueryEngine, StoreSource
 
 from .support import Canary, close_app, make_app
 
@@ -114,7 +114,7 @@ def _session_processes(session: int) -> dict[int, str]:
 
 def _query_processes(session: int) -> list[int]:
     return [pid for pid, line in _session_processes(session).items()
-            if "exomirkg.web.engine" in line]
+            if "exomirkg.sparql.engine" in line]
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -243,7 +243,7 @@ def test_sixteen_slow_clients_hold_no_thread_and_are_cut_off(build_dir: Path,
 def test_a_memory_bomb_is_stopped_at_the_limit_and_its_process_replaced(
         build_dir: Path, built: BuildResult) -> None:
     limit = 400 * 2**20
-    app = make_app(build_dir, QUERY_WORKERS=1, QUERY_TIMEOUT=120, QUERY_MEMORY=limit)
+    app = make_app(build_dir, QUERY_WORKERS=1, QUERY_TIMEOUT=120, QUERY_MEMORY=400)
     try:
         client = app.test_client()
         start = time.monotonic()
@@ -266,7 +266,7 @@ def test_a_memory_bomb_is_stopped_at_the_limit_and_its_process_replaced(
 
 def test_memory_limit_in_the_process_itself_stops_an_allocation() -> None:
     """The rlimit alone (no watching parent) refuses an allocation past it."""
-    script = ("from exomirkg.web import sandbox\n"
+    script = ("from exomirkg.sparql import sandbox\n"
               "sandbox.limit_memory(64 * 2**20)\n"
               "try:\n    bytearray(512 * 2**20)\nexcept MemoryError:\n    print('refused')\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -287,7 +287,7 @@ def test_a_sandboxed_process_cannot_reach_the_canary_even_with_service(tmp_path:
         canary.self_check()
         script = (
             "import sys, pyoxigraph\n"
-            "from exomirkg.web import sandbox\n"
+            "from exomirkg.sparql import sandbox\n"
             "assert sandbox.deny_network()\n"
             "try:\n"
             "    list(pyoxigraph.Store().query(sys.argv[1]))\n"
@@ -408,7 +408,7 @@ def test_killed_web_and_query_processes_are_replaced(build_dir: Path,
         assert statuses == [200] * 8, statuses
         # kill -9 one web worker: gunicorn starts another; its query processes go with it.
         workers = [pid for pid, line in _session_processes(session).items()
-                   if pid != process.pid and "exomirkg.web.engine" not in line]
+                   if pid != process.pid and "exomirkg.sparql.engine" not in line]
         victim = workers[0]
         orphans = [pid for pid in _query_processes(session)
                    if _parent(pid) == victim]

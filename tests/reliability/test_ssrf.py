@@ -248,7 +248,7 @@ def test_graph_names_are_never_fetched(client: FlaskClient, canary: Canary, how:
 def test_query_process_cannot_reach_the_network(app: Flask, canary: Canary, form: str) -> None:
     """The second wall: a query process handed a SERVICE query directly (no guard in front)
     must fail to connect, not reach the canary."""
-    from exomirkg.web.engine import Job
+    from exomirkg.sparql.engine import Job
 
     url = ADDRESS_FORMS[form].format(port=canary.port)
     engine = app.extensions["exomirkg"].engine

@@ -5,7 +5,7 @@ Two duck types let the app run unchanged on an engine reached over the SPARQL Pr
 - :class:`SparqlHttpStore` answers the read calls the app makes on a ``pyoxigraph.Store``
   (``query`` with the union / dataset / substitution arguments, ``len``, ``named_graphs``)
   and returns pyoxigraph result objects parsed from the engine's answer;
-- :class:`SparqlHttpEngine` answers :meth:`run` like :class:`exomirkg.web.engine.QueryEngine`,
+- :class:`SparqlHttpEngine` answers :meth:`run` like :class:`exomirkg.sparql.engine.QueryEngine`,
   writing results with the same serialisers, so formats, caps and truncation notes match.
 
 Safety rules stay in the web layer (read-only, no SERVICE/LOAD), which checks every query
@@ -32,8 +32,8 @@ from typing import Any
 
 import pyoxigraph
 
-from exomirkg.web.engine import EngineTimeout, Job, Outcome
-from exomirkg.web.guard import inspect_query, lex
+from exomirkg.sparql.engine import EngineTimeout, Job, Outcome
+from exomirkg.sparql.guard import inspect_query, lex
 
 __all__ = [
     "PING_TIMEOUT",
@@ -433,7 +433,7 @@ def _graph_format(media: str) -> pyoxigraph.RdfFormat:
 
 
 class SparqlHttpEngine:
-    """:class:`exomirkg.web.engine.QueryEngine`'s ``run`` over an external engine."""
+    """:class:`exomirkg.sparql.engine.QueryEngine`'s ``run`` over an external engine."""
 
     def __init__(self, store: SparqlHttpStore, *, size: int = 4, timeout: float = 30.0,
                  prefixes: Mapping[str, str] | None = None) -> None:
@@ -467,8 +467,8 @@ class SparqlHttpEngine:
         :raises EngineTimeout: the engine ran out of time (or sent a partial answer).
         :raises BackendUnavailable: the engine is unreachable or failed.
         """
-        from exomirkg.web import results
-        from exomirkg.web.guard import QueryRefused, verify
+        from exomirkg.sparql import results
+        from exomirkg.sparql.guard import QueryRefused, verify
 
         shape = inspect_query(job.query)
         if not (shape.is_update or shape.has_service):  # the store refuses those itself

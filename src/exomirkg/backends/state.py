@@ -8,7 +8,8 @@ from typing import Any
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
 from exomirkg.namespaces import PREFIXES
 from exomirkg.settings import DEFAULTS
-from exomirkg.web.engine import EngineTimeout
+from exomirkg.sparql.engine import EngineTimeout
+from exomirkg.sparql.state import GraphState
 
 __all__ = ["check_backend", "engine_problem", "external_state", "init_external", "timed_out",
            "unavailable"]
@@ -31,7 +32,7 @@ def check_backend(backend: str, timeout: float = 10.0) -> int:
 
 
 def external_state(config: Any, info: dict[str, Any]) -> Any:
-    """Build the app's :class:`~exomirkg.web.state.GraphState` over an external engine.
+    """Build the app's :class:`~exomirkg.sparql.state.GraphState` over an external engine.
 
     The dataset's graph names come from the build info when there is one, so engines that
     keep system graphs in their default graph (Virtuoso) answer over our graphs only. An
@@ -41,8 +42,6 @@ def external_state(config: Any, info: dict[str, Any]) -> Any:
     :param config: the app config (``BACKEND``, ``QUERY_TIMEOUT``, ``QUERY_WORKERS``).
     :param info: the build info (may be empty).
     """
-    from exomirkg.web.state import GraphState
-
     timeout = float(config.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
     store = SparqlHttpStore(str(config["BACKEND"]), graphs=_graphs(info), timeout=timeout)
     workers = config.get("QUERY_WORKERS", DEFAULTS["QUERY_WORKERS"])
@@ -64,7 +63,7 @@ def engine_problem(state: Any) -> str | None:
     Used by ``/health``, which must not report "ok" from the counts cached at start while
     the engine is down. When the engine was down at start its triple count is taken now.
 
-    :param state: the app's :class:`~exomirkg.web.state.GraphState` over an external engine.
+    :param state: the app's :class:`~exomirkg.sparql.state.GraphState` over an external engine.
     """
     try:
         state.store.ping()

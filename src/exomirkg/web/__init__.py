@@ -12,10 +12,15 @@ from exomirkg.settings import DEFAULTS
 
 __all__ = ["DEFAULTS", "create_app"]
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, *,
+               overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; the graph is loaded once into ``app.extensions["exomirkg"]``.
 
+    Settings (``exomirkg.settings``) are read once, here: defaults, then
+    ``server/instance/config.py`` and ``EXOMIRKG_*`` variables, then ``overrides``.
+
     :param test_config: settings that replace the instance config and environment.
+    :param overrides: settings given on the command line; they win over everything.
     :raises exomirkg.web.state.InvalidBuildError: the build failed validation and
         ALLOW_INVALID is not set.
     """
@@ -27,6 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("EXOMIRKG")
     else:
         app.config.from_mapping(test_config)
+    if overrides:
+        app.config.from_mapping(overrides)
     # Werkzeug stops reading a body one byte past the cap; protocol.read_request answers 413
     # for it (a chunked body has no length to check first, and must not be cut silently).
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["BODY_CAP"]) + 1

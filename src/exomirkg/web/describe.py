@@ -12,9 +12,9 @@ import pyoxigraph
 from flask import current_app, request
 
 from exomirkg.namespaces import BASE, PREFIXES
-from exomirkg.web.negotiation import GRAPH_TYPES, SOLUTION_TYPES
-from exomirkg.web.rdfout import write_rdf
-from exomirkg.web.results import GRAPH_FORMATS
+from exomirkg.sparql.negotiation import GRAPH_TYPES, SOLUTION_TYPES
+from exomirkg.sparql.rdfout import write_rdf
+from exomirkg.sparql.results import GRAPH_FORMATS
 from exomirkg.web.state import get_state
 
 __all__ = ["service_description", "void_description"]

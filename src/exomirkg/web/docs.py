@@ -9,9 +9,9 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from markupsafe import Markup, escape
 
 from exomirkg.namespaces import BASE, GRAPH_ONTOLOGY
+from exomirkg.sparql.rdfout import serialize
 from exomirkg.web.entities import negotiate
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
-from exomirkg.web.rdfout import serialize
 from exomirkg.web.state import get_state
 
 __all__ = ["bp", "render_expression"]

@@ -16,7 +16,7 @@ from exomirkg import paths
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
 from exomirkg.web.findings import FindingView, assemble_findings
 from exomirkg.web.graphdata import plain, quote_input, select
-from exomirkg.web.rdfout import union_triples, write_rdf
+from exomirkg.sparql.rdfout import union_triples, write_rdf
 from exomirkg.web.state import get_state
 
 __all__ = ["Download", "bp", "compact", "downloads"]

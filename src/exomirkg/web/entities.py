@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
 from exomirkg.web.findings import Mention, assemble_findings
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
-from exomirkg.web.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe, serialize
+from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe, serialize
 from exomirkg.web.state import get_state
 
 __all__ = ["bp", "external_link", "negotiate"]

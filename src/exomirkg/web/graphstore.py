@@ -15,9 +15,9 @@ from typing import Any
 import pyoxigraph
 from flask import Blueprint, Response, request
 
-from exomirkg.web import negotiation
-from exomirkg.web.rdfout import union_triples, write_rdf
-from exomirkg.web.results import GRAPH_FORMATS
+from exomirkg.sparql import negotiation
+from exomirkg.sparql.rdfout import union_triples, write_rdf
+from exomirkg.sparql.results import GRAPH_FORMATS
 from exomirkg.web.sparql import choose_media, plain_error
 from exomirkg.web.state import get_state
 

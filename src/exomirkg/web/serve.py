@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,25 +43,22 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
     :param read_timeout: seconds a client has to send a whole request (408 after), and to
         take each later read or write (:mod:`exomirkg.web.front`).
     :param access_log: log each request to stdout.
-    :param settings: app settings (``QUERY_TIMEOUT``, ``ROW_CAP``, ...); they reach every
-        gunicorn worker as ``EXOMIRKG_*`` environment variables, which ``create_app`` reads.
+    :param settings: app settings (``QUERY_TIMEOUT``, ``ROW_CAP``, ...) given on the command
+        line; each gunicorn worker's ``create_app`` applies them over its config file and
+        environment (nothing is written to ``os.environ``).
     """
     from gunicorn.app.base import BaseApplication
 
+    from exomirkg.settings import DEFAULTS
     from exomirkg.web import create_app
     from exomirkg.web.front import BufferingWorker
 
-    settings = dict(settings or {})
-    for key, value in settings.items():
-        if value is None:
-            continue
-        os.environ[f"EXOMIRKG_{key}"] = str(value).lower() if isinstance(value, bool) \
-            else str(value)
-    query_timeout = float(settings.get("QUERY_TIMEOUT") or 30)
+    overrides = {key: value for key, value in (settings or {}).items() if value is not None}
+    query_timeout = float(overrides.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
     # Class attributes set here reach the forked workers.
     worker_class = type("ExomirkgWorker", (BufferingWorker,), {
         "read_timeout": read_timeout, "io_timeout": read_timeout,
-        "body_cap": int(settings.get("BODY_CAP") or 1_000_000)})
+        "body_cap": int(overrides.get("BODY_CAP", DEFAULTS["BODY_CAP"]))})
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
@@ -78,6 +74,6 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
             self.cfg.set("post_worker_init", _start_query_workers)
 
         def load(self):
-            return create_app()
+            return create_app(overrides=overrides)
 
     _Server().run()

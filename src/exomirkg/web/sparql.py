@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_current_url
 
 from exomirkg.backends import is_external
-from exomirkg.web import negotiation
-from exomirkg.web.engine import (
+from exomirkg.sparql import negotiation
+from exomirkg.sparql.engine import (
     UNCAPPED,
     EngineBusy,
     EngineCrashed,
@@ -22,9 +22,9 @@ from exomirkg.web.engine import (
     Job,
     evaluate,
 )
-from exomirkg.web.guard import SERVICE_REFUSED, QueryRefused, check_bounds
+from exomirkg.sparql.guard import SERVICE_REFUSED, QueryRefused, check_bounds
+from exomirkg.sparql.results import truncation_note
 from exomirkg.web.protocol import READ_ONLY, ProtocolError, read_request
-from exomirkg.web.results import truncation_note
 from exomirkg.web.state import get_state
 
 __all__ = ["bp", "execute", "plain_error"]
@@ -140,7 +140,7 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
         return plain_error(503, f"all {engine.size} query processes are busy and the queue for "
                                 "them is full; try again shortly", **{"Retry-After": "2"})
     except EngineMemory:
-        limit = int(config.get("QUERY_MEMORY") or 0) // 2**20
+        limit = int(config.get("QUERY_MEMORY") or 0)
         return plain_error(503, f"query stopped: it needed more than the {limit} MB memory "
                                 "limit (QUERY_MEMORY); narrow it, drop ORDER BY or add LIMIT",
                            **{"Retry-After": "1"})
@@ -215,7 +215,7 @@ def health() -> Response:
         "conforms": state.info.get("conforms"),
         "query_timeout_s": float(config["QUERY_TIMEOUT"]),
         "row_cap": int(config["ROW_CAP"] or 0) or None,
-        "query_memory_mb": int(config.get("QUERY_MEMORY") or 0) // 2**20 or None,
+        "query_memory_mb": int(config.get("QUERY_MEMORY") or 0) or None,
         "query_workers": state.engine.size if state.engine else 0,
         "inprocess_lookups": state.inprocess_lookups,
     }

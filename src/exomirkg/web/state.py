@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from flask import Flask, current_app
 from exomirkg.backends import is_external
 from exomirkg.build import BUILD_INFO, TRIG_FILE, build
 from exomirkg.namespaces import PREFIXES
-from exomirkg.web.engine import QueryEngine, StoreSource
+from exomirkg.sparql.engine import QueryEngine, StoreSource
+from exomirkg.sparql.state import GraphState
 
 __all__ = ["GraphState", "InvalidBuildError", "check_conforms", "data_files", "get_state",
            "init_state", "validation_problem"]
@@ -25,22 +25,6 @@ log = logging.getLogger(__name__)
 
 class InvalidBuildError(RuntimeError):
     """The data is not known to have passed validation and ALLOW_INVALID is off."""
-
-
-@dataclass
-class GraphState:
-    """The store (for in-process reads such as /health and pages), the build info, the pool."""
-
-    store: pyoxigraph.Store
-    info: dict[str, Any] = field(default_factory=dict)
-    engine: QueryEngine | None = None
-    #: Names of the named graphs, computed once (Service Description, VoID, dataset checks).
-    graph_names: list[str] = field(default_factory=list)
-    triples: int = 0
-    #: Answer lookups on ``store`` in the web process (embedded store and INPROCESS_LOOKUPS).
-    inprocess_lookups: bool = False
-    #: Descriptions computed on first use (VoID statistics, graph sizes).
-    cache: dict[str, Any] = field(default_factory=dict)
 
 
 def data_files(config: Any) -> tuple[Path, Path]:
@@ -140,7 +124,7 @@ def init_state(app: Flask) -> None:
         return
     store_path = app.config.get("STORE_PATH")
     spin = bool(app.config.get("QUERY_SPIN", True))
-    memory = int(app.config.get("QUERY_MEMORY") or 0)
+    memory = int(app.config.get("QUERY_MEMORY") or 0) * 2**20  # the setting is in MB
     if store_path:
         store_dir = Path(store_path)
         if not (store_dir.is_dir() and any(store_dir.iterdir())):

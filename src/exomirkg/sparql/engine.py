@@ -3,7 +3,7 @@
 pyoxigraph evaluates in Rust and cannot be interrupted from Python. Each query is sent
 to a worker process that holds its own copy of the store; when the time limit passes the
 worker is killed (SIGKILL) and a fresh one replaces it, while other workers keep answering.
-Workers are fresh interpreters (``python -m exomirkg.web.engine``), not forks: forking a
+Workers are fresh interpreters (``python -m exomirkg.sparql.engine``), not forks: forking a
 threaded web server process is unsafe, and multiprocessing's spawn/forkserver re-import the
 caller's ``__main__``. They load the store themselves and talk over two pipes. (A one-pattern
 lookup, which cannot run away, is answered in the web process instead: ``guard.is_lookup``.)
@@ -39,7 +39,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from exomirkg.web.sandbox import rss_bytes as sandbox_rss
+from exomirkg.sparql.sandbox import rss_bytes as sandbox_rss
 
 __all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
            "QueryEngine", "QueryRunner", "StoreSource", "UNCAPPED"]
@@ -170,7 +170,7 @@ def evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
     """Run one job against a store and serialise the answer (worker side)."""
     import pyoxigraph
 
-    from exomirkg.web import results
+    from exomirkg.sparql import results
 
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
     if job.default_graphs is not None or job.named_graphs is not None:
@@ -207,7 +207,7 @@ _NETWORK_DENIED = False
 
 def _verified_evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
     """The guard's parse, then evaluation: what a query process does with each job."""
-    from exomirkg.web.guard import QueryRefused, verify
+    from exomirkg.sparql.guard import QueryRefused, verify
 
     try:
         verify(job.query)
@@ -259,7 +259,7 @@ def _die_with_parent() -> None:
 
 def _worker_main(jobs: Connection, answers: Connection, source: StoreSource) -> None:
     """Worker loop: wall itself in, load the store once, then answer jobs until EOF."""
-    from exomirkg.web import guard, sandbox
+    from exomirkg.sparql import guard, sandbox
 
     # Before any thread starts (a seccomp filter covers the threads started after it).
     global _NETWORK_DENIED
@@ -310,7 +310,7 @@ class _Worker:
             "memory": source.memory,
         })
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "exomirkg.web.engine", str(job_read), str(answer_write),
+            [sys.executable, "-m", "exomirkg.sparql.engine", str(job_read), str(answer_write),
              spec],
             pass_fds=(job_read, answer_write), stdin=subprocess.DEVNULL,
         )
@@ -549,7 +549,7 @@ def _death(code: int | None, error: BaseException) -> str:
 if __name__ == "__main__":
     # Run the loop from the importable module (one copy of its classes and settings),
     # not from this __main__ copy.
-    from exomirkg.web import engine as _engine
+    from exomirkg.sparql import engine as _engine
 
     _spec = json.loads(sys.argv[3])
     _engine._worker_main(

@@ -1,7 +1,7 @@
 """Write query results in each negotiated format, cutting them at the row cap honestly.
 
 Runs inside the query worker processes. Small SELECT answers are written here; large ones
-through pyoxigraph's writers with the cap kept by :mod:`exomirkg.web.bulkresults`; graphs go
+through pyoxigraph's writers with the cap kept by :mod:`exomirkg.sparql.bulkresults`; graphs go
 through ``pyoxigraph.serialize`` after the triples are capped.
 
 How a truncation note appears (besides the ``X-Exomirkg-Truncated`` header on every format):
@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 
-from exomirkg.web.rdfout import write_rdf
+from exomirkg.sparql.rdfout import write_rdf
 
 __all__ = ["Written", "truncation_note", "write_boolean", "write_graph", "write_solutions"]
 
@@ -172,7 +172,7 @@ def write_solutions(variables: list[str], solutions: Iterator, media: str, cap: 
     taken = list(islice(solutions, PYTHON_ROWS))
     if len(taken) == PYTHON_ROWS and cap > PYTHON_ROWS \
             and isinstance(solutions, pyoxigraph.QuerySolutions):
-        from exomirkg.web.bulkresults import write_rest
+        from exomirkg.sparql.bulkresults import write_rest
 
         fast = write_rest(taken, solutions, media, cap, truncation_note(cap))
         if fast is not None:
