@@ -8,29 +8,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from click.testing import CliRunner
-from helpers import free_port
+from helpers import free_port, stop_server, wait_healthy
 
 from exomirkg.build import BUILD_INFO, TRIG_FILE, BuildResult
 from exomirkg.cli import main
-
-
-def _wait_for(url: str, process: subprocess.Popen, limit: float = 90) -> requests.Response:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stderr.read()}")
-        try:
-            return requests.get(url, timeout=5)
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {limit} s")
 
 
 @pytest.fixture
@@ -54,19 +41,13 @@ def _serve(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
         yield f"http://127.0.0.1:{port}", process
     finally:
         # Stop the server we started (its own process group: gunicorn and query workers).
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+        stop_server(process)
 
 
 @pytest.mark.slow
 def test_serve_runs_under_gunicorn_with_flags(build_dir: Path, built: BuildResult) -> None:
     for base, process in _serve("--out", str(build_dir), "--timeout", "1", "--row-cap", "3"):
-        health = _wait_for(f"{base}/health", process)
+        health = wait_healthy(base, process)
         assert health.headers["Server"].startswith("gunicorn")
         assert health.json()["row_cap"] == 3 and health.json()["query_timeout_s"] == 1.0
         rows = requests.get(f"{base}/sparql", params={"query": "SELECT * { ?s ?p ?o }"},
@@ -88,7 +69,7 @@ def test_serve_refuses_a_build_that_failed_validation(runner: CliRunner,
 @pytest.mark.slow
 def test_serve_allow_invalid_starts_with_a_loud_warning(invalid_build: Path) -> None:
     for base, process in _serve("--out", str(invalid_build), "--allow-invalid"):
-        assert _wait_for(f"{base}/health", process).json()["conforms"] is False
+        assert wait_healthy(base, process).json()["conforms"] is False
         os.killpg(process.pid, signal.SIGTERM)
         _out, err = process.communicate(timeout=20)
         assert "FAILED VALIDATION" in err

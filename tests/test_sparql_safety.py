@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph
@@ -15,7 +13,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import serving
+from helpers import Canary, serving
 
 from exomirkg.build import BuildResult
 
@@ -43,37 +41,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-class _Canary(BaseHTTPRequestHandler):
-    """Records every request; answers like an empty SPARQL endpoint."""
-
-    hits: list[str]
-
-    def _record(self) -> None:
-        self.hits.append(f"{self.command} {self.path}")
-        body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _record
-
-    def log_message(self, *args) -> None:  # keep test output clean
-        pass
-
-
 @pytest.fixture
 def canary() -> Iterator[tuple[str, list[str]]]:
-    """A loopback HTTP server that records any request; yields (base URL, hits)."""
-    hits: list[str] = []
-    handler = type("Canary", (_Canary,), {"hits": hits})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql", hits
-    server.shutdown()
-    server.server_close()
+    """A loopback HTTP server that records any request; yields (base URL, requests seen)."""
+    bird = Canary().start()
+    yield bird.url, bird.requests
+    bird.stop()
 
 
 def _quad_count(client: FlaskClient) -> int:

@@ -8,9 +8,7 @@ with a plain sentence (never a traceback), and the server keeps answering afterw
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +22,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import free_port
+from helpers import free_port, stop_server
 
 from exomirkg.build import BuildResult
 
@@ -340,13 +338,7 @@ def live(built: BuildResult, build_dir: Path,
         yield server
     finally:
         # Only the process group this fixture started: gunicorn and its query processes.
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+        stop_server(process)
 
 
 def _live_health(server: Live) -> None:

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import Canary, stop_server, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql import sandbox
 from exomirkg.sparql.engine import EngineBusy, EngineTimeout, Job, QueryEngine, StoreSource
 
-from .support import Canary, close_app, make_app
+from .support import close_app, make_app
 
 pytestmark = pytest.mark.slow
 
@@ -57,30 +58,13 @@ def _server(build_dir: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited early: {process.stderr.read()}")
-            try:
-                if requests.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not answer /health within 90 s")
-            time.sleep(0.3)
+        wait_healthy(base, process)
         # Query processes start with each web worker; wait until they are all up.
         _wait_until(lambda: requests.get(f"{base}/sparql", params={"query": JOIN},
                                          timeout=30).status_code == 200, 60)
         yield base, process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+        stop_server(process)
         process.stderr.close()
 
 

@@ -495,13 +495,16 @@ class QueryEngine:
         healthy = False
         try:
             # A replacement worker may still be loading the store: that wait is part of the
-            # query's time. Only the pool's first workers get a minute to start.
-            ready_by = max(deadline, time.monotonic() + 60.0) if worker.first else deadline
-            if not worker.wait_ready(max(0.0, ready_by - time.monotonic())):
+            # query's time. The pool's first workers get a minute to start, not counted.
+            started = time.monotonic()
+            ready_by = started + 60.0 if worker.first else deadline
+            if not worker.wait_ready(max(0.0, ready_by - started)):
                 if worker.alive():
                     healthy = True  # still loading: keep it, the query never started
                     raise EngineBusy
                 raise EngineCrashed("query worker did not start")
+            if worker.first:
+                deadline += time.monotonic() - started
             worker.send(job)
             worker.peak = 0
             if not worker.wait(max(0.0, deadline - time.monotonic())):
