@@ -38,6 +38,8 @@ UNSUPPORTED = [
     ("paclitaxel", "autophagy_activation"),
     ("cisplatin", "tam_polarization"),
     ("trastuzumab", "apoptosis_inhibition"),
+    # §2.5 states "increasing the intracellular oxaliplatin concentration", no mechanism.
+    ("oxaliplatin", "drug_efflux_reduction"),
 ]
 #: Properties that make a drug-mechanism link.
 LINK_PROPERTIES = [EKG.drugLinkedToMechanism, EKG.exposedToResistanceVia]
@@ -176,16 +178,62 @@ def test_platinum_drugs_classified_from_chebi_class(fixture_store: pyoxigraph.St
     assert not _inferred_ask(fixture_store, "ekg:paclitaxel a ekg:PlatinumDrug")
 
 
-def test_drugs_exported_by_transferred_transporter_are_exposed_to_efflux(
+def _support(store: pyoxigraph.Store, link: str, prop: str = "prov:wasDerivedFrom") -> set[str]:
+    query = (f"PREFIX ekg: <{EKG}> PREFIX prov: <{PROV}> "
+             f"SELECT ?f WHERE {{ ekg:{link} {prop} ?f }}")
+    return {row["f"].value.removeprefix(str(EKG))
+            for row in store.query(query, use_default_graph_as_union=True)}
+
+
+def test_named_substrates_of_a_transferred_family_are_exposed_to_efflux_class_level(
     fixture_store: pyoxigraph.Store,
 ) -> None:
+    """"Several cytotoxic drugs, such as cisplatin, paclitaxel, and doxorubicin, are substrates
+    to ABC transporters [80]" + exosomes carrying ABC transporters [81]: a class-level link,
+    resting on the finding about no drug, never on the docetaxel finding (issue 13, §3)."""
     for drug in ("paclitaxel", "cisplatin"):
         assert _inferred_ask(fixture_store, f"ekg:{drug} ekg:exposedToResistanceVia "
-                                            "ekg:drug_efflux ; ekg:exposedToEffluxVia ekg:abcb1")
-    # Docetaxel's efflux link comes from its own finding, not from ABCB1 exporting it.
+                                            "ekg:drug_efflux ; ekg:exposedToEffluxVia "
+                                            "ekg:abc_transporters")
+        assert _inferred_ask(fixture_store, f"ekg:link_{drug}_drug_efflux a "
+                                            "ekg:ClassLevelInferredLink")
+        assert _support(fixture_store, f"link_{drug}_drug_efflux") == {"fx_abc_family_transfer"}
+        assert _support(fixture_store, f"link_{drug}_drug_efflux", "ekg:classLevelSupport") \
+            == {"fx_abc_family_transfer"}
+    # The member-level trap: ABCB1 "exports" cisplatin and the docetaxel finding carries ABCB1.
+    assert not _ask(fixture_store, "ekg:cisplatin ekg:exposedToEffluxVia ekg:abcb1")
+    # Docetaxel's efflux link comes from its own finding, drug-level.
     assert not _inferred_ask(fixture_store, "ekg:docetaxel ekg:exposedToResistanceVia ?m")
+    assert _support(fixture_store, "link_docetaxel_drug_efflux") == {"fx_abcb1_transfer"}
+    assert not _ask(fixture_store, "ekg:link_docetaxel_drug_efflux a ekg:ClassLevelInferredLink")
     text = explain_drug(fixture_store, "cisplatin", "drug efflux")
-    assert "ABCB1 exports cisplatin" in text, text
+    for expected in ("strength: class-level, weaker", "basis:      class-level",
+                     "ABC transporters export cisplatin (class-level",
+                     "statement:  [80] doi:10.1186/s13048-016-0278-z"):
+        assert expected in text, f"explanation lacks {expected!r}:\n{text}"
+    assert "fx_abcb1_transfer" not in text
+    assert "strength: drug-level" in explain_drug(fixture_store, "docetaxel", "drug efflux")
+
+
+def test_class_level_link_with_a_finding_about_the_drug_is_drug_level() -> None:
+    """A finding about the drug naming the mechanism makes the link drug-level, even when a
+    class-level finding supports it too; each support keeps its own kind."""
+    dataset = _fixture_dataset()
+    finding, section = EKG.fx_a2780_paclitaxel, dataset.graph(FIXTURE_GRAPH)
+    for p, o in ((RDF.type, EKG.Finding), (EKG.concernsDrug, EKG.paclitaxel),
+                 (EKG.hasProteinCargo, EKG.abcb1), (EKG.hasEffect, EKG.transfers_resistance),
+                 (EKG.viaMechanism, EKG.drug_efflux)):
+        section.add((finding, p, o))
+    target = dataset.graph(GRAPH_INFERRED)
+    for triple in infer(dataset):
+        target.add(triple)
+    store = dataset_to_store(dataset)
+    assert _support(store, "link_paclitaxel_drug_efflux") == {
+        "fx_abc_family_transfer", "fx_a2780_paclitaxel"}
+    assert not _ask(store, "ekg:link_paclitaxel_drug_efflux a ekg:ClassLevelInferredLink")
+    text = explain_drug(store, "paclitaxel", "drug efflux")
+    assert "strength: drug-level" in text and "basis:      finding about the drug" in text
+    assert "basis:      class-level" in text
 
 
 def test_finding_on_retracted_reference_only_is_marked_and_warned(

@@ -2,7 +2,9 @@
 
 The support of every link is one query, ``ontology/explain/explain-links.rq``, over the
 ``ekg:InferredLink`` nodes the rules write into graph/inferred; this module only resolves
-the user's words to IRIs and prints the rows.
+the user's words to IRIs and prints the rows. A link that rests only on what the review
+states about a class the drug belongs to (``ekg:ClassLevelInferredLink``) is printed as
+class-level, the weaker kind, and so is each class-level supporting finding.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ SELECT DISTINCT ?entity ?name ?label WHERE {
 LIST_COLUMNS: dict[str, str] = {
     "properties": ", ", "sources": ", ", "recipients": ", ", "cancers": ", ",
     "cargos": ", ", "mechanisms": ", ", "genes": " | ", "pathways": " | ",
-    "exports": " | ", "references": " | ",
+    "exports": " | ", "references": " | ", "statementReferences": " | ",
 }
 
 
@@ -50,7 +52,7 @@ def _ordered(column: str, text: str) -> str:
     (pyoxigraph and Virtuoso differ), so pages and ``explain`` sort it here. References
     go in the review's numbering, everything else alphabetically."""
     parts = sorted({part for part in text.split("\n") if part}, key=lambda p: (p.casefold(), p))
-    if column == "references":
+    if column in ("references", "statementReferences"):
         parts.sort(key=_reference_number)
     return LIST_COLUMNS[column].join(parts)
 
@@ -119,8 +121,22 @@ def _reference_number(text: str) -> int:
     return int(number) if number.isdigit() else 1 << 30
 
 
+#: What ``strength`` and ``supportKind`` say, for people.
+STRENGTH_TEXT: dict[str, str] = {
+    "drug-level": "drug-level (a finding about the drug supports it)",
+    "class-level": ("class-level, weaker: no finding about the drug supports it; it rests on "
+                    "what the review states about a class the drug belongs to"),
+}
+SUPPORT_TEXT: dict[str, str] = {
+    "finding about the drug": "finding about the drug",
+    "class-level": "class-level (names no drug; about a class the review puts the drug in)",
+}
+
+
 def _finding_lines(row: dict[str, str]) -> list[str]:
     lines = [f"  finding {row['finding']}", f"    \"{row['findingLabel']}\""]
+    kind = row.get("supportKind", "")
+    lines.append(f"    basis:      {SUPPORT_TEXT.get(kind, kind or '?')}")
     cells = row["sources"] or "?"
     if row["recipients"]:
         cells += f" -> {row['recipients']}"
@@ -141,6 +157,9 @@ def _finding_lines(row: dict[str, str]) -> list[str]:
     lines.append("    chain:      finding -> " + " -> ".join(steps))
     for reference in sorted(_split(row["references"]), key=_reference_number):
         lines.append(f"    reference:  {reference}")
+    # The statement the export step rests on ("cisplatin ... substrates to ABC transporters").
+    for reference in _split(row.get("statementReferences", "")):
+        lines.append(f"    statement:  {reference}")
     if row["restsOnlyOnRetracted"] == "true":
         lines.append("    WARNING: this finding rests only on retracted references")
     return lines
@@ -177,6 +196,8 @@ def explain_drug(store: pyoxigraph.Store, drug: str, mechanism: str | None = Non
         out.append("")
         out.append(f"{drug_label} -> {first['targetLabel']} ({first['kind']})")
         out.append(f"  holds:   {first['properties']}")
+        strength = first.get("strength", "")
+        out.append(f"  strength: {STRENGTH_TEXT.get(strength, strength or '?')}")
         out.append(f"  link:    {link} (evidence ECO:0000501, automatic assertion)")
         out.append(f"  support: {len(support)} finding(s)")
         for row in support:

@@ -96,8 +96,13 @@ def generate(n_triples: int, seed: int = 0, *, with_ontology: bool = True) -> Da
     transporters = genes[: max(len(genes) // 15, 1)]
     for transporter in transporters:
         entities.add((transporter, RDF.type, EKG.ABCTransporter))
-        for drug in rng.sample(drugs, min(3, len(drugs))):
-            entities.add((transporter, EKG.exportsDrug, drug))
+    # As the review states it: drugs are substrates of the transporter family, never of
+    # its members one by one (issue 13); findings that name no drug carry the family.
+    family = EKG.syn_transporter_family
+    entities.add((family, RDF.type, EKG.GeneFamily))
+    entities.add((family, RDFS.label, _label("synthetic transporter family")))
+    for drug in rng.sample(drugs, min(3, len(drugs))):
+        entities.add((family, EKG.familyExportsDrug, drug))
     cells = pool("cell", max(n_findings // 10, 3), EKG.CellType)
     cancers = pool("cancer", max(n_findings // 8, 2), EKG.CancerType)
     processes = pool("process", max(n_findings // 8, 2), EKG.BiologicalProcess)
@@ -141,7 +146,10 @@ def generate(n_triples: int, seed: int = 0, *, with_ontology: bool = True) -> Da
             _EFFECTS_RESISTANCE if draw < 0.7
             else _EFFECTS_SENSITIVITY if draw < 0.85 else _EFFECTS_OTHER
         )
-        if effects is not _EFFECTS_OTHER or rng.random() < 0.3:
+        if effects is _EFFECTS_RESISTANCE and rng.random() < 0.05:
+            add((finding, EKG.hasCargoFamily, family))
+            add((finding, EKG.viaMechanism, EKG.drug_efflux))
+        elif effects is not _EFFECTS_OTHER or rng.random() < 0.3:
             add((finding, EKG.concernsDrug, rng.choice(drugs)))
         add((finding, EKG.hasEffect, EKG[rng.choice(effects)]))
         for gene in rng.sample(genes, rng.randint(0, 2)):
