@@ -10,6 +10,7 @@ import json
 import pyoxigraph
 import pytest
 import rdflib
+import yaml
 from flask.testing import FlaskClient
 
 from exomirkg import paths
@@ -153,6 +154,18 @@ def test_entity_page_shows_synonyms_external_ids_and_definition(client: FlaskCli
     assert "https://identifiers.org/mirbase:MI0000077" in text, "miRBase link missing"
     chebi = client.get("/cisplatin", headers=HTML).text
     assert "http://purl.obolibrary.org/obo/CHEBI_" in chebi and "ChEBI" in chebi
+    # Every entity with a definition shows it on its page (escaped as HTML text).
+    import html
+
+    rows = list(store.query(
+        "SELECT ?e ?d WHERE { ?e <http://www.w3.org/2004/02/skos/core#definition> ?d "
+        "FILTER(STRSTARTS(STR(?e), 'https://w3id.org/exomirkg/')) } ORDER BY ?e LIMIT 5",
+        use_default_graph_as_union=True))
+    assert rows, "the graph should define some entities"
+    for row in rows:
+        local = row["e"].value.removeprefix("https://w3id.org/exomirkg/")
+        page = client.get(f"/{local}", headers=HTML, follow_redirects=True).text
+        assert html.escape(row["d"].value, quote=False) in page, f"/{local} lacks its definition"
 
 
 def test_entity_page_renders_each_finding_with_quote_and_reference(client: FlaskClient, store,
@@ -298,8 +311,11 @@ def test_findings_table_has_one_row_per_finding(client: FlaskClient, store):
 
 def test_sssom_table_has_its_header_and_one_row_per_mapping(client: FlaskClient, store):
     text = client.get("/download/exomirkg.sssom.tsv").text
-    header = [line for line in text.splitlines() if line.startswith("#")]
-    assert header[0] == "# curie_map:" and any("mapping_set_id:" in h for h in header)
+    # The metadata block is YAML behind "#" (sssom-py's own reading: tests/test_artefacts.py).
+    metadata = yaml.safe_load("\n".join(line[1:] for line in text.splitlines()
+                                        if line.startswith("#")))
+    assert metadata["curie_map"]["HGNC"] == "https://identifiers.org/hgnc:"
+    assert metadata["mapping_set_id"] == EKG + "mappings/exomirkg.sssom.tsv"
     table = [line for line in text.splitlines() if not line.startswith("#")]
     assert table[0].split("\t") == ["subject_id", "subject_label", "predicate_id", "object_id",
                                     "object_label", "mapping_justification"]

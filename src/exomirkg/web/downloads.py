@@ -1,4 +1,10 @@
-"""Downloads: the whole dataset, a flat findings table, the SHACL shapes and SSSOM mappings."""
+"""Downloads: the whole dataset, a flat findings table, the SHACL shapes and SSSOM mappings.
+
+Each file is made once per app from the loaded store and is byte-identical in every worker
+and every run over the same build (:mod:`exomirkg.canonical`), so ``SHA256SUMS`` verifies
+whichever worker answered; files go out with ETag, Last-Modified, gzip and CORS
+(:mod:`exomirkg.web.delivery`).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,35 @@ import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, current_app, render_template
-from rdflib import Graph
+import yaml
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier
 
-from exomirkg import paths
+from exomirkg import about, paths
+from exomirkg.canonical import canonical_triples
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
+from exomirkg.sparql.rdfout import union_triples
+from exomirkg.web.delivery import cors_for_data, gzip_bytes, send, stable_rdf
 from exomirkg.web.findings import FindingView, assemble_findings
 from exomirkg.web.graphdata import plain, quote_input, select
-from exomirkg.sparql.rdfout import union_triples, write_rdf
 from exomirkg.web.state import get_state
 
-__all__ = ["Download", "bp", "compact", "downloads"]
+__all__ = ["CATALOGUE", "Download", "bp", "compact", "downloads"]
 
 bp = Blueprint("downloads", __name__)
+cors_for_data(bp)
 
 #: IRI prefixes -> CURIE prefixes for tables (longest first, so mirbase.mature wins over mirbase).
 _CURIES = sorted([(iri, prefix) for prefix, iri in CURIE_PREFIXES.items()]
                  + [(BASE, "ekg"), (str(DOI), "doi")], key=lambda p: -len(p[0]))
 #: SSSOM predicate CURIEs of our skos:*Match properties.
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -39,9 +53,14 @@ class Download:
     media_type: str
     body: bytes
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzipped once, for clients that send ``Accept-Encoding: gzip``."""
+        return gzip_bytes(self.body)
 
     @property
     def size(self) -> str:
@@ -58,12 +77,12 @@ def compact(iri: str) -> str:
 
 
 def _dataset(fmt: pyoxigraph.RdfFormat) -> bytes:
-    return write_rdf(get_state().store.quads_for_pattern(None, None, None), fmt)
+    return stable_rdf(get_state().store.quads_for_pattern(None, None, None), fmt)
 
 
 def _merged(fmt: pyoxigraph.RdfFormat) -> bytes:
     """The union of all graphs as plain triples (duplicates across graphs merged)."""
-    return write_rdf(union_triples(get_state().store), fmt)
+    return stable_rdf(union_triples(get_state().store), fmt)
 
 
 def _exact_ids() -> dict[str, list[str]]:
@@ -109,8 +128,37 @@ def findings_table(findings: list[FindingView], delimiter: str) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+#: Column order of the SSSOM table (the spec's order, as sssom-py writes it).
+SSSOM_COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
+                 "mapping_justification"]
+
+
+def sssom_metadata(version: str, prefixes: dict[str, str]) -> dict[str, object]:
+    """The mapping set's metadata block (SSSOM slots), before it is written as YAML."""
+    built = str(get_state().info.get("built") or "")
+    metadata: dict[str, object] = {
+        "curie_map": {prefix: prefixes[prefix] for prefix in sorted(prefixes)},
+        "mapping_set_id": about.MAPPING_SET_ID,
+        "mapping_set_version": version,
+        "mapping_set_title": "exomirkg entities mapped to external ontologies and databases",
+        "mapping_set_description": "exomirkg entities mapped to external ontologies and "
+                                   "databases (IDs checked against the verified reference "
+                                   "table).",
+        "license": about.DATA_LICENSE,
+        "creator_label": list(about.CREATORS),
+        "see_also": [about.REVIEW_IRI],
+    }
+    if built[:10]:
+        metadata["publication_date"] = built[:10]
+    return metadata
+
+
 def sssom_table(version: str) -> bytes:
-    """The SSSOM TSV (with its YAML header) of our entities' skos:*Match mappings."""
+    """The SSSOM TSV of our entities' skos:*Match mappings, with its metadata block.
+
+    The block is YAML written by PyYAML (which quotes what YAML needs quoted, such as prefix
+    IRIs ending in a colon), each line behind ``#`` as the SSSOM TSV format asks.
+    """
     prefixes = {"ekg": BASE, "skos": _SKOS, "semapv": "https://w3id.org/semapv/vocab/",
                 "doi": str(DOI)}
     rows = select("sssom")
@@ -119,31 +167,48 @@ def sssom_table(version: str) -> bytes:
         prefix = curie.split(":", 1)[0]
         if prefix in CURIE_PREFIXES:
             prefixes[prefix] = CURIE_PREFIXES[prefix]
-    lines = ["# curie_map:"] + [f"#   {p}: {prefixes[p]}" for p in sorted(prefixes)]
-    lines += [f"# mapping_set_id: {BASE}mappings/exomirkg.sssom.tsv",
-              f"# mapping_set_version: {version}",
-              "# license: https://creativecommons.org/licenses/by/4.0/",
-              "# mapping_set_description: exomirkg entities mapped to external ontologies and "
-              "databases (IDs checked against the verified reference table)."]
+    header = yaml.safe_dump(sssom_metadata(version, prefixes), sort_keys=False,
+                            allow_unicode=True, width=100_000)
     buffer = io.StringIO()
+    buffer.writelines("#" + line for line in header.splitlines(keepends=True))
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-    writer.writerow(["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-                     "mapping_justification"])
+    writer.writerow(SSSOM_COLUMNS)
     for row in rows:
         writer.writerow([compact(plain(row["subject"])), plain(row["subjectLabel"]),
                          "skos:" + plain(row["predicate"]).rsplit("#", 1)[-1],
                          compact(plain(row["object"])), plain(row.get("objectLabel")) or "",
                          "semapv:ManualMappingCuration"])
-    return ("\n".join(lines) + "\n").encode("utf-8") + buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8")
+
+
+def _rdflib_term(term: Any) -> Identifier:
+    """A pyoxigraph term as rdflib's, blank-node label kept (rdflib's parsers would renew it)."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
 
 
 def shapes_turtle() -> bytes:
-    """Every SHACL shapes file of validation/shapes/ merged into one Turtle document."""
+    """Every SHACL shapes file of validation/shapes/ merged into one Turtle document.
+
+    rdflib writes the readable Turtle (property shapes and lists inline), ordering statements
+    by blank-node label; parsed labels are random per process, so the blank nodes get their
+    RDFC-1.0 labels (pyoxigraph) first.
+    """
+    triples: list[pyoxigraph.Triple] = []
+    for path in sorted(paths.SHAPES_DIR.glob("*.ttl")) if paths.SHAPES_DIR.is_dir() else []:
+        triples += pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
-    for path in sorted(paths.SHAPES_DIR.glob("*.ttl")) if paths.SHAPES_DIR.is_dir() else []:
-        graph.parse(path, format="turtle")
+    for triple in canonical_triples(triples):
+        graph.add((_rdflib_term(triple.subject), _rdflib_term(triple.predicate),
+                   _rdflib_term(triple.object)))
     return graph.serialize(format="turtle").encode("utf-8")
 
 
@@ -165,6 +230,24 @@ _FILES: list[tuple[str, str, str, Callable[[str], bytes]]] = [
     ("exomirkg.sssom.tsv", "SSSOM mappings to external IDs (skos:*Match)",
      "text/tab-separated-values", sssom_table),
 ]
+#: (name, title, media type) of every download, known without making any of them.
+CATALOGUE: list[tuple[str, str, str]] = [(name, title, media) for name, title, media, _ in _FILES]
+#: Downloads holding the same statements in another format (``Link: rel=alternate``).
+_SAME_CONTENT = [("exomirkg.trig", "exomirkg.jsonld"), ("exomirkg.ttl", "exomirkg.nt"),
+                 ("findings.tsv", "findings.csv")]
+#: RDF dumps: VoID describes them (``Link: rel=describedby``).
+_RDF_DUMPS = {"exomirkg.trig", "exomirkg.jsonld", "exomirkg.ttl", "exomirkg.nt"}
+
+
+def _links(item: Download) -> list[tuple[str, str, str | None]]:
+    media = {name: media_type for name, _title, media_type in CATALOGUE}
+    links: list[tuple[str, str, str | None]] = [
+        (url_for(".file", name=other), "alternate", media[other])
+        for group in _SAME_CONTENT if item.name in group for other in group
+        if other != item.name]
+    if item.name in _RDF_DUMPS:
+        links.append((url_for("sparql.void"), "describedby", "text/turtle"))
+    return links
 
 
 def downloads() -> dict[str, Download]:
@@ -191,7 +274,8 @@ def file(name: str) -> Response:
     item = downloads().get(name)
     if item is None:
         abort(404, description=f"No download called {quote_input(name)!r}; see /download.")
-    response = Response(item.body, mimetype=item.media_type)
+    response = send(item.body, item.media_type, digest=item.sha256, gzipped=item.gzipped,
+                    links=_links(item))
     response.headers["Content-Disposition"] = f'attachment; filename="{item.name}"'
     response.headers["X-Checksum-Sha256"] = item.sha256
     response.headers["X-Data-Version"] = str(get_state().info.get("version", ""))
@@ -200,6 +284,6 @@ def file(name: str) -> Response:
 
 @bp.route("/download/SHA256SUMS")
 def checksums() -> Response:
-    """``sha256sum -c`` compatible list of the downloads."""
+    """``sha256sum -c`` compatible list of the downloads (the same in every worker)."""
     body = "".join(f"{d.sha256}  {d.name}\n" for d in downloads().values())
-    return Response(body, mimetype="text/plain")
+    return send(body.encode("utf-8"), "text/plain")

@@ -1,4 +1,9 @@
-"""Entity pages: every IRI of our namespace dereferences at ``/<local>`` (HTML or RDF)."""
+"""Entity pages: every IRI of our namespace dereferences at ``/<local>`` (HTML or RDF).
+
+RDF views are the same bytes in every worker (canonical blank nodes, fixed order), carry an
+ETag and Last-Modified (304 on a match) and CORS; every view links its other formats with
+``Link: rel=alternate`` (:mod:`exomirkg.web.delivery`).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,16 @@ import pyoxigraph
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
+from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe
+from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
 from exomirkg.web.findings import Mention, assemble_findings
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
-from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe, serialize
 from exomirkg.web.state import get_state
 
 __all__ = ["bp", "external_link", "negotiate"]
 
 bp = Blueprint("entities", __name__)
+cors_for_data(bp)
 
 _RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
 _SKOS, _OWL = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2002/07/owl#"
@@ -106,28 +113,42 @@ def _exists(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
     return store.contains_named_graph(iri)
 
 
+def _alternates(local: str, media_type: str) -> list[tuple[str, str, str | None]]:
+    """The other formats of ``/<local>``: the HTML page and one suffix URL per RDF format."""
+    links: list[tuple[str, str, str | None]] = []
+    if media_type != "text/html":
+        links.append((url_for(".entity", local=local), "alternate", "text/html"))
+    links += [(url_for(".entity", local=local + suffix), "alternate", suffix_type)
+              for suffix, suffix_type in SUFFIX_MEDIA_TYPES.items() if suffix_type != media_type]
+    return links
+
+
+def _rdf(triples: list[pyoxigraph.Triple], local: str, media_type: str) -> Response:
+    body = stable_rdf(triples, RDF_MEDIA_TYPES[media_type])
+    return send(body, media_type, links=_alternates(local, media_type), vary_accept=True)
+
+
 def _graph_response(iri: pyoxigraph.NamedNode, media_type: str) -> Response:
     """A named graph (``/graph/section/2-2``): its triples, or an HTML list of its subjects."""
     store = get_state().store
     quads = list(store.quads_for_pattern(None, None, None, iri))
+    local = local_name(iri.value) or iri.value
     if media_type != "text/html":
-        body = serialize([pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads],
-                         media_type)
-        response = Response(body, mimetype=media_type)
-    else:
-        label = pyoxigraph.NamedNode(_LABEL)
-        subjects = {}
-        for quad in quads:
-            if isinstance(quad.subject, pyoxigraph.NamedNode) and quad.subject not in subjects:
-                names = list(store.quads_for_pattern(quad.subject, label, None))
-                subjects[quad.subject] = Mention(
-                    iri=quad.subject.value,
-                    label=names[0].object.value if names else quad.subject.value)
-        local = local_name(iri.value) or iri.value
-        response = Response(render_template(
-            "graph.html", title=local, iri=iri.value, local=local, triples=len(quads),
-            subjects=sorted(subjects.values(), key=lambda m: m.label.lower())))
+        return _rdf([pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads], local,
+                    media_type)
+    label = pyoxigraph.NamedNode(_LABEL)
+    subjects = {}
+    for quad in quads:
+        if isinstance(quad.subject, pyoxigraph.NamedNode) and quad.subject not in subjects:
+            names = list(store.quads_for_pattern(quad.subject, label, None))
+            subjects[quad.subject] = Mention(
+                iri=quad.subject.value,
+                label=names[0].object.value if names else quad.subject.value)
+    response = Response(render_template(
+        "graph.html", title=local, iri=iri.value, local=local, triples=len(quads),
+        subjects=sorted(subjects.values(), key=lambda m: m.label.lower())))
     response.headers["Vary"] = "Accept"
+    response.headers["Link"] = link_header(_alternates(local, media_type))
     return response
 
 
@@ -239,11 +260,8 @@ def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
                                                   e["target"].label.lower()))
 
 
-def _rdf_response(iri: pyoxigraph.NamedNode, media_type: str) -> Response:
-    body = serialize(describe(get_state().store, iri), media_type)
-    response = Response(body, mimetype=media_type)
-    response.headers["Vary"] = "Accept"
-    return response
+def _rdf_response(iri: pyoxigraph.NamedNode, local: str, media_type: str) -> Response:
+    return _rdf(describe(get_state().store, iri), local, media_type)
 
 
 @bp.route("/<path:local>")
@@ -266,7 +284,7 @@ def entity(local: str) -> Response | str:
     if store.contains_named_graph(iri):
         return _graph_response(iri, media_type)
     if media_type != "text/html":
-        return _rdf_response(iri, media_type)
+        return _rdf_response(iri, local, media_type)
     if _is_tbox(store, iri):
         return redirect(url_for("pages.docs.term", local=local), code=303)
     view = entity_view(iri)
@@ -279,4 +297,5 @@ def entity(local: str) -> Response | str:
         is_finding=is_finding, drug_links=inferred_links(iri),
         retracted_findings=sum(f.retracted for f in findings)))
     response.headers["Vary"] = "Accept"
+    response.headers["Link"] = link_header(_alternates(local, "text/html"))
     return response

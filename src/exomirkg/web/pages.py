@@ -1,7 +1,8 @@
 """Pages for people: landing page, SPARQL editor and search; the other pages hang below.
 
 Entity pages, the network, downloads and ontology docs are nested blueprints of this one
-(``pages.entities``, ``pages.network``, ``pages.downloads``, ``pages.docs``), so create_app
+(``pages.entities``, ``pages.network``, ``pages.downloads``, ``pages.docs``, and
+``pages.minted`` for the dataset, service and mapping-set IRIs), so create_app
 registers a single ``pages`` blueprint. Templates and static files are the app's own
 (``web/templates``, ``web/static``), which ship in the wheel.
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from exomirkg import paths
+from exomirkg import about, paths
 from exomirkg.queries import load_queries
-from exomirkg.web import docs, downloads, entities, network
+from exomirkg.web import docs, downloads, entities, minted, network
+from exomirkg.web.delivery import link_header
+from exomirkg.web.describe import schema_org_dataset
 from exomirkg.web.graphdata import page_query, plain, select
 from exomirkg.web.search import SearchIndex
 from exomirkg.web.state import get_state
@@ -26,9 +29,10 @@ bp.register_blueprint(entities.bp)
 bp.register_blueprint(network.bp)
 bp.register_blueprint(downloads.bp)
 bp.register_blueprint(docs.bp)
+bp.register_blueprint(minted.bp)
 
 #: The review every finding comes from.
-REVIEW_DOI = "10.3390/cells9061450"
+REVIEW_DOI = about.REVIEW_DOI
 
 
 def page_cache() -> dict[str, Any]:
@@ -72,11 +76,16 @@ def example_queries() -> dict[str, Any]:
 
 
 @bp.route("/")
-def landing() -> str:
-    """What the graph is, live counts, links to everything."""
+def landing() -> Response:
+    """What the graph is, live counts, links to everything; a schema.org Dataset for crawlers."""
     queries = example_queries()
-    return render_template("landing.html", title="Exosomal miRNAs and drug resistance",
-                           counts=counts(), queries=queries)
+    response = Response(render_template(
+        "landing.html", title="Exosomal miRNAs and drug resistance", counts=counts(),
+        queries=queries, dataset_jsonld=schema_org_dataset(downloads.CATALOGUE)))
+    # The same description for programs that read headers, not HTML.
+    response.headers["Link"] = link_header([
+        (url_for("sparql.void"), "describedby", "text/turtle")])
+    return response
 
 
 @bp.route("/editor")

@@ -2,7 +2,10 @@
 
 Our pages run only our own scripts from ``/static`` (no inline ``<script>``, no event
 handler attributes): data a script needs travels in ``data-*`` attributes or a
-``<script type="application/json">`` block, which the browser never executes. The two
+``<script type="application/json">`` block, which the browser never executes (so is the
+landing page's ``<script type="application/ld+json">`` schema.org Dataset: a data block is
+not a script, and the CSP's script-src does not apply to it; tests/browser load the page
+and fail on any CSP violation). The two
 vendored libraries need small style allowances on their own page only (see
 :data:`PAGE_ALLOWANCES`); every other page gets :data:`BASE_POLICY` as it is.
 """

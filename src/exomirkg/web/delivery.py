@@ -1,0 +1,133 @@
+"""How downloads and RDF views are sent: stable bytes, validators, gzip, CORS and Link headers.
+
+Every worker writes the same bytes for the same build (blank nodes relabelled canonically,
+statements in a fixed order: :mod:`exomirkg.canonical`), so an ETag taken from the body's
+sha256 is the same whichever worker answers, and a client or cache holding it gets
+``304 Not Modified``. ``Last-Modified`` is the build time. Werkzeug's
+``make_conditional`` does the If-None-Match / If-Modified-Since comparison.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyoxigraph
+from flask import Blueprint, Response, current_app, request
+
+from exomirkg.canonical import canonical_quads, canonical_triples, compact_jsonld
+from exomirkg.namespaces import PREFIXES
+from exomirkg.sparql.rdfout import write_rdf
+from exomirkg.web.state import get_state
+
+__all__ = ["allow_cross_origin", "cors_for_data", "gzip_bytes", "link_header", "send", "stable_rdf"]
+
+#: Headers a script on another origin may read from a download or an RDF view.
+EXPOSED_HEADERS = "ETag, Link, Content-Disposition, X-Checksum-Sha256, X-Data-Version"
+#: Let caches keep a copy but ask us (cheaply, by ETag) before each use: a rebuild shows at once.
+CACHE_CONTROL = "public, no-cache"
+
+
+def stable_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> bytes:
+    """Triples or quads in ``fmt``, byte-identical in every process for the same statements.
+
+    JSON-LD comes compacted with an ``@context`` of our prefixes.
+    """
+    items = list(items)
+    if items and isinstance(items[0], pyoxigraph.Quad):
+        ordered: list[Any] = canonical_quads(items)
+    else:
+        ordered = canonical_triples(items)
+    body = write_rdf(ordered, fmt)
+    if fmt == pyoxigraph.RdfFormat.JSON_LD:
+        body = compact_jsonld(body, PREFIXES)
+    return body
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """gzip with no timestamp or file name in its header, so the same body gives the same bytes."""
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def link_header(links: Sequence[tuple[str, str, str | None]]) -> str:
+    """A ``Link`` header value from (target, rel, media type) triples (RFC 8288)."""
+    parts = []
+    for target, rel, media_type in links:
+        part = f'<{target}>; rel="{rel}"'
+        if media_type:
+            part += f'; type="{media_type}"'
+        parts.append(part)
+    return ", ".join(parts)
+
+
+def _built() -> datetime | None:
+    built = get_state().info.get("built")
+    try:
+        return datetime.fromisoformat(str(built)) if built else None
+    except ValueError:
+        return None
+
+
+def allow_cross_origin(response: Response) -> Response:
+    """CORS as the SPARQL endpoint grants it (``CORS_ORIGINS``), for files and RDF views."""
+    origins = current_app.config.get("CORS_ORIGINS") or ""
+    allowed = ([o.strip() for o in origins.split(",")] if isinstance(origins, str)
+               else list(origins))
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        return response
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        # A preflight: If-None-Match is not a CORS-safelisted request header.
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, If-None-Match")
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def cors_for_data(bp: Blueprint) -> None:
+    """CORS on every response of ``bp`` except its HTML pages (which are for people)."""
+
+    @bp.after_request
+    def _cors(response: Response) -> Response:
+        if response.mimetype == "text/html" and request.method != "OPTIONS":
+            return response
+        return allow_cross_origin(response)
+
+
+def send(body: bytes, media_type: str, *, digest: str | None = None,
+         gzipped: bytes | None = None, links: Sequence[tuple[str, str, str | None]] = (),
+         vary_accept: bool = False) -> Response:
+    """A cacheable response: ETag, Last-Modified, 304, gzip when offered and accepted, Link.
+
+    :param digest: the body's sha256 (computed when not given); the ETag.
+    :param gzipped: the gzip of ``body``; sent with ``Content-Encoding: gzip`` to clients
+        that accept it (the ETag then gets a ``-gzip`` suffix: another representation).
+    :param vary_accept: the media type was negotiated from the Accept header.
+    """
+    digest = digest or hashlib.sha256(body).hexdigest()
+    use_gzip = gzipped is not None and request.accept_encodings["gzip"] > 0
+    response = Response(gzipped if use_gzip else body, mimetype=media_type)
+    if gzipped is not None:
+        response.vary.add("Accept-Encoding")
+    if use_gzip:
+        response.content_encoding = "gzip"
+    if vary_accept:
+        response.vary.add("Accept")
+    response.set_etag(digest + ("-gzip" if use_gzip else ""))
+    built = _built()
+    if built is not None:
+        response.last_modified = built
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    if links:
+        response.headers["Link"] = link_header(links)
+    return response.make_conditional(request)
