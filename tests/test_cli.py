@@ -25,10 +25,17 @@ def _run(args: list[str], data_root: Path | None = None, **kwargs) -> subprocess
 
 
 def test_every_contract_command_has_help(runner: CliRunner) -> None:
+    """Each command's --help says what it does and lists every option it takes."""
     for command in COMMANDS:
-        result = runner.invoke(main, [command, "--help"])
+        result = runner.invoke(main, [command, "--help"], terminal_width=200)
         assert result.exit_code == 0, f"{command} --help failed: {result.output}"
-        assert "Usage:" in result.output
+        assert result.output.startswith(f"Usage: main {command}"), result.output
+        summary = (main.commands[command].help or "").strip().splitlines()[0]
+        assert summary and summary.rstrip(".") in " ".join(result.output.split()), command
+        for parameter in main.commands[command].params:
+            for flag in getattr(parameter, "opts", []):
+                if flag.startswith("--"):
+                    assert flag in result.output, f"{command} --help does not list {flag}"
 
 
 def test_build_writes_trig_nt_and_info(built: BuildResult, build_dir: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 import requests
 from flask import Flask
 from helpers import serving
-from rdflib import ConjunctiveGraph, Graph, URIRef
+from rdflib import Dataset, Graph, URIRef
 
 from exomirkg.build import BuildResult
 from exomirkg.namespaces import GRAPH_INFERRED
@@ -58,10 +58,10 @@ def test_the_default_graph_is_the_union(base_url: str, store: pyoxigraph.Store) 
 
 def test_without_a_graph_the_whole_dataset_comes_as_trig(base_url: str,
                                                         store: pyoxigraph.Store) -> None:
-    dataset = ConjunctiveGraph()
+    dataset = Dataset()
     dataset.parse(f"{base_url}/store", format="trig")
     assert sum(1 for _ in dataset.quads()) == len(store)
-    names = {str(context.identifier) for context in dataset.contexts()}
+    names = {str(graph.identifier) for graph in dataset.graphs()}
     assert INFERRED in names
 
 

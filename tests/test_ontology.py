@@ -81,7 +81,7 @@ def _ontology_as_ntriples(tmp_path: Path) -> Path:
     merged += ONTOLOGY
     merged += IMPORTS
     target = tmp_path / "exomirkg-ontology.nt"
-    merged.serialize(target, format="nt")
+    merged.serialize(target, format="nt", encoding="utf-8")
     return target
 
 
@@ -91,6 +91,15 @@ def test_ontology_loads_in_owlready2(tmp_path: Path) -> None:
     world = owlready2.World()
     onto = world.get_ontology(_ontology_as_ntriples(tmp_path).as_uri()).load()
     assert onto.search_one(iri=BASE + "Finding") is not None
+    # Every class and property the edit file declares is read as such, with its label.
+    for kind, loaded in ((OWL.Class, world.classes()),
+                         (OWL.ObjectProperty, world.object_properties()),
+                         (OWL.DatatypeProperty, world.data_properties())):
+        declared = {str(s) for s in ONTOLOGY.subjects(RDF.type, kind)
+                    if isinstance(s, URIRef) and str(s).startswith(BASE)}
+        read = {entity.iri for entity in loaded if entity.iri.startswith(BASE)}
+        assert declared and declared <= read, f"{kind}: not read {sorted(declared - read)[:5]}"
+    assert world[BASE + "Finding"].label, "labels should be read too"
 
 
 @pytest.mark.slow

@@ -245,6 +245,7 @@ def test_query_process_dies_with_its_parent_even_mid_query(build_dir: Path,
     finally:
         parent.kill()
         parent.wait(10)
+        parent.stdout.close()
     for _ in range(100):  # the watchdog checks once a second
         if not _running(worker_pid):
             return

@@ -141,7 +141,7 @@ def build(
             merged.add(triple)
         nt = out / NT_FILE
         # Sorted lines make the dump byte-identical across builds of the same data.
-        nt_text = merged.serialize(format="nt")
+        nt_text = merged.serialize(format="nt", encoding="utf-8").decode("utf-8")
         nt.write_text("".join(sorted(nt_text.splitlines(keepends=True))), encoding="utf-8")
         graphs = {
             str(g.identifier): len(g)

@@ -248,7 +248,7 @@ def checks_store(dataset: Dataset, inferred: Graph | None = None) -> pyoxigraph.
             continue
         target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
                   else pyoxigraph.NamedNode(str(name)))
-        store.bulk_load(input=graph.serialize(format="nt").encode("utf-8"),
+        store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
                         format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=target)
     return store
 
