@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -35,6 +36,9 @@ class ValidationResult:
     :ivar kind: ``shape`` or ``check``.
     :ivar component: the SHACL constraint component, or the check's file name.
     :ivar details: extra columns of a check's row.
+    :ivar rdf: the result as SHACL describes it, with its RDF terms (predicate, object pairs
+        of one sh:ValidationResult node): pyshacl's own description for a shape, the same
+        vocabulary for a check. The Turtle report is built from these, not from the text.
     """
 
     severity: str
@@ -47,6 +51,11 @@ class ValidationResult:
     kind: str = "shape"
     component: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    rdf: tuple[tuple[Any, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rendered fields (what the text and JSON reports show)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "rdf"}
 
 
 def sort_key(result: ValidationResult) -> tuple:
@@ -60,12 +69,19 @@ class ValidationReport:
     """Outcome of validating a dataset: shapes and checks together.
 
     ``conforms`` is false when any result is a Violation; Warnings (such as a finding that rests
-    only on retracted references) are reported but do not fail the build.
+    only on retracted references) are reported but do not fail the build. The SHACL report
+    (:meth:`as_graph`) says ``sh:conforms false`` as soon as there is any result, as the SHACL
+    specification requires (:attr:`shacl_conforms`).
     """
 
     conforms: bool
     results: list[ValidationResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def shacl_conforms(self) -> bool:
+        """SHACL's conformance: true only when there is no result at all (any severity)."""
+        return not self.results
 
     @property
     def violations(self) -> list[ValidationResult]:
@@ -116,24 +132,35 @@ class ValidationReport:
         """Render the report as JSON: ``conforms``, counts, timings and a list of results."""
         payload = {
             "conforms": self.conforms,
+            "shacl_conforms": self.shacl_conforms,
             "violations": len(self.violations),
             "warnings": len(self.warnings),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "results": [asdict(r) for r in self.results],
+            "results": [r.as_dict() for r in self.results],
         }
         return json.dumps(payload, indent=2, ensure_ascii=False)
 
     def as_graph(self) -> Graph:
-        """Build a SHACL ``sh:ValidationReport`` graph; checks appear as their own source shapes."""
+        """Build a SHACL ``sh:ValidationReport`` graph; checks appear as their own source shapes.
+
+        Each result keeps the terms pyshacl (or the check) gave it; ``sh:conforms`` is SHACL's
+        (false with any result, Warnings included), and ``dcterms:source`` names the file.
+        """
         graph = Graph()
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)
         report = BNode()
         graph.add((report, RDF.type, SH.ValidationReport))
-        graph.add((report, SH.conforms, Literal(self.conforms)))
+        graph.add((report, SH.conforms, Literal(self.shacl_conforms)))
         for r in self.results:
             node = BNode()
             graph.add((report, SH.result, node))
+            if r.rdf:
+                for predicate, value in r.rdf:
+                    graph.add((node, predicate, value))
+                graph.add((node, DCTERMS.source, Literal(r.file, datatype=XSD.string)))
+                continue
+            # A result made by hand (tests, old callers): rebuild its terms from the text.
             graph.add((node, RDF.type, SH.ValidationResult))
             graph.add((node, SH.resultSeverity, SH[r.severity]))
             graph.add((node, SH.focusNode, _term(graph, r.focus)))

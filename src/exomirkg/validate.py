@@ -23,7 +23,13 @@ from exomirkg import paths
 from exomirkg.load import DataFileError, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, SH
 from exomirkg.queries import read_header
-from exomirkg.report import UNKNOWN_FILE, ValidationReport, ValidationResult, sort_key
+from exomirkg.report import (
+    CHECK_BASE,
+    UNKNOWN_FILE,
+    ValidationReport,
+    ValidationResult,
+    sort_key,
+)
 
 __all__ = [
     "CHECK_SCOPES",
@@ -208,6 +214,10 @@ def run_shapes(
         messages = [str(m) for m in report.objects(node, SH.resultMessage)]
         severity = report.value(node, SH.resultSeverity)
         component = report.value(node, SH.sourceConstraintComponent)
+        # pyshacl's own description of the result, kept as RDF for the SHACL report; a
+        # property shape is shown by the node shape that owns it, and a blank node value
+        # from the data is named by the text report only.
+        described = tuple((p, o) for p, o in report.predicate_objects(node))
         results.append(ValidationResult(
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             rule=_show(owner) if isinstance(owner, URIRef) else "(anonymous shape)",
@@ -219,6 +229,7 @@ def run_shapes(
             value="" if value == focus else _show(value),
             kind="shape",
             component=_show(component),
+            rdf=described,
         ))
     return results
 
@@ -276,9 +287,18 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             raise DataFileError(check.path, None, "a check must be a SELECT query")
         columns = [v.value for v in solutions.variables]
+        shape = URIRef(CHECK_BASE + check.name)
         for solution in solutions:
             row = {c: _from_oxigraph(solution[c]) for c in columns}
             focus = row[columns[0]]
+            # A check is a SPARQL-based constraint of its own shape (CHECK_BASE + name).
+            described = [(RDF.type, SH.ValidationResult), (SH.resultSeverity, SH.Violation),
+                         (SH.focusNode, focus), (SH.sourceShape, shape),
+                         (SH.sourceConstraintComponent, SH.SPARQLConstraintComponent),
+                         (SH.resultMessage, Literal(check.description or check.summary))]
+            for column, predicate in (("property", SH.resultPath), ("value", SH.value)):
+                if row.get(column) is not None:
+                    described.append((predicate, row[column]))
             results.append(ValidationResult(
                 severity="Violation",
                 rule=check.name,
@@ -292,6 +312,7 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
                 details={c: str(v) if isinstance(v, Literal) else _show(v)
                          for c, v in row.items()
                          if c not in (columns[0], "property", "value") and v is not None},
+                rdf=tuple(described),
             ))
     return results
 

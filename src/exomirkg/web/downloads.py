@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -193,6 +194,21 @@ def _rdflib_term(term: Any) -> Identifier:
     return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
 
 
+def checks_zip() -> bytes:
+    """The ``*-violation.rq`` checks, the other half of the data contract, as one zip.
+
+    Fixed timestamps and order make the same bytes in every worker and run (SHA256SUMS).
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(paths.CHECKS_DIR.glob("*-violation.rq")):
+            info = zipfile.ZipInfo(f"checks/{path.name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
 def shapes_turtle() -> bytes:
     """Every SHACL shapes file of validation/shapes/ merged into one Turtle document.
 
@@ -227,6 +243,8 @@ _FILES: list[tuple[str, str, str, Callable[[str], bytes]]] = [
      lambda v: findings_table(assemble_findings(select("all-findings")), ",")),
     ("exomirkg-shapes.ttl", "SHACL shapes (validation/shapes/*.ttl merged)", "text/turtle",
      lambda v: shapes_turtle()),
+    ("exomirkg-checks.zip", "Graph checks that go with the shapes (validation/checks/"
+     "*-violation.rq; any row is a failure)", "application/zip", lambda v: checks_zip()),
     ("exomirkg.sssom.tsv", "SSSOM mappings to external IDs (skos:*Match)",
      "text/tab-separated-values", sssom_table),
 ]
