@@ -12,6 +12,8 @@ from urllib.parse import unquote_to_bytes
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
+from exomirkg.sparql.guard import QueryRefused
+
 __all__ = ["ProtocolError", "ProtocolRequest", "read_request"]
 
 #: POST bodies we accept.
@@ -23,13 +25,9 @@ READ_ONLY = ("SPARQL Update is not accepted: this is a read-only endpoint "
              "(queries only: SELECT, ASK, CONSTRUCT, DESCRIBE)")
 
 
-class ProtocolError(Exception):
-    """A request the protocol (or our read-only policy) refuses."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class ProtocolError(QueryRefused):
+    """A request the protocol (or our read-only policy) refuses: status and sentence, as a
+    refusal of the query core (``QueryRefused``), which the views answer the same way."""
 
 
 @dataclass(frozen=True)

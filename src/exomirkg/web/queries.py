@@ -8,8 +8,8 @@ from flask import Blueprint, Response, request, url_for
 
 from exomirkg import paths
 from exomirkg.queries import load_queries
+from exomirkg.sparql.guard import QueryRefused
 from exomirkg.web.graphdata import quote_input
-from exomirkg.web.protocol import ProtocolError
 from exomirkg.web.sparql import execute, plain_error
 
 __all__ = ["bp"]
@@ -36,5 +36,5 @@ def run(name: str) -> Response:
         return plain_error(404, f"no query named {quote_input(name)!r}; see /queries for the list")
     try:
         return execute(named.text, fmt=request.args.get("format"))
-    except ProtocolError as error:
+    except QueryRefused as error:  # ProtocolError included
         return plain_error(error.status, error.message)

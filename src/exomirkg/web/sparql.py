@@ -97,10 +97,7 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
     arrival = time.monotonic()
     # The request object itself, not the context proxy: it is read several times below.
     req = request._get_current_object()
-    try:
-        shape = check_bounds(query)
-    except QueryRefused as refused:
-        raise ProtocolError(refused.status, refused.message) from None
+    shape = check_bounds(query)  # QueryRefused: answered by the views like a ProtocolError
     if shape.is_update:
         raise ProtocolError(403, READ_ONLY)
     if shape.has_service:
@@ -183,7 +180,7 @@ def sparql() -> Response:
             return response
         return execute(parsed.query, default_graphs=parsed.default_graphs,
                        named_graphs=parsed.named_graphs, fmt=parsed.format)
-    except ProtocolError as error:
+    except QueryRefused as error:  # ProtocolError included
         return plain_error(error.status, error.message)
 
 
