@@ -17,7 +17,8 @@ import pyoxigraph
 from exomirkg import paths
 from exomirkg.namespaces import BASE
 
-__all__ = ["EXPLAIN_QUERY", "explain_drug", "explanation_rows", "resolve"]
+__all__ = ["EXPLAIN_QUERY", "STATEMENTS_QUERY", "explain_drug", "explanation_rows", "resolve",
+           "statement_lines"]
 
 #: The one query that explains every inferred link.
 EXPLAIN_QUERY: Path = paths.ONTOLOGY_DIR / "explain" / "explain-links.rq"
@@ -40,7 +41,13 @@ LIST_COLUMNS: dict[str, str] = {
     "properties": ", ", "sources": ", ", "recipients": ", ", "cancers": ", ",
     "cargos": ", ", "mechanisms": ", ", "genes": " | ", "pathways": " | ",
     "exports": " | ", "references": " | ", "statementReferences": " | ",
+    "evidence": ", ", "notes": " | ",
 }
+#: ECO:0000305, curator inference used in manual assertion: a curator reading.
+CURATOR_INFERENCE = "http://purl.obolibrary.org/obo/ECO_0000305"
+#: The statements (owl:Axiom annotations) a link rests on, with their evidence; the same
+#: query the link's page runs, so both tell the same story.
+STATEMENTS_QUERY: Path = paths.PAGE_QUERIES_DIR / "entity-axioms.rq"
 
 
 def _value(term: object) -> str:
@@ -162,6 +169,60 @@ def _finding_lines(row: dict[str, str]) -> list[str]:
         lines.append(f"    statement:  {reference}")
     if row["restsOnlyOnRetracted"] == "true":
         lines.append("    WARNING: this finding rests only on retracted references")
+    evidence = _split(row.get("evidence", ""), ", ")
+    if evidence:
+        lines.append("    evidence:   " + ", ".join(_eco(code) for code in evidence))
+    notes = _split(row.get("notes", ""))
+    if CURATOR_INFERENCE in evidence or notes:
+        lines.append("    CURATOR READING (ECO:0000305 or an editorial note; the curator read "
+                     "beyond the text)")
+    lines += [f"    note:       {note}" for note in notes]
+    return lines
+
+
+def _eco(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1].replace("_", ":", 1)
+
+
+def statement_lines(store: pyoxigraph.Store, link_iri: str) -> list[str]:
+    """The statements (``owl:Axiom`` annotations) an inferred link rests on, as text lines:
+    the triple in words, where the review states it, its quotes and references, and whether
+    it is a curator reading (ECO:0000305 or an editorial note)."""
+    text = STATEMENTS_QUERY.read_text(encoding="utf-8")
+    result = store.query(text, use_default_graph_as_union=True, substitutions={
+        pyoxigraph.Variable("entity"): pyoxigraph.NamedNode(link_iri)})
+    statements: dict[tuple[str, str, str], dict[str, set[str]]] = {}
+    for row in result:
+        if _value(row["role"]) != "support":
+            continue
+        key = tuple(_value(row[f"{part}Label"]) or _value(row[part])
+                    for part in ("subject", "property", "object"))
+        entry = statements.setdefault(key, {})  # type: ignore[arg-type]
+        annotation, value = _value(row["annotation"]), _value(row["value"])
+        if annotation.endswith("/quote"):
+            entry.setdefault("quote", set()).add(f'"{value}"')
+        elif annotation.endswith(("/statedIn", "/source")):
+            entry.setdefault("stated in", set()).add(_value(row["valueLabel"]) or value)
+        elif annotation.endswith(("/references", "/supportingReference")):
+            number = (_value(row["valueLabel"]) or value).split("]")[0] + "]"
+            doi = _value(row["doi"])
+            retracted = " [RETRACTED]" if _value(row["retracted"]) == "true" else ""
+            entry.setdefault("reference", set()).add(
+                f"{number} {'doi:' + doi if doi else value}{retracted}")
+        elif annotation.endswith("#editorialNote"):
+            entry.setdefault("note", set()).add(value)
+        elif annotation == "http://purl.obolibrary.org/obo/RO_0002558":
+            entry.setdefault("evidence", set()).add(_eco(value))
+    lines = []
+    for (subject, prop, obj), entry in sorted(statements.items()):
+        lines.append(f"  statement {subject} {prop} {obj}")
+        for name in ("stated in", "quote", "reference", "evidence", "note"):
+            values = sorted(entry.get(name, ()), key=(_reference_number if name == "reference"
+                                                      else str))
+            lines += [f"    {name + ':':<11} {v}" for v in values]
+        if "ECO:0000305" in entry.get("evidence", ()) or entry.get("note"):
+            lines.append("    CURATOR READING (ECO:0000305 or an editorial note; the curator "
+                         "read beyond the text)")
     return lines
 
 
@@ -202,6 +263,12 @@ def explain_drug(store: pyoxigraph.Store, drug: str, mechanism: str | None = Non
         out.append(f"  support: {len(support)} finding(s)")
         for row in support:
             out.extend(_finding_lines(row))
+        statements = statement_lines(store, link)
+        if statements:
+            count = sum(line.startswith("  statement ") for line in statements)
+            kind = " class-level" if first.get("strength") == "class-level" else ""
+            out.append(f"  statements: {count}{kind} statement(s) the link rests on")
+            out.extend(statements)
         if first["supportRetracted"] == "true":
             out.append("  WARNING: every finding supporting this link rests only on retracted "
                        "references")

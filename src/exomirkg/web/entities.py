@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
 from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe
 from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
-from exomirkg.web.findings import Mention, assemble_findings
+from exomirkg.web.findings import Mention, StatementView, assemble_findings, assemble_statements
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
 from exomirkg.web.state import get_state
 
@@ -158,8 +158,13 @@ def _is_tbox(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
         iri, pyoxigraph.NamedNode(_TYPE), None, graph))
 
 
-def entity_view(iri: pyoxigraph.NamedNode) -> EntityView:
-    """Collect labels, synonyms, definitions, IDs and other statements of an entity."""
+def entity_view(iri: pyoxigraph.NamedNode,
+                annotated: frozenset[tuple[str, str]] = frozenset()) -> EntityView:
+    """Collect labels, synonyms, definitions, IDs and other statements of an entity.
+
+    :param annotated: (property, object) pairs shown with their evidence elsewhere on the
+        page (statements with an ``owl:Axiom``); they are left out of the plain lists.
+    """
     rows = select("entity-statements", entity=iri)
     inferred = str(GRAPH_INFERRED)
     view = EntityView(iri=iri.value, local=local_name(iri.value) or iri.value, label="")
@@ -183,7 +188,7 @@ def entity_view(iri: pyoxigraph.NamedNode) -> EntityView:
                     view.kinds.append(mention)
             elif value.startswith(_EKG) and all(k.iri != value for k in view.kinds):
                 view.inferred_kinds.append(mention)
-        elif graph == inferred:
+        elif graph == inferred or (predicate, str(value)) in annotated:
             continue
         elif predicate in _SYNONYMS:
             view.synonyms.append(value)
@@ -231,7 +236,7 @@ def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
         entry = links.setdefault(key, {
             "drug": Mention(iri=plain(row["drug"]), label=plain(row["drugLabel"])),
             "target": Mention(iri=plain(row["target"]), label=plain(row["targetLabel"])),
-            "kind": plain(row["kind"]), "properties": [],
+            "kind": plain(row["kind"]), "properties": [], "local": local_name(key) or key,
             "retracted": bool(plain(row.get("supportRetracted")))})
         label = plain(row.get("propertyLabel"))
         if label and label not in entry["properties"]:
@@ -242,6 +247,7 @@ def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
         for row in explained[entry["drug"].iri]:
             if row.get("link") != key:
                 continue
+            entry["class_level"] = row.get("strength") == "class-level"
             if row.get("finding") and all(s["finding"].iri != row["finding"] for s in support):
                 steps = [row.get("cargos") or "?"] + [
                     row[level].replace(" | ", "; ") for level in ("exports", "genes", "pathways")
@@ -254,14 +260,51 @@ def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
                     "references": [r for r in (row.get("references") or "").split(" | ") if r],
                     "retracted": row.get("restsOnlyOnRetracted") == "true"})
         entry["support"] = support
+        entry.setdefault("class_level", False)
         specific = [p for p in entry["properties"] if not p.startswith("drug linked to")]
         entry["properties"] = specific or entry["properties"]
     return sorted(links.values(), key=lambda e: (e["drug"].label.lower(), e["kind"],
                                                   e["target"].label.lower()))
 
 
+def _axiom_triples(store: pyoxigraph.Store,
+                   iri: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
+    """The ``owl:Axiom`` nodes annotating a statement about or naming ``iri`` (its evidence:
+    quote, part, references), so the RDF views carry what the HTML page shows."""
+    triples = []
+    for end in (_OWL + "annotatedSource", _OWL + "annotatedTarget"):
+        for quad in store.quads_for_pattern(None, pyoxigraph.NamedNode(end), iri):
+            if isinstance(quad.subject, pyoxigraph.BlankNode):
+                triples += [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+                            for q in store.quads_for_pattern(quad.subject, None, None)]
+    return triples
+
+
 def _rdf_response(iri: pyoxigraph.NamedNode, local: str, media_type: str) -> Response:
-    return _rdf(describe(get_state().store, iri), local, media_type)
+    store = get_state().store
+    triples = describe(store, iri)
+    return _rdf(list(dict.fromkeys(triples + _axiom_triples(store, iri))), local, media_type)
+
+
+#: How a statement touches the page's entity -> the heading it is listed under.
+STATEMENT_ROLES: dict[str, str] = {
+    "support": "Statements the link rests on",
+    "subject": "Statements about it",
+    "object": "Statements naming it",
+    "part": "Statements made in this part",
+}
+
+
+def _by_role(statements: list[StatementView]) -> list[tuple[str, list[StatementView]]]:
+    """Statements under their headings, each statement once (under its first role)."""
+    groups: list[tuple[str, list[StatementView]]] = []
+    shown: set[int] = set()
+    for role, heading in STATEMENT_ROLES.items():
+        members = [s for s in statements if role in s.roles and id(s) not in shown]
+        shown.update(id(s) for s in members)
+        if members:
+            groups.append((heading, members))
+    return groups
 
 
 @bp.route("/<path:local>")
@@ -287,14 +330,20 @@ def entity(local: str) -> Response | str:
         return _rdf_response(iri, local, media_type)
     if _is_tbox(store, iri):
         return redirect(url_for("pages.docs.term", local=local), code=303)
-    view = entity_view(iri)
+    statements = assemble_statements(select("entity-axioms", entity=iri))
+    view = entity_view(iri, frozenset((s.predicate, s.object if isinstance(s.object, str)
+                                       else s.object.iri)
+                                      for s in statements if "subject" in s.roles))
     is_finding = any(k.iri == _EKG + "Finding" for k in view.kinds)
+    kinds = {k.iri for k in view.kinds + view.inferred_kinds}
     rows = select("all-findings", finding=iri) if is_finding else select("entity-findings",
                                                                           entity=iri)
     findings = assemble_findings(rows)
     response = Response(render_template(
         "entity.html", title=view.label, entity=view, findings=findings,
         is_finding=is_finding, drug_links=inferred_links(iri),
+        is_link=_EKG + "InferredLink" in kinds, is_part=_EKG + "ReviewPart" in kinds,
+        statements=_by_role(statements),
         retracted_findings=sum(f.retracted for f in findings)))
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = link_header(_alternates(local, "text/html"))

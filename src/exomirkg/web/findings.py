@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyoxigraph
+
 from exomirkg.namespaces import BASE
 from exomirkg.web.graphdata import Row, local_name, plain
 
-__all__ = ["FindingView", "Mention", "assemble_findings"]
+__all__ = ["FindingView", "Mention", "StatementView", "assemble_findings", "assemble_statements"]
 
 _EKG = BASE
 _RO_EVIDENCE = "http://purl.obolibrary.org/obo/RO_0002558"
 _DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
+_SKOS_NOTE = "http://www.w3.org/2004/02/skos/core#editorialNote"
+#: ECO:0000305, curator inference used in manual assertion: a curator reading.
+CURATOR_INFERENCE = "http://purl.obolibrary.org/obo/ECO_0000305"
 
 #: Role properties of a Finding (ontology section 5) -> short role key used by the templates.
 ROLES: dict[str, str] = {
@@ -47,6 +52,7 @@ TEXTS: dict[str, str] = {
     _EKG + "recipientDescription": "recipient_text",
     _EKG + "quote": "quote",
     _EKG + "conflictNote": "conflict_note",
+    _SKOS_NOTE: "editorial_note",
 }
 #: The word joining an effect to its drug in a sentence ("confers resistance to paclitaxel").
 _EFFECT_JOIN = {
@@ -126,6 +132,12 @@ class FindingView:
         return "with"
 
     @property
+    def curator_reading(self) -> bool:
+        """True when a curator read beyond the text: ECO:0000305 or an editorial note."""
+        return (any(e.iri == CURATOR_INFERENCE for e in self.get("evidence"))
+                or bool(self.texts.get("editorial_note")))
+
+    @property
     def section_graph(self) -> str | None:
         """The path of the section named graph the finding was asserted in."""
         graph = next((g for g in sorted(self.graphs) if "/graph/section/" in g), None)
@@ -169,3 +181,98 @@ def assemble_findings(rows: list[Row]) -> list[FindingView]:
 def _short(iri: str) -> str:
     """A readable stand-in for an IRI without a label (ECO_0000304, a DOI)."""
     return iri.rstrip("/").rsplit("/", 1)[-1].replace("_", ":", 1)
+
+
+#: Evidence properties of a statement's owl:Axiom -> the StatementView list they fill.
+_AXIOM_EVIDENCE: dict[str, str] = {
+    _EKG + "statedIn": "parts", _DCTERMS_SOURCE: "parts",
+    "http://purl.org/dc/terms/references": "references", _EKG + "supportingReference": "references",
+    _RO_EVIDENCE: "evidence",
+}
+#: Words for annotated properties that have no label of their own.
+_PROPERTY_WORDS = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "is a",
+                   "http://www.w3.org/2000/01/rdf-schema#comment": "is described as"}
+
+
+@dataclass
+class StatementView:
+    """A plain triple the review states (an ``owl:Axiom`` annotation gives its evidence)."""
+
+    subject: Mention
+    property: str
+    object: Mention | str
+    predicate: str = ""
+    roles: set[str] = field(default_factory=set)
+    quotes: list[str] = field(default_factory=list)
+    parts: list[Mention] = field(default_factory=list)
+    references: list[Mention] = field(default_factory=list)
+    evidence: list[Mention] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def curator_reading(self) -> bool:
+        """True when a curator read beyond the text: ECO:0000305 or an editorial note."""
+        return any(e.iri == CURATOR_INFERENCE for e in self.evidence) or bool(self.notes)
+
+    @property
+    def retracted(self) -> bool:
+        """True when a reference cited for the statement is retracted."""
+        return any(ref.retracted for ref in self.references)
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        obj = self.object if isinstance(self.object, str) else self.object.label
+        return self.subject.label.lower(), self.property.lower(), obj.lower()
+
+
+def assemble_statements(rows: list[Row]) -> list[StatementView]:
+    """Group the rows of ``entity-axioms.rq`` by annotated triple (subject, property, object).
+
+    Two axioms on one triple (stated in two parts) become one statement with the evidence of
+    both. Everything is sorted here, as engines order equal keys differently.
+
+    :returns: statements sorted by subject, property and object label.
+    """
+    views: dict[tuple[str, str, str], StatementView] = {}
+    for row in rows:
+        subject, predicate, obj = plain(row["subject"]), plain(row["property"]), row["object"]
+        key = (subject, predicate, str(obj))
+        view = views.get(key)
+        if view is None:
+            if isinstance(obj, pyoxigraph.Literal):
+                target: Mention | str = obj.value
+            else:
+                target = Mention(iri=obj.value, label=plain(row.get("objectLabel"))
+                                 or _short(obj.value))
+            view = views[key] = StatementView(
+                subject=Mention(iri=subject, label=plain(row.get("subjectLabel"))
+                                or _short(subject)),
+                property=plain(row.get("propertyLabel")) or _PROPERTY_WORDS.get(
+                    predicate, _short(predicate)),
+                object=target, predicate=predicate)
+        view.roles.add(plain(row["role"]))
+        annotation, value = plain(row["annotation"]), plain(row["value"])
+        kind = _AXIOM_EVIDENCE.get(annotation)
+        if annotation == _EKG + "quote" and value not in view.quotes:
+            view.quotes.append(value)
+        elif annotation == _SKOS_NOTE and value not in view.notes:
+            view.notes.append(value)
+        elif kind is not None:
+            mentions: list[Mention] = getattr(view, kind)
+            if all(m.iri != value for m in mentions):
+                mentions.append(Mention(iri=value, label=plain(row.get("valueLabel"))
+                                        or _short(value), doi=plain(row.get("doi")),
+                                        retracted=bool(plain(row.get("retracted")))))
+    for view in views.values():
+        view.quotes.sort()
+        view.notes.sort()
+        for mentions in (view.parts, view.evidence):
+            mentions.sort(key=lambda m: (m.label.lower(), m.iri))
+        view.references.sort(key=_reference_order)
+    return sorted(views.values(), key=lambda v: v.sort_key)
+
+
+def _reference_order(mention: Mention) -> tuple[int, str]:
+    """References in the review's numbering (``[81] Soekmadji C. 2015`` -> 81)."""
+    number = mention.label[1:mention.label.find("]")] if mention.label.startswith("[") else ""
+    return (int(number) if number.isdigit() else 1 << 30), mention.iri

@@ -1,0 +1,132 @@
+"""Issue 13 section 6: the evidence is shown to people on link, entity and section pages,
+in the entity RDF views and in ``exomirkg explain``."""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph
+import pytest
+from flask.testing import FlaskClient
+
+from exomirkg.explain import explain_drug
+
+EKG = "https://w3id.org/exomirkg/"
+HTML = {"Accept": "text/html"}
+
+
+def _links(store: pyoxigraph.Store, kind: str = "InferredLink") -> list[str]:
+    query = f"SELECT ?l WHERE {{ ?l a <{EKG}{kind}> }} ORDER BY ?l"
+    return [row["l"].value[len(EKG):] for row in store.query(
+        query, use_default_graph_as_union=True)]
+
+
+def _page(client: FlaskClient, path: str) -> str:
+    response = client.get(path, headers=HTML)
+    try:
+        assert response.status_code == 200, f"{path}: {response.status_code}"
+        return response.text
+    finally:
+        response.close()
+
+
+def test_every_link_page_shows_its_chain_a_quote_a_reference_and_its_strength(
+        client: FlaskClient, store: pyoxigraph.Store) -> None:
+    links = _links(store)
+    assert len(links) > 40, f"only {len(links)} inferred links: is the graph built?"
+    weak = set(_links(store, "ClassLevelInferredLink"))
+    empty = []
+    for local in links:
+        text = _page(client, f"/{local}")
+        problems = [what for what, ok in (
+            ("no 'Why ... is linked to' chain", "is linked to" in text and "→" in text),
+            ("no quote", '<blockquote class="quote">' in text),
+            ("no reference", re.search(r'class="ref[^"]*"', text) is not None),
+            ("no strength", ("Class-level link" in text) if local in weak
+             else ("Drug-level link" in text and "Class-level link" not in text)),
+            ("still says it names nothing", "No finding of the review names" not in text),
+        ) if not ok]
+        if problems:
+            empty.append(f"/{local}: {', '.join(problems)}")
+    assert not empty, ("link pages must show their chain, supporting findings with quotes "
+                       "and references, and strength (entity.html, entity-links.rq):\n"
+                       + "\n".join(empty))
+
+
+def test_class_level_link_page_says_so_and_shows_the_family_statement(
+        client: FlaskClient) -> None:
+    text = _page(client, "/link_cisplatin_drug_efflux")
+    assert "Class-level link, the weaker kind" in text
+    assert "rests only on class-level statements" in text
+    assert "Statements the link rests on (1)" in text
+    assert "are substrates to ABC transporters [80]" in text
+    assert "doi:10.1186/s13048-016-0278-z" in text
+    assert "Supporting findings (1)" in text
+
+
+def test_link_page_marks_retracted_support(client: FlaskClient) -> None:
+    text = _page(client, "/link_gemcitabine_emt_induction")
+    assert "Retracted support." in text
+    assert "is-retracted" in text and "retracted</span>" in text
+
+
+def test_section_page_lists_the_statements_and_findings_stated_in_it(
+        client: FlaskClient) -> None:
+    text = _page(client, "/section_2_1")
+    assert "Statements made in this part (5)" in text
+    assert "Drug resistance can be classified as intrinsic or acquired." in text
+    assert "doi:10.1038/nrc3599" in text  # [22] Holohan 2013
+    assert "No finding of the review names this entity directly" not in text
+    text = _page(client, "/section_2_2")
+    match = re.search(r"Findings stated in this part \((\d+)\)", text)
+    assert match and int(match.group(1)) > 5, "section 2.2 must list its findings"
+
+
+def test_cd44_page_shows_the_marker_statements_with_their_quotes(client: FlaskClient) -> None:
+    text = _page(client, "/cd44")
+    assert "Statements naming it (2)" in text
+    assert "has high marker" in text
+    assert "high expression of CD44 (CD44+) and low expression of CD24 (CD24-/low) [64]" in text
+    assert "doi:10.5483/BMBRep.2017.50.6.039" in text
+    assert "cell undergoing EMT" in text
+
+
+def test_abc_transporters_page_shows_its_export_statements_with_their_source(
+        client: FlaskClient) -> None:
+    text = _page(client, "/abc_transporters")
+    section = text[text.index("Statements about it"):text.index("Statements naming it")]
+    for drug in ("cisplatin", "doxorubicin", "paclitaxel"):
+        assert f">{drug}</a>" in section, f"/abc_transporters: no export statement for {drug}"
+    assert section.count("are substrates to ABC transporters [80]") == 3
+    assert "2.4. Transfer of Drug Resistance" in section
+    # Shown once, with its evidence, not again as a bare "family exports drug" fact.
+    assert "<dt>family exports drug</dt>" not in text
+
+
+def test_curator_reading_is_labelled_on_a_statement(client: FlaskClient) -> None:
+    text = _page(client, "/gefitinib")
+    assert "Standard pharmacology, not a statement of the review" in text
+    assert "curator reading" in text
+
+
+@pytest.mark.parametrize("suffix", [".ttl", ".jsonld"])
+def test_entity_rdf_views_carry_the_axioms_with_their_evidence(client: FlaskClient,
+                                                               suffix: str) -> None:
+    response = client.get(f"/cd44{suffix}")
+    try:
+        body = response.get_data(as_text=True)
+    finally:
+        response.close()
+    assert "annotatedTarget" in body and "high expression of CD44 (CD44+)" in body
+    assert "reference_64" in body
+
+
+def test_explain_prints_the_statements_a_link_rests_on_and_curator_readings(
+        store: pyoxigraph.Store) -> None:
+    text = explain_drug(store, "cisplatin", "drug efflux")
+    for expected in ("statements: 1 class-level statement(s) the link rests on",
+                     "statement ABC transporters family exports drug cisplatin",
+                     'quote:      "Several cytotoxic drugs, such as cisplatin',
+                     "reference:  [80] doi:10.1186/s13048-016-0278-z",
+                     "stated in:  2.4.", "CURATOR READING", "evidence:   ECO:0000304"):
+        assert expected in text, f"explanation lacks {expected!r}:\n{text}"
