@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph
@@ -48,6 +48,26 @@ def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
     engine = app.extensions["exomirkg"].engine
     if engine is not None:
         engine.close()
+
+
+@pytest.fixture
+def make_app(built: BuildResult, build_dir: Path) -> Iterator[Callable[..., Flask]]:
+    """Make apps over the session's build with the given settings; each one made is closed
+    (its query processes stopped) after the test, whatever the test did."""
+    from exomirkg.web import create_app
+
+    made: list[Flask] = []
+
+    def make(**settings: object) -> Flask:
+        app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), **settings})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        engine = app.extensions["exomirkg"].engine
+        if engine is not None:
+            engine.close()
 
 
 @pytest.fixture

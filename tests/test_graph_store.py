@@ -13,7 +13,6 @@ from flask import Flask
 from helpers import serving
 from rdflib import Dataset, Graph, URIRef
 
-from exomirkg.build import BuildResult
 from exomirkg.namespaces import GRAPH_INFERRED
 
 INFERRED = str(GRAPH_INFERRED)
@@ -94,17 +93,11 @@ def test_head_and_cors(base_url: str) -> None:
     assert cors.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_graph_store_serves_an_on_disk_store(built: BuildResult, build_dir: Path,
-                                             tmp_path: Path, store: pyoxigraph.Store) -> None:
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir),
-                      "STORE_PATH": str(tmp_path / "store"), "QUERY_WORKERS": 1})
-    try:
-        response = app.test_client().get("/store", query_string={"graph": INFERRED},
-                                         headers={"Accept": "application/n-triples"})
-        assert response.status_code == 200
-        assert len(response.get_data(as_text=True).strip().splitlines()) == sum(
-            1 for _ in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(INFERRED)))
-    finally:
-        app.extensions["exomirkg"].engine.close()
+def test_graph_store_serves_an_on_disk_store(make_app, tmp_path: Path,
+                                             store: pyoxigraph.Store) -> None:
+    app = make_app(STORE_PATH=str(tmp_path / "store"), QUERY_WORKERS=1)
+    response = app.test_client().get("/store", query_string={"graph": INFERRED},
+                                     headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert len(response.get_data(as_text=True).strip().splitlines()) == sum(
+        1 for _ in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(INFERRED)))

@@ -96,45 +96,30 @@ def test_a_lookup_is_answered_without_a_query_process(
     assert sent == [join], "a join should go to a killable query process"
 
 
-def test_lookups_honour_the_protocol_dataset_and_the_row_cap(
-        built: BuildResult, build_dir: Path) -> None:
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "ROW_CAP": 2,
-                      "QUERY_WORKERS": 1})
-    try:
-        client = app.test_client()
-        findings = EKG + "SELECT ?f { ?f a ekg:Finding }"
-        assert inspect_query(findings).is_lookup
-        capped = client.get("/sparql", query_string={"query": findings})
-        assert capped.headers["X-Exomirkg-Truncated"] == "true; limit=2"
-        assert len(capped.get_json()["results"]["bindings"]) == 2
-        empty = client.get("/sparql", query_string={
-            "query": LABEL_LOOKUP, "default-graph-uri": "https://w3id.org/exomirkg/graph/none"})
-        assert empty.get_json()["results"]["bindings"] == []
-    finally:
-        app.extensions["exomirkg"].engine.close()
+def test_lookups_honour_the_protocol_dataset_and_the_row_cap(make_app) -> None:
+    client = make_app(ROW_CAP=2, QUERY_WORKERS=1).test_client()
+    findings = EKG + "SELECT ?f { ?f a ekg:Finding }"
+    assert inspect_query(findings).is_lookup
+    capped = client.get("/sparql", query_string={"query": findings})
+    assert capped.headers["X-Exomirkg-Truncated"] == "true; limit=2"
+    assert len(capped.get_json()["results"]["bindings"]) == 2
+    empty = client.get("/sparql", query_string={
+        "query": LABEL_LOOKUP, "default-graph-uri": "https://w3id.org/exomirkg/graph/none"})
+    assert empty.get_json()["results"]["bindings"] == []
 
 
 @pytest.mark.parametrize("media", ["application/sparql-results+json",
                                    "application/sparql-results+xml", "text/csv",
                                    "text/tab-separated-values"])
-def test_in_process_and_query_process_answers_are_byte_identical(
-        built: BuildResult, build_dir: Path, media: str) -> None:
-    from exomirkg.web import create_app
-
+def test_in_process_and_query_process_answers_are_byte_identical(make_app, media: str) -> None:
     bodies = []
     for inprocess in (True, False):
-        app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1,
-                          "INPROCESS_LOOKUPS": inprocess})
-        try:
-            query = EKG + "SELECT ?p ?o { ekg:paclitaxel ?p ?o }"
-            response = app.test_client().get("/sparql", query_string={"query": query},
-                                             headers={"Accept": media})
-            assert response.status_code == 200 and response.mimetype == media
-            bodies.append(response.data)
-        finally:
-            app.extensions["exomirkg"].engine.close()
+        app = make_app(QUERY_WORKERS=1, INPROCESS_LOOKUPS=inprocess)
+        query = EKG + "SELECT ?p ?o { ekg:paclitaxel ?p ?o }"
+        response = app.test_client().get("/sparql", query_string={"query": query},
+                                         headers={"Accept": media})
+        assert response.status_code == 200 and response.mimetype == media
+        bodies.append(response.data)
     assert bodies[0] == bodies[1]
     assert b"paclitaxel" in bodies[0]
 

@@ -227,8 +227,8 @@ def test_bad_graph_iri_is_400(http: FlaskClient) -> None:
     assert response.status_code == 400 and b"not an absolute IRI" in response.data
 
 
-def test_body_over_cap_is_413(build_dir: Path, built: BuildResult) -> None:
-    app = _make_app(build_dir, BODY_CAP=100)
+def test_body_over_cap_is_413(make_app) -> None:
+    app = make_app(QUERY_WORKERS=1, BODY_CAP=100)
     big = "ASK {} #" + "x" * 200
     direct = app.test_client().post("/sparql", data=big, content_type="application/sparql-query")
     form = app.test_client().post("/sparql", data={"query": big})
@@ -365,8 +365,8 @@ def test_cors_preflight(http: FlaskClient) -> None:
     assert response.headers["Access-Control-Allow-Headers"] == "content-type"
 
 
-def test_cors_origin_list_is_honoured(build_dir: Path, built: BuildResult) -> None:
-    app = _make_app(build_dir, CORS_ORIGINS="https://a.example, https://b.example")
+def test_cors_origin_list_is_honoured(make_app) -> None:
+    app = make_app(QUERY_WORKERS=1, CORS_ORIGINS="https://a.example, https://b.example")
     client = app.test_client()
     allowed = client.get("/health", headers={"Origin": "https://b.example"})
     other = client.get("/health", headers={"Origin": "https://evil.example"})

@@ -125,20 +125,13 @@ def test_truncated_json_from_the_python_writer_parses_with_a_strict_parser(
     assert json.loads(written.body)["exomirkg:truncated"]["limit"] == 5
 
 
-def test_query_processes_answer_with_polling_turned_off(built: BuildResult,
-                                                        build_dir: Path) -> None:
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1,
-                      "QUERY_SPIN": False})
-    try:
-        assert app.extensions["exomirkg"].engine.source.spin is False
-        client = app.test_client()
-        for _ in range(3):  # the same worker, sleeping between jobs
-            response = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-            assert json.loads(response.data) == {"head": {}, "boolean": True}
-    finally:
-        app.extensions["exomirkg"].engine.close()
+def test_query_processes_answer_with_polling_turned_off(make_app) -> None:
+    app = make_app(QUERY_WORKERS=1, QUERY_SPIN=False)
+    assert app.extensions["exomirkg"].engine.source.spin is False
+    client = app.test_client()
+    for _ in range(3):  # the same worker, sleeping between jobs
+        response = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+        assert json.loads(response.data) == {"head": {}, "boolean": True}
 
 
 def test_answers_are_complete_by_default(client) -> None:

@@ -138,51 +138,44 @@ def test_the_word_service_in_data_positions_is_fine(client: FlaskClient) -> None
 
 # -- timeout ----------------------------------------------------------------------------------
 
-def test_runaway_query_is_stopped_while_a_parallel_query_is_answered(
-        built: BuildResult, build_dir: Path) -> None:
-    app = _make_app(build_dir, QUERY_TIMEOUT=1.5, QUERY_WORKERS=2)
+def test_runaway_query_is_stopped_while_a_parallel_query_is_answered(make_app) -> None:
+    app = make_app(QUERY_TIMEOUT=1.5, QUERY_WORKERS=2)
     engine = app.extensions["exomirkg"].engine
-    try:
-        app.test_client().get("/sparql?query=ASK%7B%7D")  # start both workers
-        with ThreadPoolExecutor(2) as pool:
-            runaway = pool.submit(app.test_client().get, "/sparql",
-                                  query_string={"query": RUNAWAY})
-            simple = pool.submit(app.test_client().get, "/sparql",
-                                 query_string={"query": "ASK { ?s a ?c }"})
-            simple_response, runaway_response = simple.result(), runaway.result()
-        assert simple_response.status_code == 200
-        assert json.loads(simple_response.data)["boolean"] is True
-        assert runaway_response.status_code == 503
-        assert b"time limit" in runaway_response.data
-        assert engine.kills == 1, "the runaway's worker process should have been killed"
-        pids = [w.process.pid for w in engine._workers]
-        assert len(pids) == 2, "a fresh worker should replace the killed one"
-        after = app.test_client().get("/sparql?query=ASK%7B%7D")
-        assert after.status_code == 200, "the endpoint should answer after a kill"
-    finally:
-        engine.close()
+    app.test_client().get("/sparql?query=ASK%7B%7D")  # start both workers
+    with ThreadPoolExecutor(2) as pool:
+        runaway = pool.submit(app.test_client().get, "/sparql",
+                              query_string={"query": RUNAWAY})
+        simple = pool.submit(app.test_client().get, "/sparql",
+                             query_string={"query": "ASK { ?s a ?c }"})
+        simple_response, runaway_response = simple.result(), runaway.result()
+    assert simple_response.status_code == 200
+    assert json.loads(simple_response.data)["boolean"] is True
+    assert runaway_response.status_code == 503
+    assert b"time limit" in runaway_response.data
+    assert engine.kills == 1, "the runaway's worker process should have been killed"
+    pids = [w.process.pid for w in engine._workers]
+    assert len(pids) == 2, "a fresh worker should replace the killed one"
+    after = app.test_client().get("/sparql?query=ASK%7B%7D")
+    assert after.status_code == 200, "the endpoint should answer after a kill"
 
 
-def test_killed_worker_process_is_gone(built: BuildResult, build_dir: Path) -> None:
-    app = _make_app(build_dir, QUERY_TIMEOUT=0.5, QUERY_WORKERS=1)
+def test_killed_worker_process_is_gone(make_app) -> None:
+    app = make_app(QUERY_TIMEOUT=0.5, QUERY_WORKERS=1)
     engine = app.extensions["exomirkg"].engine
-    try:
-        app.test_client().get("/sparql?query=ASK%7B%7D")
-        old = engine._workers[0].process.pid
-        assert app.test_client().get("/sparql", query_string={"query": RUNAWAY}).status_code == 503
-        with pytest.raises(ProcessLookupError):
-            os.kill(old, 0)
-    finally:
-        engine.close()
+    app.test_client().get("/sparql?query=ASK%7B%7D")
+    old = engine._workers[0].process.pid
+    assert app.test_client().get("/sparql", query_string={"query": RUNAWAY}).status_code == 503
+    with pytest.raises(ProcessLookupError):
+        os.kill(old, 0)
 
 
 # -- many clients at once over real HTTP -------------------------------------------------------
 
 @pytest.fixture
-def live_url(built: BuildResult, build_dir: Path) -> Iterator[str]:
+def live_url(make_app) -> Iterator[str]:
     # A queue as long as the clients: this test is about correct answers under concurrency;
     # admission (503 past the queue) is tested in tests/reliability.
-    with serving(_make_app(build_dir, QUERY_WORKERS=2, QUERY_QUEUE=32)) as base_url:
+    with serving(make_app(QUERY_WORKERS=2, QUERY_QUEUE=32)) as base_url:
         yield f"{base_url}/sparql"
 
 

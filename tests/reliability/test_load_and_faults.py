@@ -29,8 +29,6 @@ from exomirkg.build import BuildResult
 from exomirkg.sparql import sandbox
 from exomirkg.sparql.engine import EngineBusy, EngineTimeout, Job, QueryEngine, StoreSource
 
-from .support import close_app, make_app
-
 pytestmark = pytest.mark.slow
 
 #: ~10^11 rows to count: never finishes, and needs no memory.
@@ -224,28 +222,24 @@ def test_sixteen_slow_clients_hold_no_thread_and_are_cut_off(build_dir: Path,
 
 # -- memory -----------------------------------------------------------------------------------
 
-def test_a_memory_bomb_is_stopped_at_the_limit_and_its_process_replaced(
-        build_dir: Path, built: BuildResult) -> None:
+def test_a_memory_bomb_is_stopped_at_the_limit_and_its_process_replaced(make_app) -> None:
     limit = 400 * 2**20
-    app = make_app(build_dir, QUERY_WORKERS=1, QUERY_TIMEOUT=120, QUERY_MEMORY=400)
-    try:
-        client = app.test_client()
-        start = time.monotonic()
-        response = client.post("/sparql", data={"query": MEMORY_BOMB})
-        elapsed = time.monotonic() - start
-        text = response.get_data(as_text=True)
-        assert response.status_code == 503 and "400 MB memory limit" in text, text
-        assert response.headers["Retry-After"]
-        engine = app.extensions["exomirkg"].engine
-        peak = engine.last_memory_peak
-        print(f"\nmemory bomb: stopped after {elapsed:.1f} s; peak resident "
-              f"{peak / 2**20:.0f} MB (limit {limit / 2**20:.0f} MB above the loaded store)")
-        assert elapsed < 60, "the bomb should be stopped by memory, long before its time limit"
-        again = client.get("/sparql", query_string={"query": JOIN},
-                           headers={"Accept": "application/sparql-results+json"})
-        assert again.status_code == 200, "the replaced process answers the next query"
-    finally:
-        close_app(app)
+    app = make_app(QUERY_WORKERS=1, QUERY_TIMEOUT=120, QUERY_MEMORY=400)
+    client = app.test_client()
+    start = time.monotonic()
+    response = client.post("/sparql", data={"query": MEMORY_BOMB})
+    elapsed = time.monotonic() - start
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503 and "400 MB memory limit" in text, text
+    assert response.headers["Retry-After"]
+    engine = app.extensions["exomirkg"].engine
+    peak = engine.last_memory_peak
+    print(f"\nmemory bomb: stopped after {elapsed:.1f} s; peak resident "
+          f"{peak / 2**20:.0f} MB (limit {limit / 2**20:.0f} MB above the loaded store)")
+    assert elapsed < 60, "the bomb should be stopped by memory, long before its time limit"
+    again = client.get("/sparql", query_string={"query": JOIN},
+                       headers={"Accept": "application/sparql-results+json"})
+    assert again.status_code == 200, "the replaced process answers the next query"
 
 
 def test_memory_limit_in_the_process_itself_stops_an_allocation() -> None:
@@ -333,49 +327,41 @@ def test_past_the_queue_a_long_query_is_refused_at_once(build_dir: Path,
         engine.close()
 
 
-def test_the_time_limit_counts_the_wait_for_a_process(build_dir: Path,
-                                                      built: BuildResult) -> None:
-    app = make_app(build_dir, QUERY_WORKERS=1, QUERY_QUEUE=1, QUERY_TIMEOUT=4)
-    try:
-        app.test_client().get("/sparql", query_string={"query": JOIN})  # start the process
-        results: dict[str, tuple[int, float]] = {}
+def test_the_time_limit_counts_the_wait_for_a_process(make_app) -> None:
+    app = make_app(QUERY_WORKERS=1, QUERY_QUEUE=1, QUERY_TIMEOUT=4)
+    app.test_client().get("/sparql", query_string={"query": JOIN})  # start the process
+    results: dict[str, tuple[int, float]] = {}
 
-        def ask(name: str) -> None:
-            start = time.monotonic()
-            status = app.test_client().post("/sparql", data={"query": RUNAWAY}).status_code
-            results[name] = (status, time.monotonic() - start)
+    def ask(name: str) -> None:
+        start = time.monotonic()
+        status = app.test_client().post("/sparql", data={"query": RUNAWAY}).status_code
+        results[name] = (status, time.monotonic() - start)
 
-        threads = [threading.Thread(target=ask, args=(name,)) for name in "ab"]
-        for thread in threads:
-            thread.start()
-            time.sleep(0.3)
-        for thread in threads:
-            thread.join(30)
-        # One ran 4 s; the other waited for it and then had no time left: both within ~4 s.
-        assert {s for s, _ in results.values()} == {503}, results
-        assert max(e for _, e in results.values()) < 4 + 2, results
-    finally:
-        close_app(app)
+    threads = [threading.Thread(target=ask, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.3)
+    for thread in threads:
+        thread.join(30)
+    # One ran 4 s; the other waited for it and then had no time left: both within ~4 s.
+    assert {s for s, _ in results.values()} == {503}, results
+    assert max(e for _, e in results.values()) < 4 + 2, results
 
 
 # -- killed processes -------------------------------------------------------------------------
 
-def test_idle_query_processes_killed_from_outside_are_never_handed_out(
-        build_dir: Path, built: BuildResult) -> None:
-    app = make_app(build_dir, QUERY_WORKERS=2)
-    try:
-        client = app.test_client()
-        assert client.get("/sparql", query_string={"query": JOIN}).status_code == 200
-        engine = app.extensions["exomirkg"].engine
-        for worker in list(engine._workers):
-            worker.wait_ready(120)
-            os.kill(worker.process.pid, signal.SIGKILL)
-            worker.process.wait(10)
-        statuses = [client.get("/sparql", query_string={"query": JOIN}).status_code
-                    for _ in range(6)]
-        assert statuses == [200] * 6, statuses
-    finally:
-        close_app(app)
+def test_idle_query_processes_killed_from_outside_are_never_handed_out(make_app) -> None:
+    app = make_app(QUERY_WORKERS=2)
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": JOIN}).status_code == 200
+    engine = app.extensions["exomirkg"].engine
+    for worker in list(engine._workers):
+        worker.wait_ready(120)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(10)
+    statuses = [client.get("/sparql", query_string={"query": JOIN}).status_code
+                for _ in range(6)]
+    assert statuses == [200] * 6, statuses
 
 
 def test_killed_web_and_query_processes_are_replaced(build_dir: Path,
