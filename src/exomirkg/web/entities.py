@@ -94,7 +94,6 @@ class EntityView:
     definitions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     matches: list[dict[str, str]] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
     statements: list[tuple[str, Mention | str]] = field(default_factory=list)
     retracted: bool = False
 
