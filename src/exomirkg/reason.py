@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS
 
 from exomirkg import paths
 from exomirkg.queries import read_header
+from exomirkg.store import to_rdflib
 
 __all__ = ["ENGINES", "Rule", "default_engine", "infer", "load_rules", "reasoning_input"]
 
@@ -130,18 +131,6 @@ def _to_ox(term):
     return pyoxigraph.Literal(str(term))
 
 
-def _from_ox(term):
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    # rdflib keeps plain literals apart from xsd:string ones; the parser makes plain ones.
-    return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
-
-
 class _Reasoner:
     """The working state of one run: what is known (rdflib, and pyoxigraph for the rules)."""
 
@@ -177,7 +166,7 @@ class _Reasoner:
         for rule in self.rules:
             if rule.stratum == stratum:
                 triples = [
-                    (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
+                    (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
                     for t in self.store.query(rule.text)
                 ]
                 count = self._add(triples)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import Dataset
+from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.namespace import XSD
 
-__all__ = ["dataset_to_store", "load_store", "prepare_store_dir"]
+__all__ = ["dataset_to_store", "load_store", "prepare_store_dir", "to_rdflib"]
 
 
 def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.Store:
@@ -44,6 +45,23 @@ def prepare_store_dir(trig_path: Path, store_path: Path, *, in_child: bool = Fal
     store.bulk_load(path=str(trig_path), format=pyoxigraph.RdfFormat.TRIG)
     store.flush()
     del store
+
+
+def to_rdflib(term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
+              ) -> URIRef | BNode | Literal:
+    """A pyoxigraph term as rdflib's, as rdflib's parsers would have made it.
+
+    The blank-node label is kept; an ``xsd:string`` literal becomes a plain one (rdflib keeps
+    the two apart, and its parsers make plain ones).
+    """
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
 
 
 def dataset_to_store(dataset: Dataset) -> pyoxigraph.Store:

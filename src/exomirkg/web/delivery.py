@@ -13,6 +13,7 @@ import gzip
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph
@@ -71,11 +72,22 @@ def _built() -> datetime | None:
         return None
 
 
-def allow_cross_origin(response: Response) -> Response:
-    """CORS as the SPARQL endpoint grants it (``CORS_ORIGINS``), for files and RDF views."""
+@lru_cache(maxsize=64)
+def _allowed_origins(origins: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(o.strip() for o in origins.split(",")) if isinstance(origins, str) else origins
+
+
+def allow_cross_origin(response: Response, *, expose: str = EXPOSED_HEADERS,
+                       methods: str = "GET, HEAD, OPTIONS",
+                       request_headers: str = "Accept, If-None-Match") -> Response:
+    """CORS as ``CORS_ORIGINS`` grants it: the one rule for the endpoint, files and RDF views.
+
+    :param expose: response headers a script on another origin may read.
+    :param methods: methods a preflight is told are allowed.
+    :param request_headers: headers a preflight is told are allowed, when it names none.
+    """
     origins = current_app.config.get("CORS_ORIGINS") or ""
-    allowed = ([o.strip() for o in origins.split(",")] if isinstance(origins, str)
-               else list(origins))
+    allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
     origin = request.headers.get("Origin")
     if "*" in allowed:
         response.headers["Access-Control-Allow-Origin"] = "*"
@@ -84,12 +96,12 @@ def allow_cross_origin(response: Response) -> Response:
         response.vary.add("Origin")
     else:
         return response
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    response.headers["Access-Control-Expose-Headers"] = expose
     if request.method == "OPTIONS":
-        # A preflight: If-None-Match is not a CORS-safelisted request header.
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        # A preflight (for files: If-None-Match is not a CORS-safelisted request header).
+        response.headers["Access-Control-Allow-Methods"] = methods
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(
-            "Access-Control-Request-Headers", "Accept, If-None-Match")
+            "Access-Control-Request-Headers", request_headers)
         response.headers["Access-Control-Max-Age"] = "86400"
     return response
 

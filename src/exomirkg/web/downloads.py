@@ -15,18 +15,17 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import pyoxigraph
 import yaml
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib import Graph
 
 from exomirkg import about, paths
 from exomirkg.canonical import canonical_triples
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
 from exomirkg.sparql.rdfout import union_triples
+from exomirkg.store import to_rdflib
 from exomirkg.web.delivery import cors_for_data, gzip_bytes, send, stable_rdf
 from exomirkg.web.findings import FindingView, assemble_findings
 from exomirkg.web.graphdata import plain, quote_input, select
@@ -42,7 +41,6 @@ _CURIES = sorted([(iri, prefix) for prefix, iri in CURIE_PREFIXES.items()]
                  + [(BASE, "ekg"), (str(DOI), "doi")], key=lambda p: -len(p[0]))
 #: SSSOM predicate CURIEs of our skos:*Match properties.
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -182,18 +180,6 @@ def sssom_table(version: str) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _rdflib_term(term: Any) -> Identifier:
-    """A pyoxigraph term as rdflib's, blank-node label kept (rdflib's parsers would renew it)."""
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
-
-
 def checks_zip() -> bytes:
     """The ``*-violation.rq`` checks, the other half of the data contract, as one zip.
 
@@ -223,8 +209,8 @@ def shapes_turtle() -> bytes:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     for triple in canonical_triples(triples):
-        graph.add((_rdflib_term(triple.subject), _rdflib_term(triple.predicate),
-                   _rdflib_term(triple.object)))
+        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate),
+                   to_rdflib(triple.object)))
     return graph.serialize(format="turtle").encode("utf-8")
 
 

@@ -24,6 +24,7 @@ from exomirkg.sparql.engine import (
 )
 from exomirkg.sparql.guard import SERVICE_REFUSED, QueryRefused, check_bounds
 from exomirkg.sparql.results import truncation_note
+from exomirkg.web.delivery import allow_cross_origin
 from exomirkg.web.protocol import READ_ONLY, ProtocolError, read_request
 from exomirkg.web.state import get_state
 
@@ -68,11 +69,6 @@ def choose_media(fmt: str | None, offers: Sequence[str],
 
 #: ``request.base_url`` re-quotes the URL on every request; it depends on these four only.
 _base_url = lru_cache(maxsize=256)(get_current_url)
-
-
-@lru_cache(maxsize=64)
-def _allowed_origins(origins: str | tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(o.strip() for o in origins.split(",")) if isinstance(origins, str) else origins
 
 
 def _check_graph_names(names: Sequence[str]) -> None:
@@ -245,23 +241,8 @@ def cors(response: Response) -> Response:
     """CORS for the machine endpoints, so browser tools on other origins can query us."""
     if request.blueprint not in ("sparql", "queries", "graphstore"):
         return response
-    origins = current_app.config["CORS_ORIGINS"]
-    allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
-    origin = request.headers.get("Origin")
-    if "*" in allowed:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    elif origin and origin in allowed:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
-    else:
-        return response
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
-            "Access-Control-Request-Headers", "Content-Type, Accept")
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response
+    return allow_cross_origin(response, expose=EXPOSED_HEADERS, methods="GET, POST, OPTIONS",
+                              request_headers="Content-Type, Accept")
 
 
 def endpoint_url() -> str:
