@@ -89,3 +89,16 @@ def test_the_external_backend_refuses_desynced_service_before_sending(query: str
     engine = SparqlHttpEngine(SparqlHttpStore("sparql+http://127.0.0.1:9/sparql"))
     outcome = engine.run(Job(query, "text/csv", 10, True))
     assert (outcome.kind, outcome.status) == ("refused", 403), outcome
+
+
+def test_only_short_accepted_queries_are_remembered() -> None:
+    """The verdict cache holds short texts only, so long queries cannot fill its memory."""
+    from exomirkg.sparql.guard import CACHED_QUERY_CHARS, _verify_cached
+
+    short = "SELECT * WHERE { ?s ?p 'remember me' }"
+    long = "SELECT * WHERE { ?s ?p ?o } #" + "x" * CACHED_QUERY_CHARS
+    before = _verify_cached.cache_info().currsize
+    verify(long)
+    assert _verify_cached.cache_info().currsize == before
+    verify(short)
+    assert _verify_cached.cache_info().currsize == before + 1

@@ -232,7 +232,6 @@ def check_bounds(text: str, shape: QueryShape | None = None) -> QueryShape:
     return shape
 
 
-@lru_cache(maxsize=2048)
 def verify(text: str) -> None:
     """Parse ``text`` with a real SPARQL parser (rdflib's) and refuse federated queries.
 
@@ -241,7 +240,9 @@ def verify(text: str) -> None:
     can hide a SERVICE clause. A parser reads the whole grammar, so what it sees is what an
     engine evaluates; a query it cannot read is refused rather than trusted. It runs in the
     killable query process (time and memory limits apply) or, for an external engine, after
-    :func:`check_bounds`. Verdicts are cached: clients repeat their queries.
+    :func:`check_bounds`. Verdicts on short texts are cached, as :func:`inspect_query`'s
+    shapes are: clients repeat their queries, and the bound on length keeps the cache small
+    whatever they send.
 
     >>> verify("SELECT * WHERE { FILTER(?q<'a>') SERVICE <http://x/> { ?s ?p ?o } }")
     Traceback (most recent call last):
@@ -250,6 +251,18 @@ def verify(text: str) -> None:
 
     :raises QueryRefused: 403 for SERVICE, 400 for text the parser cannot read.
     """
+    if len(text) <= CACHED_QUERY_CHARS:
+        _verify_cached(text)
+    else:
+        _verify(text)
+
+
+@lru_cache(maxsize=2048)
+def _verify_cached(text: str) -> None:
+    _verify(text)  # only an accepted text is cached: a refusal raises
+
+
+def _verify(text: str) -> None:
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
