@@ -230,7 +230,7 @@ def test_link_alternates_of_an_entity_name_live_representations(http: FlaskClien
     links = _links(response.headers["Link"])
     types = {media for _url, rel, media in links if rel == "alternate"}
     assert types == {"text/html", "text/turtle", "application/ld+json",
-                     "application/n-triples"} - {response.mimetype}
+                     "application/n-triples", "application/rdf+xml"} - {response.mimetype}
     for url, _rel, media in links:
         target = http.get(url, headers=HTML if media == "text/html" else {})
         assert target.status_code == 200 and target.mimetype == media, url

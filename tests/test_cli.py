@@ -93,5 +93,7 @@ def test_stats_counts_classes(build_dir: Path, built: BuildResult) -> None:
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
-    assert counts["Drug"] >= 25
-    assert counts["ExosomalMiRNA"] >= 35
+    # The review's own entities: those named only in a reference title are not counted
+    # (ekg:mentionedOnlyInReferenceTitle; 26 drugs and 39 miRNAs are declared).
+    assert counts["Drug"] >= 24
+    assert counts["ExosomalMiRNA"] == 35

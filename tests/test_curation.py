@@ -15,6 +15,7 @@ import pytest
 from exomirkg import paths
 from exomirkg.explain import explain_drug
 from exomirkg.namespaces import EKG, GRAPH_INFERRED, section_graph
+from exomirkg.stats import class_counts
 
 PREFIXES = f"""PREFIX ekg: <{EKG}>
 PREFIX obo: <http://purl.obolibrary.org/obo/>
@@ -74,9 +75,9 @@ def test_abc_substrates_are_stated_of_the_family_never_of_its_members(
     assert _values(store, "ekg:abc_transporters", "ekg:familyExportsDrug") == {
         "cisplatin", "paclitaxel", "doxorubicin"}
     rows = _select(store, """SELECT ?drug ?quote ?part ?ref WHERE {
-        ?axiom a owl:Axiom ; owl:annotatedSource ekg:abc_transporters ;
-            owl:annotatedProperty ekg:familyExportsDrug ; owl:annotatedTarget ?drug ;
-            ekg:quote ?quote ; dcterms:source ?part ; dcterms:references ?ref }""")
+        ?statement a ekg:Statement ; ekg:statementSubject ekg:abc_transporters ;
+            ekg:statementPredicate ekg:familyExportsDrug ; ekg:statementObject ?drug ;
+            ekg:quote ?quote ; ekg:statedIn ?part ; ekg:supportingReference ?ref }""")
     assert {r[0] for r in rows} == {"cisplatin", "paclitaxel", "doxorubicin"}
     assert {r[2] for r in rows} == {"section_2_4"}
     assert "reference_80" in {r[3] for r in rows}
@@ -103,18 +104,24 @@ def test_inferred_links_and_class_level_links(store: pyoxigraph.Store) -> None:
     assert weaker == {("link_cisplatin_drug_efflux",), ("link_doxorubicin_drug_efflux",)}
 
 
+#: The findings about no particular drug whose exosomes carry the ABC transporter family and
+#: name drug efflux: §2.4 [81] (with Figure 3, the abstract and §3) and §1's route 2 [16,17].
+ABC_FAMILY_FINDINGS = {"finding_2_4_resistant_cell_exosomes_abc_transporters",
+                       "finding_1_tumour_exosomes_route_drug_efflux_pumps"}
+
+
 @pytest.mark.parametrize("drug", ["cisplatin", "doxorubicin"])
 def test_efflux_link_of_a_named_substrate_rests_on_the_family_statement(
         store: pyoxigraph.Store, drug: str) -> None:
     """Cisplatin and doxorubicin -> drug efflux were built from the docetaxel/paclitaxel
     P-glycoprotein findings. What the review states: they are substrates of ABC transporters
     [80], and "Exosomes induce drug resistance by carrying ABC transporters, which export
-    chemotherapeutic agents out of the recipient cells" (abstract; §2.4 [81]). A class-level
-    link, supported only by that finding about no particular drug."""
+    chemotherapeutic agents out of the recipient cells" (abstract; §2.4 [81]), and §1's second
+    route, "transport of drug efflux pumps" [16,17]. A class-level link, supported only by
+    these findings about no particular drug."""
     link = f"link_{drug}_drug_efflux"
-    assert _support(store, link) == {"finding_2_4_resistant_cell_exosomes_abc_transporters"}
-    assert _values(store, f"ekg:{link}", "ekg:classLevelSupport") == {
-        "finding_2_4_resistant_cell_exosomes_abc_transporters"}
+    assert _support(store, link) == ABC_FAMILY_FINDINGS
+    assert _values(store, f"ekg:{link}", "ekg:classLevelSupport") == ABC_FAMILY_FINDINGS
     assert _ask(store, f"ekg:{link} a ekg:ClassLevelInferredLink")
     assert _values(store, f"ekg:{drug}", "ekg:exposedToEffluxVia") == {"abc_transporters"}
     text = explain_drug(store, drug, "drug efflux")
@@ -134,8 +141,7 @@ def test_paclitaxel_efflux_link_rests_on_its_own_finding_and_the_family_statemen
     paclitaxel) and the ABC family finding (paclitaxel is a named substrate); never the
     docetaxel studies [82, 83]. A finding about the drug makes it drug-level."""
     assert _support(store, "link_paclitaxel_drug_efflux") == {
-        "finding_2_4_a2780_abcb1_paclitaxel",
-        "finding_2_4_resistant_cell_exosomes_abc_transporters"}
+        "finding_2_4_a2780_abcb1_paclitaxel", *ABC_FAMILY_FINDINGS}
     assert not _ask(store, "ekg:link_paclitaxel_drug_efflux a ekg:ClassLevelInferredLink")
     text = explain_drug(store, "paclitaxel", "drug efflux")
     assert "strength: drug-level" in text and "basis:      finding about the drug" in text
@@ -223,8 +229,8 @@ def test_emt_statements_have_the_emt_cells_as_subject(store: pyoxigraph.Store) -
           UNION {{ ?cell ekg:hasLowMarker ?marker . BIND("low" AS ?level) }} }} }}""")
     assert markers == {("cell_undergoing_emt", "high", "cd44"),
                        ("cell_undergoing_emt", "low", "cd24")}
-    quotes = _select(store, """SELECT ?quote WHERE { ?a owl:annotatedSource
-        ekg:cell_undergoing_emt ; dcterms:source ekg:section_2_5 ; ekg:quote ?quote }""")
+    quotes = _select(store, """SELECT ?quote WHERE { ?a ekg:statementSubject
+        ekg:cell_undergoing_emt ; ekg:statedIn ekg:section_2_5 ; ekg:quote ?quote }""")
     _assert_quotes_verbatim({q[0] for q in quotes})
 
 
@@ -239,13 +245,16 @@ def test_section_3_general_finding_names_no_source_and_cites_only_its_sentence(
     assert _values(store, f"ekg:{finding}", "ekg:sourceCellType") == set()
     assert _values(store, f"ekg:{finding}", "ekg:supportingReference") == {"reference_116"}
     _assert_quotes_verbatim(_quotes(store, finding))
-    rows = _select(store, """SELECT ?entity ?ref ?quote WHERE {
-        ?a owl:annotatedProperty rdfs:comment ; owl:annotatedSource ?entity ;
-           dcterms:source ekg:section_3 ; dcterms:references ?ref ; ekg:quote ?quote }""")
-    assert {(r[0], r[1]) for r in rows} == {
-        ("exosome_secretion", "reference_117"), ("exosome_secretion", "reference_118"),
-        ("exosome_biogenesis", "reference_119")}
-    _assert_quotes_verbatim({r[2] for r in rows})
+    rows = _select(store, """SELECT ?entity ?property ?ref ?quote WHERE {
+        ?a a ekg:Statement ; ekg:statementSubject ?entity ; ekg:statementPredicate ?property ;
+           ekg:statedIn ekg:section_3 ; ekg:supportingReference ?ref ; ekg:quote ?quote
+        FILTER (?ref IN (ekg:reference_117, ekg:reference_118, ekg:reference_119)) }""")
+    comment = "http://www.w3.org/2000/01/rdf-schema#comment"
+    assert {(r[0], r[1], r[2]) for r in rows} == {
+        ("malignant_cell", "hasElevatedProcess", "reference_117"),
+        ("malignant_cell", "hasElevatedProcess", "reference_118"),
+        ("exosome_biogenesis", comment, "reference_119")}
+    _assert_quotes_verbatim({r[3] for r in rows})
 
 
 @pytest.mark.parametrize("mirna", ["mir_155", "mir_210"])
@@ -343,8 +352,8 @@ def test_kinase_inhibitors_and_monoclonal_antibodies(store: pyoxigraph.Store) ->
     assert members == {("KinaseInhibitor", "sorafenib"), ("KinaseInhibitor", "gefitinib"),
                        ("MonoclonalAntibody", "trastuzumab")}
     marked = _select(store, """SELECT ?drug ?class ?note WHERE {
-        ?a owl:annotatedSource ?drug ; owl:annotatedProperty rdf:type ;
-           owl:annotatedTarget ?class ; obo:RO_0002558 obo:ECO_0000305 ;
+        ?a ekg:statementSubject ?drug ; ekg:statementPredicate rdf:type ;
+           ekg:statementObject ?class ; obo:RO_0002558 obo:ECO_0000305 ;
            skos:editorialNote ?note }""")
     assert {(r[0], r[1]) for r in marked} == {("gefitinib", "KinaseInhibitor"),
                                               ("trastuzumab", "MonoclonalAntibody")}
@@ -354,3 +363,308 @@ def test_kinase_inhibitors_and_monoclonal_antibodies(store: pyoxigraph.Store) ->
                        "ekg:role_tyrosine_kinase_inhibitor skos:exactMatch obo:CHEBI_38637")
     assert not _ask(store, "VALUES ?c { ekg:KinaseInhibitor ekg:MonoclonalAntibody } "
                            "?c skos:exactMatch|skos:closeMatch|oboInOwl:hasDbXref ?id")
+
+
+# --- §5: what lived only in quotes and labels is structured ---------------------------------
+
+#: The roles of a finding compared by _roles (its provenance apart from part and references,
+#: and its labels and notes, are checked separately).
+_ROLE_SKIP = {"quote", "label", "editorialNote", "source", "RO_0002558", "type"}
+
+
+def _roles(store: pyoxigraph.Store, finding: str) -> dict[str, set[str]]:
+    """Every asserted property of the finding (local name) with its values, bar quotes,
+    labels and notes (inferred super-properties such as ekg:hasCargo are not roles)."""
+    roles: dict[str, set[str]] = {}
+    for prop, value in _select(store, f"""SELECT ?p ?o WHERE {{
+            GRAPH ?g {{ ekg:{finding} ?p ?o }} FILTER (?g != <{GRAPH_INFERRED}>) }}"""):
+        name = prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if name not in _ROLE_SKIP:
+            roles.setdefault(name, set()).add(value)
+    return roles
+
+
+def _statement(store: pyoxigraph.Store, subject: str, predicate: str,
+               obj: str) -> dict[str, set[str]]:
+    """The asserted triple must hold; the evidence of the ekg:Statement naming it."""
+    assert _ask(store, f"ekg:{subject} {predicate} ekg:{obj}"), (
+        f"ekg:{subject} {predicate} ekg:{obj} is not asserted")
+    rows = _select(store, f"""SELECT ?s ?part ?ref ?eco ?quote WHERE {{
+        ?s a ekg:Statement ; ekg:statementSubject ekg:{subject} ;
+           ekg:statementPredicate {predicate} ; ekg:statementObject ekg:{obj} ;
+           ekg:statedIn ?part ; ekg:supportingReference ?ref ; obo:RO_0002558 ?eco ;
+           ekg:quote ?quote }}""")
+    assert rows, f"no ekg:Statement names ekg:{subject} {predicate} ekg:{obj}"
+    return {key: {r[i] for r in rows}
+            for i, key in enumerate(("statement", "part", "ref", "eco", "quote"))}
+
+
+CAF_SENTENCE = ("Recently, tumor-derived exosomes have been reported to play a substantial role "
+                "in the differentiation of TME fibroblasts into cancer-associated fibroblasts "
+                "(CAFs), which promote tumor growth, pro-angiogenic, invasive, and drug-resistant "
+                "phenotypes [25,26,27].")
+
+
+def test_caf_phenotypes_are_two_findings_about_cafs(store: pyoxigraph.Store) -> None:
+    """§2.2 [25,26,27]: CAFs "promote tumor growth, pro-angiogenic, invasive, and
+    drug-resistant phenotypes". Two results (one effect each), about CAFs themselves."""
+    refs = {"reference_25", "reference_26", "reference_27"}
+    assert _roles(store, "finding_2_2_cafs_promote_growth_angiogenic_invasive_phenotypes") == {
+        "sourceCellType": {"cancer_associated_fibroblast"},
+        "hasEffect": {"promotes_malignant_phenotype"},
+        "viaMechanism": {"proliferation_promotion", "angiogenesis_promotion",
+                         "invasion_promotion"},
+        "statedIn": {"section_2_2"}, "supportingReference": refs}
+    assert _roles(store, "finding_2_2_cafs_promote_drug_resistance") == {
+        "sourceCellType": {"cancer_associated_fibroblast"},
+        "hasEffect": {"confers_resistance"},
+        "statedIn": {"section_2_2"}, "supportingReference": refs}
+    for finding in ("finding_2_2_cafs_promote_growth_angiogenic_invasive_phenotypes",
+                    "finding_2_2_cafs_promote_drug_resistance"):
+        assert _ask(store, f"ekg:{finding} a ekg:GeneralFinding ; "
+                           "obo:RO_0002558 obo:ECO_0000304")
+        assert _quotes(store, finding) == {CAF_SENTENCE}
+    _assert_quotes_verbatim({CAF_SENTENCE})
+
+
+ROUTES_SENTENCE = ("Drug resistance induced by tumoral exosomes is mediated through different "
+                   "routes, such as direct drug export, transport of drug efflux pumps, and "
+                   "signaling of miRNAs [16,17].")
+
+
+def test_three_routes_of_exosome_induced_resistance_are_one_finding_each(
+        store: pyoxigraph.Store) -> None:
+    """§1 [16,17]: "direct drug export, transport of drug efflux pumps, and signaling of
+    miRNAs". Route 2's pumps are the ABC transporters (the review's own equation, Figure 3:
+    "ABC transporters (drug efflux pumps)"), at the family level."""
+    common = {"sourceCellType": {"malignant_cell"}, "sourceDescription": {"tumoral exosomes"},
+              "hasEffect": {"confers_resistance"}, "statedIn": {"section_1"},
+              "supportingReference": {"reference_16", "reference_17"}}
+    routes = {
+        "finding_1_tumour_exosomes_route_direct_drug_export": {
+            "affectsProcess": {"drug_efflux_process"}},
+        "finding_1_tumour_exosomes_route_drug_efflux_pumps": {
+            "hasCargoFamily": {"abc_transporters"}, "viaMechanism": {"drug_efflux"}},
+        "finding_1_tumour_exosomes_route_mirna_signaling": {
+            "affectsProcess": {"exosome_mediated_signaling"}},
+    }
+    for finding, own in routes.items():
+        assert _roles(store, finding) == {**common, **own}, finding
+        assert _quotes(store, finding) == {ROUTES_SENTENCE}
+        assert _ask(store, f"ekg:{finding} a ekg:GeneralFinding")
+    got = _select(store, """SELECT ?f WHERE { ?f ekg:quote ?q
+        FILTER (CONTAINS(?q, "different routes, such as direct drug export")) }""")
+    assert got == {(f,) for f in routes}, "the routes sentence belongs to the three routes only"
+    _assert_quotes_verbatim({ROUTES_SENTENCE})
+
+
+PI3K_SENTENCE = ("The PI3K/AKT signaling pathway is directly associated with macrophage "
+                 "polarization, thereby promoting cancer migration, invasion, and drug "
+                 "resistance [57].")
+
+
+def test_pi3k_akt_macrophage_polarization_promotes_migration_invasion_and_resistance(
+        store: pyoxigraph.Store) -> None:
+    """§2.3 [57]: PI3K/AKT and macrophage polarization "thereby promoting cancer migration,
+    invasion, and drug resistance": two findings (phenotype, resistance), besides the
+    statement that PI3K/AKT leads to TAM polarization."""
+    common = {"sourceCellType": {"tumour_associated_macrophage"},
+              "recipientCellType": {"malignant_cell"},
+              "affectsPathway": {"pi3k_akt_signaling"}, "statedIn": {"section_2_3"},
+              "supportingReference": {"reference_57"}}
+    assert _roles(store, "finding_2_3_pi3k_akt_macrophage_polarization_migration_invasion") == {
+        **common, "hasEffect": {"promotes_malignant_phenotype"},
+        "viaMechanism": {"tam_polarization", "migration_promotion", "invasion_promotion"}}
+    assert _roles(store, "finding_2_3_pi3k_akt_macrophage_polarization_drug_resistance") == {
+        **common, "hasEffect": {"confers_resistance"}, "viaMechanism": {"tam_polarization"}}
+    for finding in ("finding_2_3_pi3k_akt_macrophage_polarization_migration_invasion",
+                    "finding_2_3_pi3k_akt_macrophage_polarization_drug_resistance"):
+        assert _quotes(store, finding) == {PI3K_SENTENCE}
+    evidence = _statement(store, "pi3k_akt_signaling", "ekg:pathwayPromotesMechanism",
+                          "tam_polarization")
+    assert evidence["quote"] == {PI3K_SENTENCE} and evidence["ref"] == {"reference_57"}
+    _assert_quotes_verbatim({PI3K_SENTENCE})
+
+
+def test_csc_abc_overexpression_names_the_family_not_its_members(
+        store: pyoxigraph.Store) -> None:
+    """§2.4 [70,78]: "CSCs can also enhance multidrug resistance in many types of tumors due to
+    the overexpression of ATP-binding cassette (ABC) transporters". The family, at the family
+    level (ekg:upregulatesGeneFamily), as for §2.5's cells undergoing EMT [93,94]."""
+    finding = "finding_2_4_csc_abc_overexpression_multidrug_resistance"
+    assert _roles(store, finding) == {
+        "sourceCellType": {"cancer_stem_cell"}, "hasEffect": {"enhances_resistance"},
+        "upregulatesGeneFamily": {"abc_transporters"}, "viaMechanism": {"drug_efflux"},
+        "statedIn": {"section_2_4"}, "supportingReference": {"reference_70", "reference_78"}}
+    quotes = _quotes(store, finding)
+    assert ("Despite the horizontal transfer of miRNAs to neighboring cells mediated by "
+            "exosomes, CSCs can also enhance multidrug resistance in many types of tumors due "
+            "to the overexpression of ATP-binding cassette (ABC) transporters [70,78].") in quotes
+    _assert_quotes_verbatim(quotes)
+    assert _values(store, "ekg:finding_2_5_emt_cells_abc_transporters",
+                   "ekg:upregulatesGeneFamily") == {"abc_transporters"}
+    # Never expanded into the members.
+    assert not _ask(store, f"ekg:{finding} ekg:upregulatesGene ?gene")
+    assert _select(store, """SELECT ?f WHERE { ?f ekg:upregulatesGeneFamily ?family }""") == {
+        (finding,), ("finding_2_5_emt_cells_abc_transporters",)}
+
+
+MIR_223_SENTENCE = ("For instance, TAMs are capable of conferring malignant phenotypes and "
+                    "enhancing drug resistance to epithelial ovarian cancer cells through the "
+                    "transfer of exosomes carrying miR-223 [61].")
+
+
+def test_tam_mir_223_malignant_phenotypes_is_its_own_finding(store: pyoxigraph.Store) -> None:
+    """§2.3 [61]: TAMs "conferring malignant phenotypes and enhancing drug resistance" through
+    exosomal miR-223: two results; the resistance one keeps Table 1 row 16 (cisplatin)."""
+    common = {"sourceCellType": {"tumour_associated_macrophage"}, "hasMiRNA": {"mir_223"},
+              "recipientCellType": {"malignant_cell"},
+              "recipientDescription": {"epithelial ovarian cancer cells"},
+              "inCancerType": {"epithelial_ovarian_cancer", "ovarian_cancer"},
+              "supportingReference": {"reference_61"}}
+    assert _roles(store, "finding_2_3_tam_mir_223_malignant_phenotypes") == {
+        **common, "hasEffect": {"promotes_malignant_phenotype"}, "statedIn": {"section_2_3"}}
+    assert _quotes(store, "finding_2_3_tam_mir_223_malignant_phenotypes") == {MIR_223_SENTENCE}
+    assert _roles(store, "finding_2_3_tam_mir_223_cisplatin") == {
+        **common, "hasEffect": {"enhances_resistance"}, "concernsDrug": {"cisplatin"},
+        "statedIn": {"section_2_3", "table_1_row_16"}}
+    assert MIR_223_SENTENCE in _quotes(store, "finding_2_3_tam_mir_223_cisplatin")
+    _assert_quotes_verbatim({MIR_223_SENTENCE})
+
+
+def test_tumour_cells_release_more_exosomes_is_a_triple(store: pyoxigraph.Store) -> None:
+    """§3 [117,118]: "Tumor cells release more exosomes into the TME than non-tumoral cells",
+    once an rdfs:comment on exosome secretion, now a queryable triple with its statement."""
+    evidence = _statement(store, "malignant_cell", "ekg:hasElevatedProcess",
+                          "exosome_secretion")
+    assert evidence["part"] == {"section_3"}
+    assert evidence["ref"] == {"reference_117", "reference_118"}
+    assert evidence["eco"] == {"http://purl.obolibrary.org/obo/ECO_0000304"}
+    assert evidence["quote"] == {
+        "Tumor cells release more exosomes into the TME than non-tumoral cells, which means "
+        "that the circulating level of exosomes in the TME is abundant [117,118]."}
+    _assert_quotes_verbatim(evidence["quote"])
+    assert not _ask(store, "ekg:exosome_secretion rdfs:comment ?comment")
+
+
+def test_exosomes_are_key_mediators_of_tumour_tme_communication(
+        store: pyoxigraph.Store) -> None:
+    """§4 (uncited): "exosomes are key extracellular mediators of the communication between
+    tumor cells and the TME during different cancer stages"; one triple per partner."""
+    quote = ("Here, we presented a plethora of evidence that exosomes are key extracellular "
+             "mediators of the communication between tumor cells and the TME during different "
+             "cancer stages, including cancer progression and metastasis.")
+    assert _values(store, "ekg:exosome", "ekg:mediatesCommunicationBetween") == {
+        "malignant_cell", "tumour_microenvironment"}
+    for partner in ("malignant_cell", "tumour_microenvironment"):
+        evidence = _statement(store, "exosome", "ekg:mediatesCommunicationBetween", partner)
+        assert evidence["part"] == {"section_4"} and evidence["ref"] == {"review"}
+        assert evidence["eco"] == {"http://purl.obolibrary.org/obo/ECO_0000352"}
+        assert evidence["quote"] == {quote}
+    _assert_quotes_verbatim({quote})
+
+
+#: Claims only a figure caption makes: caption finding -> (body finding, the caption's own
+#: roles, the body finding's roles, the caption sentence).
+CAPTION_SPLITS = {
+    "finding_1_figure_1_exosomes_angiogenesis_t_cell_suppression": (
+        "finding_1_tumour_exosomes_hallmarks", "figure_1",
+        {"recipientCellType": {"t_cell"}, "affectsProcess": {"antitumor_immune_response"},
+         "viaMechanism": {"angiogenesis_promotion", "immune_suppression"}},
+        "Cancer-derived exosomes are able to promote angiogenesis and to suppress the antitumor "
+        "immune response of T cells."),
+    "finding_2_2_figure_2_caf_exosomal_mirnas_resistance_mechanisms": (
+        "finding_2_2_caf_exosomal_mirnas_resistance", "figure_2",
+        {"recipientCellType": {"malignant_cell"},
+         "viaMechanism": {"metastasis_promotion", "proliferation_promotion",
+                          "apoptosis_inhibition", "cell_cycle_arrest_escape"}},
+        "thereby exosomal miRNAs derived from CAFs confer drug resistance in cancer cells by "
+        "inducing metastasis and proliferation and inhibiting the antitumor effects of "
+        "cytotoxic drugs, such as apoptosis and cell cycle arrest."),
+    "finding_2_4_figure_3_csc_exosomal_mirnas_foxo3a_mtor": (
+        "finding_2_4_csc_exosomal_mirnas_transfer_resistance", "figure_3",
+        {"downregulatesGene": {"foxo3"}, "activatesPathway": {"mtor_signaling"},
+         "viaMechanism": {"apoptosis_inhibition"}},
+        "Exosomal miRNAs secreted by CSCs are transferred to sensitive cancer cells and inhibit "
+        "the pro-apoptotic property of FOXO3a and activates the mTOR signaling pathway, which "
+        "is directly associated with inhibition of apoptosis and tumor progression, thereby "
+        "blocking the drug-induced apoptosis."),
+}
+
+
+@pytest.mark.parametrize("caption_finding", sorted(CAPTION_SPLITS))
+def test_a_claim_only_a_caption_makes_is_its_own_finding_stated_in_the_figure(
+        store: pyoxigraph.Store, caption_finding: str) -> None:
+    """Figures 1-3: where the caption says something the body does not (T cells; the CAF
+    mechanisms; FOXO3a and mTOR), the caption's claim is its own finding, stated in the figure
+    with the caption's sentence only (uncited: ECO:0000352); the body finding keeps the
+    body's sentence and part, and none of the caption's roles."""
+    body, figure, own, sentence = CAPTION_SPLITS[caption_finding]
+    roles = _roles(store, caption_finding)
+    assert roles["statedIn"] == {figure}
+    assert roles["supportingReference"] == {"review"}
+    assert {k: roles.get(k, set()) for k in own} == own
+    assert _quotes(store, caption_finding) == {sentence}
+    assert _ask(store, f"ekg:{caption_finding} obo:RO_0002558 obo:ECO_0000352")
+    body_roles = _roles(store, body)
+    assert figure not in body_roles["statedIn"]
+    assert sentence not in _quotes(store, body)
+    for prop in ("downregulatesGene", "activatesPathway", "affectsProcess"):
+        if prop in own:
+            assert prop not in body_roles, f"{body} keeps the caption's {prop}"
+    if caption_finding != "finding_1_figure_1_exosomes_angiogenesis_t_cell_suppression":
+        # The body sentence names no mechanism (the hallmarks sentence names its own).
+        assert "viaMechanism" not in body_roles, body
+    _assert_quotes_verbatim({sentence} | _quotes(store, body))
+
+
+def test_reference_title_entities_are_marked_and_not_the_reviews(
+        store: pyoxigraph.Store) -> None:
+    """Entities named only in reference titles (4 miRNAs, 22 genes, tamoxifen, entinostat, ...)
+    stay declared with labels and IDs, so the titles are searchable, but carry
+    ekg:mentionedOnlyInReferenceTitle true: "the review's exosomal miRNAs" are 35, not 39."""
+    marked = _select(store, """SELECT ?class ?label WHERE {
+        ?e ekg:mentionedOnlyInReferenceTitle true ; a ?class ; rdfs:label ?label
+        VALUES ?class { ekg:ExosomalMiRNA ekg:Gene ekg:Drug } }""")
+    by_class: dict[str, set[str]] = {}
+    for cls, label in marked:
+        by_class.setdefault(cls, set()).add(label)
+    assert by_class["ExosomalMiRNA"] == {"miR-16-5p", "miR-301a", "miR-30a", "miR-940"}
+    assert by_class["Drug"] == {"tamoxifen", "entinostat"}
+    assert len(by_class["Gene"]) == 22, sorted(by_class["Gene"])
+    # Every marked entity says so in its note too, and no finding or statement uses it.
+    assert not _select(store, """SELECT ?e WHERE { ?e ekg:mentionedOnlyInReferenceTitle true
+        FILTER NOT EXISTS { ?e skos:editorialNote ?n
+                            FILTER (CONTAINS(?n, "mentioned only in a reference title")) } }""")
+    assert not _select(store, """SELECT ?e ?p WHERE { ?e ekg:mentionedOnlyInReferenceTitle true .
+        { ?f a ekg:Finding ; ?p ?e } UNION { ?s a ekg:Statement ;
+          ekg:statementSubject|ekg:statementObject ?e BIND (ekg:statementSubject AS ?p) } }""")
+    assert not _select(store, """SELECT ?e WHERE { ?e skos:editorialNote ?n
+        FILTER (STRSTARTS(?n, "mentioned only in a reference title"))
+        FILTER NOT EXISTS { ?e ekg:mentionedOnlyInReferenceTitle true } }"""), (
+        "an entity noted as mentioned only in a reference title lacks the marker")
+    # Still findable by label and ID.
+    assert _ask(store, 'ekg:tamoxifen rdfs:label "tamoxifen"@en ; '
+                       'oboInOwl:hasDbXref "CHEBI:41774"')
+    counts = class_counts(store)
+    assert counts["ExosomalMiRNA"] == 35
+    assert len(_select(store, "SELECT ?m WHERE { ?m a ekg:ExosomalMiRNA }")) == 39
+
+
+def test_cell_interactions_in_the_tme_are_queryable(store: pyoxigraph.Store) -> None:
+    """§1 [5]: "The interactions between tumor and non-tumor cells within the TME occur through
+    direct cell-to-cell contact and secretion of soluble molecules, such as cytokines and
+    chemokines". One value per way, in the review's words, each with its statement."""
+    quote = ("The interactions between tumor and non-tumor cells within the TME occur through "
+             "direct cell-to-cell contact and secretion of soluble molecules, such as cytokines "
+             "and chemokines [5].")
+    modes = {"direct cell-to-cell contact",
+             "secretion of soluble molecules, such as cytokines and chemokines"}
+    assert _values(store, "ekg:tumour_microenvironment", "ekg:cellInteractionMode") == modes
+    rows = _select(store, """SELECT ?mode ?part ?ref ?quote WHERE {
+        ?s a ekg:Statement ; ekg:statementSubject ekg:tumour_microenvironment ;
+           ekg:statementPredicate ekg:cellInteractionMode ; ekg:statementObject ?mode ;
+           ekg:statedIn ?part ; ekg:supportingReference ?ref ; ekg:quote ?quote ;
+           obo:RO_0002558 obo:ECO_0000304 }""")
+    assert rows == {(mode, "section_1", "reference_5", quote) for mode in modes}
+    _assert_quotes_verbatim({quote})

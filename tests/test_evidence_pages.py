@@ -61,7 +61,7 @@ def test_class_level_link_page_says_so_and_shows_the_family_statement(
     assert "Statements the link rests on (1)" in text
     assert "are substrates to ABC transporters [80]" in text
     assert "doi:10.1186/s13048-016-0278-z" in text
-    assert "Supporting findings (1)" in text
+    assert "Supporting findings (2)" in text  # §2.4 [81] and §1 route 2 [16,17] (issue 13)
 
 
 def test_link_page_marks_retracted_support(client: FlaskClient) -> None:
@@ -110,14 +110,14 @@ def test_curator_reading_is_labelled_on_a_statement(client: FlaskClient) -> None
 
 
 @pytest.mark.parametrize("suffix", [".ttl", ".jsonld"])
-def test_entity_rdf_views_carry_the_axioms_with_their_evidence(client: FlaskClient,
-                                                               suffix: str) -> None:
+def test_entity_rdf_views_carry_the_statements_with_their_evidence(client: FlaskClient,
+                                                                   suffix: str) -> None:
     response = client.get(f"/cd44{suffix}")
     try:
         body = response.get_data(as_text=True)
     finally:
         response.close()
-    assert "annotatedTarget" in body and "high expression of CD44 (CD44+)" in body
+    assert "statementObject" in body and "high expression of CD44 (CD44+)" in body
     assert "reference_64" in body
 
 
@@ -128,5 +128,42 @@ def test_explain_prints_the_statements_a_link_rests_on_and_curator_readings(
                      "statement ABC transporters family exports drug cisplatin",
                      'quote:      "Several cytotoxic drugs, such as cisplatin',
                      "reference:  [80] doi:10.1186/s13048-016-0278-z",
-                     "stated in:  2.4.", "CURATOR READING", "evidence:   ECO:0000304"):
+                     "stated in:  2.4.", "evidence:   ECO:0000304",
+                     "(https://w3id.org/exomirkg/statement_abc_transporters_family_exports_drug"
+                     "_cisplatin)"):
         assert expected in text, f"explanation lacks {expected!r}:\n{text}"
+    # The family statement is the review's own (ECO:0000304); its editorial note only says how
+    # it was recorded, so it is not flagged as a curator reading. The one curator reading is
+    # §1's route 2 (issue 13): "transport of drug efflux pumps" read as the ABC transporters.
+    assert text.count("CURATOR READING") == 1, text
+    route = text.split("finding_1_tumour_exosomes_route_drug_efflux_pumps", 1)[1]
+    assert "CURATOR READING" in route.split("\n  finding ", 1)[0], text
+
+
+def test_a_statement_has_a_page_with_its_evidence(client: FlaskClient) -> None:
+    text = _page(client, "/statement_cancer_stem_cell_has_high_marker_cd44")
+    assert "The statement and its evidence" in text
+    assert "high expression of CD44 (CD44+)" in text
+    assert "[64] Kim W.T. 2017" in text and "doi:10.5483/BMBRep.2017.50.6.039" in text
+    assert "author statement supported by traceable reference" in text
+    assert "curator reading" not in text
+    # The card is the page: its properties are not listed a second time.
+    assert text.count("high expression of CD44 (CD44+)") == 1
+
+
+def test_a_curator_reading_statement_is_flagged_on_its_page(client: FlaskClient) -> None:
+    text = _page(client, "/statement_akt1_mtor_signaling_sub_pathway_of_mtor_signaling")
+    assert "curator inference used in manual assertion" in text and "curator reading" in text
+
+
+def test_link_rdf_view_carries_the_statement_it_rests_on(client: FlaskClient) -> None:
+    """A link's Turtle names its supporting finding (prov:wasDerivedFrom) and also carries the
+    class-level statement the chain goes through, with its quote, as the HTML page does."""
+    response = client.get("/link_cisplatin_drug_efflux.ttl")
+    try:
+        body = response.get_data(as_text=True)
+    finally:
+        response.close()
+    assert response.status_code == 200
+    assert "statement_abc_transporters_family_exports_drug_cisplatin" in body
+    assert "are substrates to ABC transporters [80]" in body

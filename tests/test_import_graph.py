@@ -91,3 +91,28 @@ def test_a_query_process_does_not_import_flask() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+#: Vocabulary IRIs that must come from exomirkg.namespaces, never be spelled out in code.
+_NAMESPACE_STARTS = ("https://w3id.org/exomirkg", "http://purl.obolibrary.org/", "http://www.w3.org/",
+                     "http://purl.org/dc/", "http://www.geneontology.org/", "http://rdfs.org/",
+                     "http://xmlns.com/", "https://schema.org/")
+
+
+def test_every_vocabulary_iri_comes_from_namespaces() -> None:
+    """One home for IRIs: a string constant spelling a vocabulary IRI in any module but
+    namespaces.py is a second definition that can drift (docstrings and comments may cite)."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "namespaces.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef,
+                                           ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value[:60]}"
+                      for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                      and id(node) not in docstrings and node.value.startswith(_NAMESPACE_STARTS)]
+    assert not offenders, "use exomirkg.namespaces:\n" + "\n".join(offenders)

@@ -54,19 +54,22 @@ def test_removing_a_label_is_caught(data_copy: Path) -> None:
 
 def test_dropping_a_findings_only_reference_is_caught(data_copy: Path) -> None:
     sections = sorted((data_copy / "triples" / "sections").glob("*.ttl"))
-    for path in sections:
-        text = path.read_text(encoding="utf-8")
-        match = re.search(r"^    ekg:supportingReference ekg:reference_\d+ ;\n", text, re.MULTILINE)
-        if match:
-            break
-    else:
-        raise AssertionError("no finding with a single reference left to mutate")
+    # The first single-reference line of a finding (statements carry the same line).
+    found = ((path, match) for path in sections for match in re.finditer(
+        r"^    ekg:supportingReference ekg:reference_\d+ ;\n",
+        path.read_text(encoding="utf-8"), re.MULTILINE)
+        if _finding_before(path, match.start()).startswith("ekg:finding_"))
+    path, match = next(found, (None, None))
+    assert path is not None and match is not None, "no finding with a single reference left"
     finding = _finding_before(path, match.start())
-    _edit(path, re.escape(match.group(0)), "")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:match.start()] + text[match.end():], encoding="utf-8")
     report = _validate(data_copy)
     assert not report.conforms
-    hits = _found(report, rule="ekg:FindingShape", focus=finding, path="ekg:supportingReference")
-    assert hits, f"{finding} without a reference must fail ekg:FindingShape:\n" + report.as_text()
+    hits = _found(report, rule="ekg:ReviewAssertionShape", focus=finding,
+                  path="ekg:supportingReference")
+    assert hits, (f"{finding} without a reference must fail ekg:ReviewAssertionShape:\n"
+                  + report.as_text())
     assert hits[0].file == f"triples/sections/{path.name}"
 
 
@@ -153,3 +156,18 @@ def test_validate_exits_2_on_unreadable_data(data_copy: Path) -> None:
     drugs.write_text(drugs.read_text(encoding="utf-8") + '\nekg:oops rdfs:label "never closed .\n',
                      encoding="utf-8")
     _assert_refused_naming(data_copy, drugs)
+
+
+def test_dropping_a_statements_quote_is_caught(data_copy: Path) -> None:
+    """A plain triple whose statement loses its quote no longer carries its evidence: the
+    shape and the check both say so, at the statement and at the triple."""
+    path = data_copy / "triples" / "sections" / "s2-4-csc-exosomes.ttl"
+    match = _edit(path, r"^(ekg:statement_cancer_stem_cell_has_high_marker_cd44 a ekg:Statement ;"
+                        r"\n(?:    (?!ekg:quote).*\n)*?)    ekg:quote .*\n", r"\1")
+    assert match
+    report = _validate(data_copy)
+    assert not report.conforms
+    assert _found(report, rule="ekg:ReviewAssertionShape",
+                  focus="ekg:statement_cancer_stem_cell_has_high_marker_cd44"), report.as_text()
+    assert _found(report, rule="statement-without-evidence-violation",
+                  focus="ekg:cancer_stem_cell", value="ekg:cd44"), report.as_text()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS
 
 from exomirkg import paths
 from exomirkg.load import parse_turtle
-from exomirkg.namespaces import BASE, OBO
+from exomirkg.namespaces import BASE, IAO_DEFINITION, OBO
 
 ONTOLOGY = parse_turtle(paths.ONTOLOGY_FILE)
 IMPORTS = Graph()
@@ -47,8 +47,9 @@ def test_ontology_header_names_the_review_and_a_version() -> None:
 @pytest.mark.parametrize("term", OWN_TERMS, ids=[t.removeprefix(BASE) for t in OWN_TERMS])
 def test_every_term_has_a_label_and_a_definition(term: URIRef) -> None:
     assert ONTOLOGY.value(term, RDFS.label), f"add rdfs:label to ekg:{term.removeprefix(BASE)}"
-    assert ONTOLOGY.value(term, SKOS.definition), (
-        f"add skos:definition to ekg:{term.removeprefix(BASE)} in ontology/exomirkg-edit.ttl")
+    assert ONTOLOGY.value(term, IAO_DEFINITION), (
+        f"add obo:IAO_0000115 (definition) to ekg:{term.removeprefix(BASE)} in "
+        "ontology/exomirkg-edit.ttl")
 
 
 def test_core_classes_exist() -> None:

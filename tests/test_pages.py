@@ -55,14 +55,19 @@ def test_page_is_html_with_the_search_box(client: FlaskClient, path: str):
     assert 'id="site-search"' in response.text, f"{path}: the search box is missing"
 
 
+#: Leaves out the entities the review names only in a reference title (issue 13).
+REVIEW_ONLY = "FILTER NOT EXISTS { ?x ekg:mentionedOnlyInReferenceTitle true }"
+
+
 def test_landing_page_shows_the_review_and_live_counts(client: FlaskClient, store):
     text = client.get("/").text
     assert "10.3390/cells9061450" in text
     expected = {
         "findings": _count(store, "?x a ekg:Finding"),
-        "mirnas": _count(store, "?x a ekg:ExosomalMiRNA"),
-        "drugs": _count(store, "?x a ekg:Drug"),
-        "cellTypes": _count(store, "?x a ekg:CellType"),
+        # The review's own: entities named only in a reference title are not counted.
+        "mirnas": _count(store, f"?x a ekg:ExosomalMiRNA {REVIEW_ONLY}"),
+        "drugs": _count(store, f"?x a ekg:Drug {REVIEW_ONLY}"),
+        "cellTypes": _count(store, f"?x a ekg:CellType {REVIEW_ONLY}"),
         "retracted": _count(store, "?x ekg:retracted true"),
     }
     for key, value in expected.items():

@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from exomirkg import paths
-from exomirkg.namespaces import DCTERMS, EKG, OBO, OWL, RDF
+from exomirkg.namespaces import DCTERMS, EKG, OBO, RDF
 
 #: References the review's list marks "[Retracted]".
 RETRACTED = frozenset({71, 99, 101, 115})
@@ -96,11 +96,11 @@ PAIRED_AWAY: dict[tuple[str, int], str] = {
 #: A quote's bracket that supports another clause of the sentence: (claim, number) -> why.
 OTHER_CLAUSE: dict[tuple[str, int], str] = {
     (
-        "cell_undergoing_emt hasHighMarker cd44 @section_2_5 [92]",
+        "statement_cell_undergoing_emt_has_high_marker_cd44",
         88,
     ): "[92] backs the shared markers, [88] the shared pathways",
     (
-        "cell_undergoing_emt hasLowMarker cd24 @section_2_5 [92]",
+        "statement_cell_undergoing_emt_has_low_marker_cd24",
         88,
     ): "[92] backs the shared markers, [88] the shared pathways",
 }
@@ -217,14 +217,13 @@ def review() -> Review:
 
 @dataclass
 class Claim:
-    """A finding, or an owl:Axiom annotation, with the provenance it carries."""
+    """A finding or a statement (an ekg:ReviewAssertion) with the provenance it carries."""
 
     key: str
     quotes: list[str] = field(default_factory=list)
     parts: set[str] = field(default_factory=set)
     references: set[int] = field(default_factory=set)
     evidence: set[str] = field(default_factory=set)
-    is_axiom: bool = False
 
 
 def _local(iri: object) -> str:
@@ -263,24 +262,6 @@ def claims() -> dict[str, Claim]:
             _reference_number(g, r) for r in g.objects(node, EKG.supportingReference)
         }
         claim.evidence = {str(e).removeprefix(str(OBO)) for e in g.objects(node, OBO.RO_0002558)}
-        found[claim.key] = claim
-    for node in g.subjects(RDF.type, OWL.Axiom):
-        if (node, EKG.quote, None) not in g:
-            continue
-        triple = [
-            _local(g.value(node, p))[:40]
-            for p in (OWL.annotatedSource, OWL.annotatedProperty, OWL.annotatedTarget)
-        ]
-        triple[1] = triple[1].removeprefix("http://www.w3.org/2000/01/rdf-schema#")
-        parts = {_local(p) for p in g.objects(node, DCTERMS.source)}
-        references = {_reference_number(g, r) for r in g.objects(node, DCTERMS.references)}
-        # A triple may carry one annotation per part and study that states it.
-        key = f"{' '.join(triple)} @{'+'.join(sorted(parts))} {sorted(references)}"
-        assert key not in found, f"two owl:Axiom annotate {key} alike: merge their quotes into one"
-        claim = Claim(key, is_axiom=True)
-        claim.quotes = sorted(str(q) for q in g.objects(node, EKG.quote))
-        claim.parts = parts
-        claim.references = references
         found[claim.key] = claim
     return found
 
@@ -355,7 +336,7 @@ def test_bracketed_numbers_in_quotes_are_supporting_references(key: str) -> None
     }
     assert not missing, (
         f"{key}: its quotes cite {sorted(missing)}, which are not its "
-        f"{'dcterms:references' if claim.is_axiom else 'ekg:supportingReference'}; "
+        "ekg:supportingReference; "
         "add ekg:reference_<n>"
     )
     if key in INFERRED_CITATIONS:
@@ -370,7 +351,7 @@ def test_bracketed_numbers_in_quotes_are_supporting_references(key: str) -> None
         "quote the sentence that cites "
         "them or drop them"
     )
-    if not printed and not claim.is_axiom:
+    if not printed:
         assert claim.references == {0}, (
             f"{key}: no quote cites a reference, so the only ekg:supportingReference is ekg:review "
             "(with obo:ECO_0000352)"
@@ -487,13 +468,13 @@ def test_every_reference_cited_in_the_review_is_cited_by_the_graph() -> None:
     )
     used = {
         _reference_number(g, r)
-        for p in (EKG.supportingReference, DCTERMS.references)
-        for r in g.objects(None, p)
+        for r in g.objects(None, EKG.supportingReference)
         if isinstance(r, URIRef)
     }
     missing = sorted(in_review - used - UNMODELLED_CITATIONS.keys())
     assert not missing, (
-        f"the review cites {missing} but no finding or axiom does: model the sentences citing them"
+        f"the review cites {missing} but no finding or statement does: "
+        "model the sentences citing them"
     )
     stale = sorted(UNMODELLED_CITATIONS.keys() & used)
     assert not stale, f"{stale} are now cited by the graph: remove them from UNMODELLED_CITATIONS"

@@ -612,11 +612,13 @@ def test_mirnas_from_tumour_associated_macrophages(store) -> None:
     cisplatin-resistant phenotype in ovarian cancer cells"); "gemcitabine resistance was
     induced in pancreatic cancer cells by the delivery of miR365 through exosomes derived from
     TAMs" [62]; "TAM-derived exosomal miR-21 leads gastric cancer cells to a cisplatin-resistant
-    phenotype" [59].
+    phenotype" [59]. miR-223 also "confer[s] malignant phenotypes" (the same sentence, its own
+    finding since issue 13), which names no drug: hence ("miR-223", "").
     """
     got = _tuples(store, "mirnas-from-tams", "mirnaLabel", "drugLabel")
     _assert_same("mirnas-from-tams", got, {
-        ("miR-223", "cisplatin"), ("miR-365", "gemcitabine"), ("miR-21", "cisplatin"),
+        ("miR-223", "cisplatin"), ("miR-223", ""), ("miR-365", "gemcitabine"),
+        ("miR-21", "cisplatin"),
     })
 
 
@@ -874,3 +876,21 @@ def test_only_reference_title_entities_lack_findings(store) -> None:
         ("miRNA", "miR-16-5p"), ("miRNA", "miR-301a"), ("miRNA", "miR-30a"),
         ("miRNA", "miR-940"), ("drug", "tamoxifen"), ("drug", "entinostat"),
     })
+    marked = _column(store, "entities-without-findings", "onlyInReferenceTitle")
+    assert marked == {"true"}, (
+        "every miRNA or drug in no finding is one the review names only in a reference title: "
+        "mark it ekg:mentionedOnlyInReferenceTitle true in triples/entities/")
+
+
+@pins("mirnas-of-the-review")
+def test_mirnas_of_the_review_are_35_not_the_39_declared(store) -> None:
+    """The review names 35 exosomal miRNAs in its text and Table 1; four more (miR-16-5p, ref
+    76; miR-301a, ref 58; miR-30a, ref 112; miR-940, ref 52) appear only in reference titles
+    and are declared so those titles stay searchable, marked ekg:mentionedOnlyInReferenceTitle.
+    """
+    rows = _rows(store, "mirnas-of-the-review")
+    labels = {r["mirnaLabel"] for r in rows}
+    assert len(labels) == 35, sorted(labels)
+    assert not labels & {"miR-16-5p", "miR-301a", "miR-30a", "miR-940"}, sorted(labels)
+    assert all(int(r["findingCount"]) >= 1 for r in rows), (
+        f"a miRNA of the review with no finding: {[r for r in rows if r['findingCount'] == '0']}")

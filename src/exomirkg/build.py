@@ -1,4 +1,5 @@
-"""Build: load, reason, validate, and write build/exomirkg.trig and build/exomirkg.nt."""
+"""Build: load, reason, validate, and write build/exomirkg.trig, build/exomirkg.nt and the
+ontology release files (:mod:`exomirkg.release`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from exomirkg import __version__, paths
 from exomirkg.load import load_dataset
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
 from exomirkg.reason import infer
+from exomirkg.release import RELEASE_FILES, write_release
+from exomirkg.store import dataset_to_store
 from exomirkg.validate import ValidationReport, validate_dataset
 
 __all__ = [
@@ -121,7 +124,9 @@ def build(
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Build and write ``exomirkg.trig`` (named graphs), ``exomirkg.nt`` (merged) and build info.
+    """Build and write ``exomirkg.trig`` (named graphs), ``exomirkg.nt`` (merged), the ontology
+    release (``exomirkg.owl``, ``exomirkg-full.owl``, ``exomirkg.ttl``, ``exomirkg-full.ttl``,
+    ``imports/*.owl``, ``catalog-v001.xml``) and build info.
 
     :param out_dir: output folder (default :data:`paths.BUILD_DIR`).
     :returns: the build result; files are written even when validation fails, so a curator
@@ -157,6 +162,11 @@ def build(
             "sha256": {TRIG_FILE: _sha256(trig), NT_FILE: _sha256(nt)},
             "timings": {k: round(v, 3) for k, v in timings.items()},
         }
+        # The ontology release (exomirkg.owl, -full.owl, .ttl, -full.ttl), from the same
+        # statements the server loads, so its files and the server's are the same bytes.
+        released = write_release(dataset_to_store(result.dataset), __version__, out)
+        info["sha256"].update({path.name: _sha256(path) for path in released
+                               if path.name in RELEASE_FILES})
         (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
-    result.files = [trig, nt, out / BUILD_INFO]
+    result.files = [trig, nt, *(p for p in released if p.parent == out), out / BUILD_INFO]
     return result

@@ -22,6 +22,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from exomirkg.load import parse_turtle, source_files
+from exomirkg.namespaces import OWL
 
 __all__ = ["ConsistencyReport", "check_consistency", "check_files", "java_available"]
 
@@ -63,7 +64,7 @@ def _hermit(nt_path: str) -> dict:
         owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError as error:
         return {"consistent": False, "unsatisfiable": [], "message": str(error) or "inconsistent"}
-    nothing = "http://www.w3.org/2002/07/owl#Nothing"  # unsatisfiable by definition
+    nothing = str(OWL.Nothing)  # unsatisfiable by definition
     unsatisfiable = sorted(
         c.iri for c in world.inconsistent_classes() if getattr(c, "iri", nothing) != nothing
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph
 
 from exomirkg import paths
-from exomirkg.namespaces import BASE
+from exomirkg.namespaces import BASE, OBO
 
 __all__ = ["EXPLAIN_QUERY", "STATEMENTS_QUERY", "explain_drug", "explanation_rows", "resolve",
            "statement_lines"]
@@ -44,10 +44,10 @@ LIST_COLUMNS: dict[str, str] = {
     "evidence": ", ", "notes": " | ",
 }
 #: ECO:0000305, curator inference used in manual assertion: a curator reading.
-CURATOR_INFERENCE = "http://purl.obolibrary.org/obo/ECO_0000305"
-#: The statements (owl:Axiom annotations) a link rests on, with their evidence; the same
-#: query the link's page runs, so both tell the same story.
-STATEMENTS_QUERY: Path = paths.PAGE_QUERIES_DIR / "entity-axioms.rq"
+CURATOR_INFERENCE = str(OBO.ECO_0000305)
+#: The statements (ekg:Statement) a link rests on, with their evidence; the same query the
+#: link's page runs, so both tell the same story.
+STATEMENTS_QUERY: Path = paths.PAGE_QUERIES_DIR / "statement-evidence.rq"
 
 
 def _value(term: object) -> str:
@@ -185,25 +185,25 @@ def _eco(iri: str) -> str:
 
 
 def statement_lines(store: pyoxigraph.Store, link_iri: str) -> list[str]:
-    """The statements (``owl:Axiom`` annotations) an inferred link rests on, as text lines:
-    the triple in words, where the review states it, its quotes and references, and whether
-    it is a curator reading (ECO:0000305 or an editorial note)."""
+    """The statements (``ekg:Statement``) an inferred link rests on, as text lines: the
+    triple in words, where the review states it, its quotes and references, and whether it
+    is a curator reading (ECO:0000305)."""
     text = STATEMENTS_QUERY.read_text(encoding="utf-8")
     result = store.query(text, use_default_graph_as_union=True, substitutions={
         pyoxigraph.Variable("entity"): pyoxigraph.NamedNode(link_iri)})
-    statements: dict[tuple[str, str, str], dict[str, set[str]]] = {}
+    statements: dict[str, tuple[tuple[str, str, str], dict[str, set[str]]]] = {}
     for row in result:
         if _value(row["role"]) != "support":
             continue
-        key = tuple(_value(row[f"{part}Label"]) or _value(row[part])
-                    for part in ("subject", "property", "object"))
-        entry = statements.setdefault(key, {})  # type: ignore[arg-type]
+        triple = tuple(_value(row[f"{part}Label"]) or _value(row[part])
+                       for part in ("subject", "property", "object"))
+        _, entry = statements.setdefault(_value(row["statement"]), (triple, {}))  # type: ignore[arg-type]
         annotation, value = _value(row["annotation"]), _value(row["value"])
         if annotation.endswith("/quote"):
             entry.setdefault("quote", set()).add(f'"{value}"')
-        elif annotation.endswith(("/statedIn", "/source")):
+        elif annotation.endswith("/statedIn"):
             entry.setdefault("stated in", set()).add(_value(row["valueLabel"]) or value)
-        elif annotation.endswith(("/references", "/supportingReference")):
+        elif annotation.endswith("/supportingReference"):
             number = (_value(row["valueLabel"]) or value).split("]")[0] + "]"
             doi = _value(row["doi"])
             retracted = " [RETRACTED]" if _value(row["retracted"]) == "true" else ""
@@ -211,18 +211,18 @@ def statement_lines(store: pyoxigraph.Store, link_iri: str) -> list[str]:
                 f"{number} {'doi:' + doi if doi else value}{retracted}")
         elif annotation.endswith("#editorialNote"):
             entry.setdefault("note", set()).add(value)
-        elif annotation == "http://purl.obolibrary.org/obo/RO_0002558":
+        elif annotation == str(OBO.RO_0002558):
             entry.setdefault("evidence", set()).add(_eco(value))
     lines = []
-    for (subject, prop, obj), entry in sorted(statements.items()):
-        lines.append(f"  statement {subject} {prop} {obj}")
+    for iri, ((subject, prop, obj), entry) in sorted(statements.items(),
+                                                      key=lambda item: (item[1][0], item[0])):
+        lines.append(f"  statement {subject} {prop} {obj} ({iri})")
         for name in ("stated in", "quote", "reference", "evidence", "note"):
             values = sorted(entry.get(name, ()), key=(_reference_number if name == "reference"
                                                       else str))
             lines += [f"    {name + ':':<11} {v}" for v in values]
-        if "ECO:0000305" in entry.get("evidence", ()) or entry.get("note"):
-            lines.append("    CURATOR READING (ECO:0000305 or an editorial note; the curator "
-                         "read beyond the text)")
+        if "ECO:0000305" in entry.get("evidence", ()):
+            lines.append("    CURATOR READING (ECO:0000305: the curator read beyond the text)")
     return lines
 
 

@@ -8,6 +8,12 @@ from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 __all__ = [
+    "FOAF",
+    "FORMATS",
+    "SCHEMA",
+    "SD",
+    "SPARQL_RESULTS",
+    "VOID",
     "CURIE_PREFIXES",
     "curie_to_iri",
     "BASE",
@@ -18,9 +24,11 @@ __all__ = [
     "GRAPH_INFERRED",
     "GRAPH_ONTOLOGY",
     "GRAPH_REVIEW",
+    "IAO_DEFINITION",
     "IDORG",
     "OBO",
     "OBOINOWL",
+    "ONTOLOGY",
     "OWL",
     "PREFIXES",
     "PROV",
@@ -31,6 +39,8 @@ __all__ = [
     "XSD",
     "entity_graph",
     "import_graph",
+    "import_module_iri",
+    "release_iri",
     "section_graph",
 ]
 
@@ -43,6 +53,19 @@ OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
 IDORG = Namespace("https://identifiers.org/")
 DOI = Namespace("https://doi.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+#: Vocabularies the endpoint describes itself with (Service Description, VoID, W3C format
+#: IRIs, SPARQL results XML, FOAF).
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+SPARQL_RESULTS = Namespace("http://www.w3.org/2005/sparql-results#")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+SCHEMA = Namespace("https://schema.org/")
+#: IAO:0000115 "definition": the definition property OBO tools (ROBOT, OLS) read.
+IAO_DEFINITION = URIRef(OBO["IAO_0000115"])
+
+#: The ontology (the TBox of ontology/exomirkg-edit.ttl); its documentation is at /ontology.
+ONTOLOGY = URIRef(BASE + "ontology")
 
 #: Named graphs: one per source file, plus the reasoner's output.
 GRAPH = Namespace(BASE + "graph/")
@@ -75,6 +98,18 @@ def import_graph(source: str) -> URIRef:
     return URIRef(GRAPH[f"imports/{source}"])
 
 
+def import_module_iri(source: str) -> URIRef:
+    """The ontology IRI of an import module, e.g. ``chebi`` -> ``ontology/imports/chebi_import``;
+    the ontology's ``owl:imports`` name these."""
+    return URIRef(f"{BASE}ontology/imports/{source}_import")
+
+
+def release_iri(version: str, name: str = "ontology") -> URIRef:
+    """A versioned release IRI: ``releases/0.1.0/ontology`` (the ontology's ``owl:versionIRI``)
+    or ``releases/0.1.0/exomirkg.owl`` (a release file)."""
+    return URIRef(f"{BASE}releases/{version}/{name}")
+
+
 #: Prefixes bound in every graph we write or serve.
 PREFIXES: dict[str, str] = {
     "ekg": BASE,
@@ -100,6 +135,7 @@ CURIE_PREFIXES: dict[str, str] = {
     "MONDO": str(OBO) + "MONDO_",
     "RO": str(OBO) + "RO_",
     "ECO": str(OBO) + "ECO_",
+    "IAO": str(OBO) + "IAO_",
     "SO": str(OBO) + "SO_",
     "HGNC": str(IDORG) + "hgnc:",
     "NCBIGene": str(IDORG) + "ncbigene:",

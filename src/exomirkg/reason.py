@@ -26,7 +26,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from exomirkg import paths
 from exomirkg.queries import read_header
-from exomirkg.store import to_rdflib
+from exomirkg.store import to_oxigraph, to_rdflib
 
 __all__ = ["ENGINES", "Rule", "default_engine", "infer", "load_rules", "reasoning_input"]
 
@@ -119,18 +119,6 @@ def reasoning_input(graph: Graph) -> Graph:
     return kept
 
 
-def _to_ox(term):
-    if isinstance(term, URIRef):
-        return pyoxigraph.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return pyoxigraph.BlankNode(str(term))
-    if term.language:
-        return pyoxigraph.Literal(str(term), language=term.language)
-    if term.datatype:
-        return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
-    return pyoxigraph.Literal(str(term))
-
-
 class _Reasoner:
     """The working state of one run: what is known (rdflib, and pyoxigraph for the rules)."""
 
@@ -157,7 +145,7 @@ class _Reasoner:
                 self.known.add(triple)
             if check and not isinstance(triple[2], Literal):
                 self.owl_graph.add(triple)
-            fresh.append(pyoxigraph.Quad(*(_to_ox(term) for term in triple)))
+            fresh.append(pyoxigraph.Quad(*(to_oxigraph(term) for term in triple)))
         self.store.extend(fresh)
         return len(fresh)
 

@@ -8,12 +8,16 @@ from exomirkg.namespaces import BASE, GRAPH
 
 __all__ = ["class_counts", "section_counts"]
 
+#: Entities the review names only in the title of a cited reference are declared (so the titles
+#: stay searchable) but are not the review's entities, so they are not counted (issue 13).
 _CLASS_COUNTS = f"""
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX ekg: <{BASE}>
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{
   ?s a ?class .
   FILTER(STRSTARTS(STR(?class), "{BASE}"))
   FILTER(STRSTARTS(STR(?s), "{BASE}"))
+  FILTER NOT EXISTS {{ ?s ekg:mentionedOnlyInReferenceTitle true }}
 }} GROUP BY ?class ORDER BY ?class
 """
 

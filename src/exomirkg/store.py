@@ -1,14 +1,24 @@
-"""Move the built dataset into a pyoxigraph store, the engine that answers SPARQL."""
+"""Move the built dataset into a pyoxigraph store, the engine that answers SPARQL.
+
+The one bridge between rdflib (build, reasoning input, shapes) and pyoxigraph (rules, checks,
+the endpoint): whole datasets with :func:`dataset_to_store`, single terms with
+:func:`to_rdflib` and :func:`to_oxigraph`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 
-__all__ = ["dataset_to_store", "load_store", "prepare_store_dir", "to_rdflib"]
+#: rdflib's name for a Dataset's default graph.
+_RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
+
+__all__ = ["dataset_to_store", "load_store", "prepare_store_dir", "to_oxigraph", "to_rdflib"]
 
 
 def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.Store:
@@ -64,12 +74,39 @@ def to_rdflib(term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Lit
     return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
 
 
-def dataset_to_store(dataset: Dataset) -> pyoxigraph.Store:
-    """Copy an rdflib Dataset (named graphs kept) into an in-memory pyoxigraph store."""
+def dataset_to_store(dataset: Dataset,
+                     extra: Iterable[tuple[Graph, URIRef]] = ()) -> pyoxigraph.Store:
+    """Copy an rdflib Dataset (named graphs kept) into an in-memory pyoxigraph store.
+
+    :param extra: more graphs to add, each into the named graph given with it (the reasoner's
+        output into graph/inferred).
+    """
     store = pyoxigraph.Store()
-    data = dataset.serialize(format="nquads")
-    store.bulk_load(input=data.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS)
+    # One N-Triples load per named graph: rdflib's N-Quads writer uses deprecated Dataset APIs.
+    parts: list[tuple[Graph, URIRef]] = [(g, g.identifier) for g in dataset.graphs()
+                                         if isinstance(g.identifier, URIRef)]
+    for graph, name in [*parts, *extra]:
+        if len(graph) == 0:
+            continue
+        target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
+                  else pyoxigraph.NamedNode(str(name)))
+        store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
+                        format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=target)
     return store
+
+
+def to_oxigraph(term: URIRef | BNode | Literal
+                ) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+    """An rdflib term as pyoxigraph's (the blank-node label is kept)."""
+    if isinstance(term, URIRef):
+        return pyoxigraph.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return pyoxigraph.BlankNode(str(term))
+    if term.language:
+        return pyoxigraph.Literal(str(term), language=term.language)
+    if term.datatype:
+        return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
+    return pyoxigraph.Literal(str(term))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from exomirkg.report import (
     ValidationResult,
     sort_key,
 )
+from exomirkg.store import dataset_to_store, to_rdflib
 
 __all__ = [
     "CHECK_SCOPES",
@@ -49,8 +50,6 @@ logger = logging.getLogger(__name__)
 
 #: Graphs a check can run on (its ``#+ scope:`` header; ``union`` when absent).
 CHECK_SCOPES = ("asserted", "inferred", "union")
-#: rdflib's name for a Dataset's default graph (triples added without a named graph).
-_RDFLIB_DEFAULT_GRAPH = "urn:x-rdflib:default"
 #: Where results about reasoner-made nodes are filed.
 INFERRED_FILE = "(inferred by the reasoner: graph/inferred)"
 
@@ -234,34 +233,9 @@ def run_shapes(
     return results
 
 
-def _from_oxigraph(term: object) -> URIRef | Literal | BNode | None:
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    return None
-
-
 def checks_store(dataset: Dataset, inferred: Graph | None = None) -> pyoxigraph.Store:
     """Copy the dataset (named graphs kept) and the inferred graph into pyoxigraph."""
-    store = pyoxigraph.Store()
-    # One N-Triples load per named graph: rdflib's N-Quads writer uses deprecated Dataset APIs.
-    parts: list[tuple[Graph, URIRef]] = [(g, g.identifier) for g in dataset.graphs()
-                                         if isinstance(g.identifier, URIRef)]
-    if inferred is not None:
-        parts.append((inferred, GRAPH_INFERRED))
-    for graph, name in parts:
-        if len(graph) == 0:
-            continue
-        target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
-                  else pyoxigraph.NamedNode(str(name)))
-        store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
-                        format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=target)
-    return store
+    return dataset_to_store(dataset, [] if inferred is None else [(inferred, GRAPH_INFERRED)])
 
 
 def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
@@ -289,7 +263,7 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
         columns = [v.value for v in solutions.variables]
         shape = URIRef(CHECK_BASE + check.name)
         for solution in solutions:
-            row = {c: _from_oxigraph(solution[c]) for c in columns}
+            row = {c: None if solution[c] is None else to_rdflib(solution[c]) for c in columns}
             focus = row[columns[0]]
             # A check is a SPARQL-based constraint of its own shape (CHECK_BASE + name).
             described = [(RDF.type, SH.ValidationResult), (SH.resultSeverity, SH.Violation),

@@ -32,8 +32,10 @@ from typing import Any
 
 import pyoxigraph
 
+from exomirkg.namespaces import XSD
 from exomirkg.sparql.engine import EngineTimeout, Job, Outcome
 from exomirkg.sparql.guard import inspect_query, lex
+from exomirkg.sparql.negotiation import rdf_format
 
 __all__ = [
     "PING_TIMEOUT",
@@ -58,7 +60,7 @@ PING_TIMEOUT = 2.0
 _SYNTAX_MARKERS = ("SP030", "SP031", "37000", "syntax error", "Parse error", "parse error")
 #: Virtuoso names blank nodes nodeID://b123 in results and accepts <nodeID://b123> in queries.
 _VIRTUOSO_BNODE = "nodeID://"
-_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_XSD_BOOLEAN = str(XSD.boolean)
 #: Virtuoso stores xsd:boolean as an integer and writes it back as 0/1.
 _BOOLEAN_FORMS = {"0": "false", "1": "true"}
 _TIMEOUT_MARKERS = ("S1T00", "exceeds the limit", "timeout", "Timeout")
@@ -426,10 +428,11 @@ def _canonical(term: Any) -> Any:
 
 
 def _graph_format(media: str) -> pyoxigraph.RdfFormat:
-    return {"text/turtle": pyoxigraph.RdfFormat.TURTLE,
-            "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
-            "application/n-quads": pyoxigraph.RdfFormat.N_QUADS}.get(
-                media, pyoxigraph.RdfFormat.N_TRIPLES)
+    try:
+        return rdf_format(media)
+    except KeyError:
+        # Engines label N-Triples text/plain (or not at all); N-Triples is the safe reading.
+        return pyoxigraph.RdfFormat.N_TRIPLES
 
 
 class SparqlHttpEngine:

@@ -15,15 +15,10 @@ from collections.abc import Sequence
 
 import pyoxigraph
 
+from exomirkg.sparql.negotiation import SOLUTION_FORMATS
+
 __all__ = ["SOLUTION_FORMATS", "write_rest"]
 
-#: Media type -> pyoxigraph's query results format.
-SOLUTION_FORMATS: dict[str, pyoxigraph.QueryResultsFormat] = {
-    "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
-    "text/csv": pyoxigraph.QueryResultsFormat.CSV,
-    "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
-}
 _TSV = pyoxigraph.QueryResultsFormat.TSV
 
 

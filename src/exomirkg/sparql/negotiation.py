@@ -1,41 +1,131 @@
-"""Content negotiation: one constant map per result kind, and q-value Accept handling.
+"""Content negotiation: the one table of media types we write, and q-value Accept handling.
 
-Modelled on curies' ``mapping_service/utils.py``: the media types we can write, synonyms
-clients send, and ``handle_accept`` picking the best offer for an Accept header.
+Modelled on curies' ``mapping_service/utils.py`` and rdflib-endpoint's ``utils.py``: the media
+types we can write (:data:`MEDIA_TYPES`, from which every other list or map of media types is
+derived), synonyms clients send, and ``handle_accept`` picking the best offer for an Accept
+header.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
+
+import pyoxigraph
+
+from exomirkg.namespaces import FORMATS
 
 __all__ = [
     "BOOLEAN_TYPES",
+    "DATASET_FORMATS",
+    "DATASET_TYPES",
+    "FORMAT_IRIS",
     "FORMAT_PARAMETER",
+    "GRAPH_FORMATS",
     "GRAPH_TYPES",
+    "MEDIA_TYPES",
+    "MediaType",
+    "SOLUTION_FORMATS",
     "SOLUTION_TYPES",
+    "SUFFIX_MEDIA_TYPES",
+    "MediaKind",
     "handle_accept",
     "parse_accept",
+    "rdf_format",
 ]
 
-#: SELECT results. The first entry is the default with no Accept header: SPARQL JSON, the
-#: format browsers' tools (YASGUI, Comunica) and people read most easily; XML stays on offer
-#: for federated engines that ask for it.
-SOLUTION_TYPES: tuple[str, ...] = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
+#: What a media type carries: SPARQL solutions, one graph (triples), or a dataset (quads).
+MediaKind = Literal["solutions", "graph", "dataset"]
+_W3C_FORMATS = str(FORMATS)
+
+
+@dataclass(frozen=True)
+class MediaType:
+    """One media type we write: what it carries, pyoxigraph's format, its W3C format IRI."""
+
+    name: str
+    kind: MediaKind
+    #: pyoxigraph's writer: a ``QueryResultsFormat`` for solutions, an ``RdfFormat`` otherwise.
+    writer: pyoxigraph.QueryResultsFormat | pyoxigraph.RdfFormat
+    #: http://www.w3.org/ns/formats/ name (Service Description ``sd:resultFormat``).
+    format_iri: str
+    #: URL suffix picking this type on entity views and naming download files ("" if none).
+    suffix: str = ""
+
+
+#: THE table of media types: every other list or map of media types is derived from it. Per
+#: kind, the first entry is the default with no Accept header: SPARQL JSON for solutions (what
+#: YASGUI, Comunica and people read most easily; XML stays for federated engines), Turtle for
+#: graphs, TriG for datasets.
+MEDIA_TYPES: tuple[MediaType, ...] = (
+    MediaType("application/sparql-results+json", "solutions",
+              pyoxigraph.QueryResultsFormat.JSON, _W3C_FORMATS + "SPARQL_Results_JSON"),
+    MediaType("application/sparql-results+xml", "solutions",
+              pyoxigraph.QueryResultsFormat.XML, _W3C_FORMATS + "SPARQL_Results_XML"),
+    MediaType("text/csv", "solutions", pyoxigraph.QueryResultsFormat.CSV,
+              _W3C_FORMATS + "SPARQL_Results_CSV"),
+    MediaType("text/tab-separated-values", "solutions", pyoxigraph.QueryResultsFormat.TSV,
+              _W3C_FORMATS + "SPARQL_Results_TSV"),
+    MediaType("text/turtle", "graph", pyoxigraph.RdfFormat.TURTLE, _W3C_FORMATS + "Turtle",
+              ".ttl"),
+    MediaType("application/n-triples", "graph", pyoxigraph.RdfFormat.N_TRIPLES,
+              _W3C_FORMATS + "N-Triples", ".nt"),
+    MediaType("application/rdf+xml", "graph", pyoxigraph.RdfFormat.RDF_XML,
+              _W3C_FORMATS + "RDF_XML", ".rdf"),
+    MediaType("application/ld+json", "graph", pyoxigraph.RdfFormat.JSON_LD,
+              _W3C_FORMATS + "JSON-LD", ".jsonld"),
+    MediaType("application/trig", "dataset", pyoxigraph.RdfFormat.TRIG, _W3C_FORMATS + "TriG",
+              ".trig"),
+    MediaType("application/n-quads", "dataset", pyoxigraph.RdfFormat.N_QUADS,
+              _W3C_FORMATS + "N-Quads", ".nq"),
 )
+_BY_NAME: dict[str, MediaType] = {m.name: m for m in MEDIA_TYPES}
+
+
+def _names(kind: MediaKind) -> tuple[str, ...]:
+    return tuple(m.name for m in MEDIA_TYPES if m.kind == kind)
+
+
+#: SELECT results, default first.
+SOLUTION_TYPES: tuple[str, ...] = _names("solutions")
 #: ASK results: the same four (CSV/TSV write one ``_askResult`` column, as Jena does).
 BOOLEAN_TYPES: tuple[str, ...] = SOLUTION_TYPES
-#: CONSTRUCT/DESCRIBE results (and the Service Description / VoID). Turtle is the default.
-GRAPH_TYPES: tuple[str, ...] = (
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-)
+#: One graph: CONSTRUCT/DESCRIBE results, the Service Description / VoID, the ontology, entity
+#: views, a graph of /store. Turtle is the default.
+GRAPH_TYPES: tuple[str, ...] = _names("graph")
+#: The whole dataset with its named graphs (/store with no graph); TriG is the default.
+DATASET_TYPES: tuple[str, ...] = _names("dataset")
+#: Media type -> pyoxigraph's query results format.
+SOLUTION_FORMATS: dict[str, pyoxigraph.QueryResultsFormat] = {
+    m.name: m.writer for m in MEDIA_TYPES if isinstance(m.writer, pyoxigraph.QueryResultsFormat)}
+#: Media type -> pyoxigraph's RDF format, for one graph.
+GRAPH_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
+    m.name: m.writer for m in MEDIA_TYPES if m.kind == "graph"}  # type: ignore[misc]
+#: Media type -> pyoxigraph's RDF format, for a dataset.
+DATASET_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
+    m.name: m.writer for m in MEDIA_TYPES if m.kind == "dataset"}  # type: ignore[misc]
+#: Media type -> W3C format IRI (http://www.w3.org/ns/formats/).
+FORMAT_IRIS: dict[str, str] = {m.name: m.format_iri for m in MEDIA_TYPES}
+#: URL suffixes that pick a graph media type without an Accept header (``/mir_21.ttl``).
+SUFFIX_MEDIA_TYPES: dict[str, str] = {m.suffix: m.name for m in MEDIA_TYPES
+                                      if m.kind == "graph" and m.suffix}
+
+
+def rdf_format(media: str) -> pyoxigraph.RdfFormat:
+    """pyoxigraph's RDF format of a graph or dataset media type (parameters ignored).
+
+    >>> rdf_format("application/rdf+xml; charset=utf-8")
+    <RdfFormat RDF/XML>
+
+    :raises KeyError: for a media type that is not RDF.
+    """
+    writer = _BY_NAME[media.split(";")[0].strip().lower()].writer
+    if not isinstance(writer, pyoxigraph.RdfFormat):
+        raise KeyError(media)
+    return writer
+
 
 #: Other names clients use for the same media types.
 CONTENT_TYPE_SYNONYMS: dict[str, str] = {

@@ -7,25 +7,17 @@ from typing import Any
 
 import pyoxigraph
 
-from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
+from exomirkg.namespaces import GRAPH_INFERRED, OWL, PREFIXES
+from exomirkg.sparql.negotiation import GRAPH_FORMATS, SUFFIX_MEDIA_TYPES
 
 __all__ = ["RDF_MEDIA_TYPES", "SUFFIX_MEDIA_TYPES", "describe", "serialize", "union_triples",
            "write_rdf"]
 
-#: Media type -> pyoxigraph format of the RDF views of a page (entity, ontology, dataset).
-RDF_MEDIA_TYPES: dict[str, pyoxigraph.RdfFormat] = {
-    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
-    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
-    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
-}
-#: URL suffixes that pick a media type without an Accept header (``/mir_21.ttl``).
-SUFFIX_MEDIA_TYPES: dict[str, str] = {
-    ".ttl": "text/turtle",
-    ".jsonld": "application/ld+json",
-    ".nt": "application/n-triples",
-}
+#: Media type -> pyoxigraph format of the RDF views of a page (entity, ontology, dataset):
+#: the graph formats of the one media-type table (:mod:`exomirkg.sparql.negotiation`).
+RDF_MEDIA_TYPES: dict[str, pyoxigraph.RdfFormat] = GRAPH_FORMATS
 _INFERRED = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
-_OWL_THING = pyoxigraph.NamedNode("http://www.w3.org/2002/07/owl#Thing")
+_OWL_THING = pyoxigraph.NamedNode(str(OWL.Thing))
 
 
 def describe(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
@@ -61,7 +53,13 @@ _PREFIXED_FORMATS = frozenset({pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat
 
 def write_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat,
               prefixes: Mapping[str, str] = PREFIXES) -> bytes:
-    """Triples or quads in ``fmt``, with prefix declarations where the format has them."""
+    """Triples or quads in ``fmt``, with prefix declarations where the format has them.
+
+    RDF/XML too is pyoxigraph's writer, not rdflib's: rdflib orders its ``xmlns``
+    declarations by iterating a set of predicates, so the same graph gives different bytes in
+    processes with different hash seeds (two server workers), and ``SHA256SUMS`` and ETags
+    would disagree. pyoxigraph's output, for canonical input, is the same in every process.
+    """
     return pyoxigraph.serialize(items, format=fmt, prefixes=dict(prefixes)
                                 if fmt in _PREFIXED_FORMATS else None) or b""
 

@@ -28,24 +28,18 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 
+from exomirkg.namespaces import RDF, SPARQL_RESULTS, XSD
+from exomirkg.sparql.negotiation import GRAPH_FORMATS
 from exomirkg.sparql.rdfout import write_rdf
 
 __all__ = ["Written", "truncation_note", "write_boolean", "write_graph", "write_solutions"]
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-_SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+_XSD_STRING = str(XSD.string)
+_RDF_LANG_STRING = str(RDF.langString)
+_SPARQL_RESULTS_NS = str(SPARQL_RESULTS)
 #: Answers up to this many rows are written in Python (faster for small answers); larger
 #: ones go through pyoxigraph's writers (several times faster per row), see bulkresults.
 PYTHON_ROWS = 64
-
-#: Media type -> pyoxigraph's RDF format, for CONSTRUCT / DESCRIBE.
-GRAPH_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
-    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
-    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
-    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
-}
 
 
 @dataclass(frozen=True)

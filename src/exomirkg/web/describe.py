@@ -17,24 +17,36 @@ import pyoxigraph
 from flask import current_app, request, url_for
 
 from exomirkg import about
-from exomirkg.namespaces import BASE, PREFIXES
-from exomirkg.sparql.negotiation import GRAPH_TYPES, SOLUTION_TYPES
+from exomirkg.namespaces import (
+    BASE,
+    DCTERMS,
+    FOAF,
+    FORMATS,
+    OWL,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SD,
+    VOID,
+    XSD,
+)
+from exomirkg.sparql.negotiation import FORMAT_IRIS, GRAPH_FORMATS, GRAPH_TYPES, SOLUTION_TYPES
 from exomirkg.sparql.rdfout import write_rdf
-from exomirkg.sparql.results import GRAPH_FORMATS
 from exomirkg.web.state import get_state
 
 __all__ = ["SERVICE_TERMS", "schema_org_dataset", "service_description", "service_vocabulary",
            "void_description"]
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_SD = "http://www.w3.org/ns/sparql-service-description#"
-_VOID = "http://rdfs.org/ns/void#"
-_FORMATS = "http://www.w3.org/ns/formats/"
-_DCTERMS = "http://purl.org/dc/terms/"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_FOAF = "http://xmlns.com/foaf/0.1/"
-_OWL = "http://www.w3.org/2002/07/owl#"
+_RDF = str(RDF)
+_RDFS = str(RDFS)
+_SD = str(SD)
+_VOID = str(VOID)
+_FORMATS = str(FORMATS)
+_DCTERMS = str(DCTERMS)
+_XSD = str(XSD)
+_FOAF = str(FOAF)
+_OWL = str(OWL)
 #: Terms for the limits, which SD has no words for.
 _SERVICE_NS = about.SERVICE_NS
 #: The dataset's IRI in VoID.
@@ -57,17 +69,6 @@ SERVICE_TERMS: dict[str, tuple[str, str, str]] = {
         _XSD + "integer"),
 }
 
-#: Media type -> W3C format IRI (http://www.w3.org/ns/formats/).
-FORMAT_IRIS: dict[str, str] = {
-    "application/sparql-results+json": _FORMATS + "SPARQL_Results_JSON",
-    "application/sparql-results+xml": _FORMATS + "SPARQL_Results_XML",
-    "text/csv": _FORMATS + "SPARQL_Results_CSV",
-    "text/tab-separated-values": _FORMATS + "SPARQL_Results_TSV",
-    "text/turtle": _FORMATS + "Turtle",
-    "application/n-triples": _FORMATS + "N-Triples",
-    "application/rdf+xml": _FORMATS + "RDF_XML",
-    "application/ld+json": _FORMATS + "JSON-LD",
-}
 #: Downloads served by the pages blueprint, relative to the site root.
 DUMPS = ("download/exomirkg.trig", "download/exomirkg.nt")
 
@@ -291,7 +292,7 @@ def schema_org_dataset(downloads: list[tuple[str, str, str]]) -> dict[str, Any]:
     info = get_state().info
     root = request.url_root
     dataset: dict[str, Any] = {
-        "@context": {"@vocab": "https://schema.org/", "dct": _DCTERMS,
+        "@context": {"@vocab": str(SCHEMA), "dct": _DCTERMS,
                      **{term: {"@type": "@id"} for term in _SCHEMA_IRI_TERMS}},
         "@type": "Dataset",
         "@id": DATASET_IRI,

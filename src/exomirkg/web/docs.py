@@ -1,15 +1,29 @@
-"""Ontology documentation: an index and one page per class, property and named individual."""
+"""Ontology documentation (an index and one page per class, property and named individual),
+the ontology for RDF clients, its import modules and its versioned release files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup, escape
 
-from exomirkg.namespaces import BASE, GRAPH_ONTOLOGY
-from exomirkg.sparql.rdfout import serialize
+from exomirkg import __version__
+from exomirkg.namespaces import BASE, DCTERMS, GRAPH_ONTOLOGY, IAO_DEFINITION, OWL, RDF, RDFS, SKOS
+from exomirkg.release import RELEASE_FILES, module_triples, ontology_triples, release_files
+from exomirkg.sparql.negotiation import GRAPH_FORMATS
+from exomirkg.web.delivery import cors_for_data, send, stable_rdf
 from exomirkg.web.entities import negotiate
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
 from exomirkg.web.state import get_state
@@ -17,9 +31,10 @@ from exomirkg.web.state import get_state
 __all__ = ["bp", "render_expression"]
 
 bp = Blueprint("docs", __name__)
+cors_for_data(bp)
 
-_OWL, _RDF = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS, _SKOS = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2004/02/skos/core#"
+_OWL, _RDF = str(OWL), str(RDF)
+_RDFS, _SKOS = str(RDFS), str(SKOS)
 _ONTOLOGY = pyoxigraph.NamedNode(str(GRAPH_ONTOLOGY))
 #: Section titles of the index, in order.
 KIND_TITLES = {
@@ -115,23 +130,97 @@ def _terms() -> dict[str, list[dict[str, str]]]:
     return {k: v for k, v in grouped.items() if v}
 
 
+def _version() -> str:
+    """The version of the loaded build (what its release files carry)."""
+    return str(get_state().info.get("version") or __version__)
+
+
+def _release() -> dict[str, Any]:
+    """The release ontology and files, made once per app from the loaded store."""
+    cache = current_app.extensions.setdefault("exomirkg_pages", {})
+    if "release" not in cache:
+        store, version = get_state().store, _version()
+        cache["release"] = {"triples": ontology_triples(store, version),
+                            "files": release_files(store, version)}
+    return cache["release"]
+
+
+def _rdf(triples: list[pyoxigraph.Triple], media_type: str,
+         links: Sequence[tuple[str, str, str | None]] = ()) -> Response:
+    return send(stable_rdf(triples, GRAPH_FORMATS[media_type]), media_type, links=links,
+                vary_accept=True)
+
+
+def _ontology_links() -> list[tuple[str, str, str | None]]:
+    """The release files of the current version, as ``Link: rel=alternate``."""
+    return [(url_for(".release", version=_version(), name=name), "alternate", media)
+            for name, media in RELEASE_FILES.items() if "-full" not in name]
+
+
+def _negotiate_ontology() -> str:
+    """The media type for an ontology IRI: as for any page, but RDF/XML with no Accept header.
+
+    OWL tools (owlready2, the OWL API) fetch an ontology and its imports with no Accept header
+    at all, and browsers always send one; RDF/XML is OWL's one required exchange syntax.
+    """
+    if not request.headers.get("Accept", "").strip():
+        return "application/rdf+xml"
+    return negotiate()
+
+
 @bp.route("/ontology")
-def index() -> Response | str:
-    """The ontology's table of contents (HTML), or the ontology graph for RDF clients."""
-    media_type = negotiate()
+def index() -> Response:
+    """The ontology's table of contents (HTML), or the release ontology for RDF clients.
+
+    RDF clients (owlready2, Protégé, ``Accept: application/rdf+xml``) get the TBox with its
+    version IRI and ``owl:imports`` of the import modules, each of which dereferences at
+    ``/ontology/imports/<source>_import``: the same statements as ``exomirkg.owl``.
+    """
+    media_type = _negotiate_ontology()
     if media_type != "text/html":
-        store = get_state().store
-        triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
-                   for q in store.quads_for_pattern(None, None, None, _ONTOLOGY)]
-        response = Response(serialize(triples, media_type), mimetype=media_type)
-        response.headers["Vary"] = "Accept"
-        return response
+        return _rdf(_release()["triples"], media_type, _ontology_links())
     header = pyoxigraph.NamedNode(BASE + "ontology")
     meta = {key: [plain(o) for o in _objects(header, iri)] for key, iri in (
-        ("title", "http://purl.org/dc/terms/title"),
-        ("description", "http://purl.org/dc/terms/description"),
+        ("title", str(DCTERMS.title)),
+        ("description", str(DCTERMS.description)),
         ("version", _OWL + "versionInfo"), ("comment", _RDFS + "comment"))}
-    return render_template("ontology.html", title="Ontology", meta=meta, groups=_terms())
+    response = Response(render_template("ontology.html", title="Ontology", meta=meta,
+                                        groups=_terms()))
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/ontology/imports/<name>")
+def import_module(name: str) -> Response:
+    """An import module (``chebi_import``): the ontology's ``owl:imports`` name these IRIs."""
+    triples = module_triples(get_state().store, name.removesuffix("_import"))
+    if not name.endswith("_import") or not triples:
+        abort(404, description=f"No import module {BASE}ontology/imports/{quote_input(name)}; "
+                               "the ontology's owl:imports list them.")
+    media_type = _negotiate_ontology()
+    if media_type == "text/html":
+        response = redirect(url_for(".index"), code=303)
+        response.vary.add("Accept")
+        return response
+    return _rdf(triples, media_type)
+
+
+@bp.route("/releases/<version>/<name>")
+def release(version: str, name: str) -> Response:
+    """A versioned release IRI: ``releases/<version>/ontology`` (the ontology's version IRI,
+    negotiated like ``/ontology``) or a release file (``exomirkg.owl``, ``exomirkg-full.ttl``).
+
+    Only the loaded build's version is served: older releases are not kept.
+    """
+    if version != _version() or (name != "ontology" and name not in RELEASE_FILES):
+        abort(404, description=f"No release file {quote_input(version)}/{quote_input(name)}: "
+                               f"this server holds release {_version()} (ontology, "
+                               f"{', '.join(RELEASE_FILES)}).")
+    if name == "ontology":
+        return index()
+    response = send(_release()["files"][name], RELEASE_FILES[name])
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @bp.route("/ontology/<local>")
@@ -171,7 +260,8 @@ def term(local: str) -> str:
     return render_template(
         "ontology_term.html", title=_label(iri), iri=iri.value, local=local,
         label=_label(iri), kinds=[title for kind, title in KIND_TITLES.items() if kind in types],
-        definitions=[plain(o) for o in _objects(iri, _SKOS + "definition")],
+        definitions=[plain(o) for prop in (str(IAO_DEFINITION), _SKOS + "definition")
+                     for o in _objects(iri, prop)],
         comments=[plain(o) for o in _objects(iri, _RDFS + "comment")],
         axioms=axioms, children=[_term_link(c) for c in children],
         members=[_term_link(m) for m in members], uses=uses)

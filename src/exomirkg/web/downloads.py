@@ -23,7 +23,8 @@ from rdflib import Graph
 
 from exomirkg import about, paths
 from exomirkg.canonical import canonical_triples
-from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES
+from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES, SKOS
+from exomirkg.release import release_files
 from exomirkg.sparql.rdfout import union_triples
 from exomirkg.store import to_rdflib
 from exomirkg.web.delivery import cors_for_data, gzip_bytes, send, stable_rdf
@@ -40,7 +41,7 @@ cors_for_data(bp)
 _CURIES = sorted([(iri, prefix) for prefix, iri in CURIE_PREFIXES.items()]
                  + [(BASE, "ekg"), (str(DOI), "doi")], key=lambda p: -len(p[0]))
 #: SSSOM predicate CURIEs of our skos:*Match properties.
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_SKOS = str(SKOS)
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,13 @@ _FILES: list[tuple[str, str, str, Callable[[str], bytes]]] = [
      lambda v: _merged(pyoxigraph.RdfFormat.TURTLE)),
     ("exomirkg.nt", "All graphs merged (N-Triples)", "application/n-triples",
      lambda v: _merged(pyoxigraph.RdfFormat.N_TRIPLES)),
+    ("exomirkg.rdf", "All graphs merged (RDF/XML)", "application/rdf+xml",
+     lambda v: _merged(pyoxigraph.RdfFormat.RDF_XML)),
+    ("exomirkg.owl", "The ontology release: TBox with owl:imports of its import modules "
+     "(RDF/XML; also at /releases/<version>/)", "application/rdf+xml",
+     lambda v: release_files(get_state().store, v)["exomirkg.owl"]),
+    ("exomirkg-full.owl", "The ontology release with its import modules merged (RDF/XML)",
+     "application/rdf+xml", lambda v: release_files(get_state().store, v)["exomirkg-full.owl"]),
     ("findings.tsv", "Findings table, one row per finding (TSV)", "text/tab-separated-values",
      lambda v: findings_table(assemble_findings(select("all-findings")), "\t")),
     ("findings.csv", "Findings table, one row per finding (CSV)", "text/csv",
@@ -237,10 +245,10 @@ _FILES: list[tuple[str, str, str, Callable[[str], bytes]]] = [
 #: (name, title, media type) of every download, known without making any of them.
 CATALOGUE: list[tuple[str, str, str]] = [(name, title, media) for name, title, media, _ in _FILES]
 #: Downloads holding the same statements in another format (``Link: rel=alternate``).
-_SAME_CONTENT = [("exomirkg.trig", "exomirkg.jsonld"), ("exomirkg.ttl", "exomirkg.nt"),
-                 ("findings.tsv", "findings.csv")]
+_SAME_CONTENT = [("exomirkg.trig", "exomirkg.jsonld"),
+                 ("exomirkg.ttl", "exomirkg.nt", "exomirkg.rdf"), ("findings.tsv", "findings.csv")]
 #: RDF dumps: VoID describes them (``Link: rel=describedby``).
-_RDF_DUMPS = {"exomirkg.trig", "exomirkg.jsonld", "exomirkg.ttl", "exomirkg.nt"}
+_RDF_DUMPS = {"exomirkg.trig", "exomirkg.jsonld", "exomirkg.ttl", "exomirkg.nt", "exomirkg.rdf"}
 
 
 def _links(item: Download) -> list[tuple[str, str, str | None]]:

@@ -13,7 +13,18 @@ from typing import Any
 import pyoxigraph
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY
+from exomirkg.namespaces import (
+    BASE,
+    DCTERMS,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    OBO,
+    OBOINOWL,
+    OWL,
+    RDF,
+    RDFS,
+    SKOS,
+)
 from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe
 from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
 from exomirkg.web.findings import Mention, StatementView, assemble_findings, assemble_statements
@@ -25,13 +36,13 @@ __all__ = ["bp", "external_link", "negotiate"]
 bp = Blueprint("entities", __name__)
 cors_for_data(bp)
 
-_RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
-_SKOS, _OWL = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2002/07/owl#"
-_OBOINOWL = "http://www.geneontology.org/formats/oboInOwl#"
-_EKG = "https://w3id.org/exomirkg/"
+_RDF, _RDFS = str(RDF), str(RDFS)
+_SKOS, _OWL = str(SKOS), str(OWL)
+_OBOINOWL = str(OBOINOWL)
+_EKG = BASE
 _TYPE, _LABEL = _RDF + "type", _RDFS + "label"
 _SYNONYMS = {_SKOS + "altLabel", _OBOINOWL + "hasExactSynonym", _SKOS + "prefLabel"}
-_DEFINITIONS = {_SKOS + "definition", "http://purl.org/dc/terms/description"}
+_DEFINITIONS = {_SKOS + "definition", str(DCTERMS.description)}
 _NOTES = {_SKOS + "editorialNote", _EKG + "multipleMatchReason", _EKG + "typoNote",
           _RDFS + "comment"}
 _MATCHES = {_SKOS + k: k.replace("Match", "") for k in
@@ -47,13 +58,13 @@ _TBOX = {_OWL + "Class", _OWL + "ObjectProperty", _OWL + "DatatypeProperty",
 
 #: External IRI prefix -> resolver name shown on entity pages (the IRI itself is the link).
 EXTERNAL_SOURCES: list[tuple[str, str]] = [
-    ("http://purl.obolibrary.org/obo/CHEBI_", "ChEBI"),
-    ("http://purl.obolibrary.org/obo/GO_", "GO"),
-    ("http://purl.obolibrary.org/obo/CL_", "CL"),
-    ("http://purl.obolibrary.org/obo/DOID_", "DOID"),
-    ("http://purl.obolibrary.org/obo/MONDO_", "MONDO"),
-    ("http://purl.obolibrary.org/obo/SO_", "SO"),
-    ("http://purl.obolibrary.org/obo/ECO_", "ECO"),
+    (str(OBO) + "CHEBI_", "ChEBI"),
+    (str(OBO) + "GO_", "GO"),
+    (str(OBO) + "CL_", "CL"),
+    (str(OBO) + "DOID_", "DOID"),
+    (str(OBO) + "MONDO_", "MONDO"),
+    (str(OBO) + "SO_", "SO"),
+    (str(OBO) + "ECO_", "ECO"),
     ("https://identifiers.org/mirbase.mature:", "miRBase mature"),
     ("https://identifiers.org/mirbase:", "miRBase"),
     ("https://identifiers.org/hgnc:", "HGNC"),
@@ -162,7 +173,7 @@ def entity_view(iri: pyoxigraph.NamedNode,
     """Collect labels, synonyms, definitions, IDs and other statements of an entity.
 
     :param annotated: (property, object) pairs shown with their evidence elsewhere on the
-        page (statements with an ``owl:Axiom``); they are left out of the plain lists.
+        page (statements an ``ekg:Statement`` names); they are left out of the plain lists.
     """
     rows = select("entity-statements", entity=iri)
     inferred = str(GRAPH_INFERRED)
@@ -266,27 +277,26 @@ def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
                                                   e["target"].label.lower()))
 
 
-def _axiom_triples(store: pyoxigraph.Store,
-                   iri: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
-    """The ``owl:Axiom`` nodes annotating a statement about or naming ``iri`` (its evidence:
-    quote, part, references), so the RDF views carry what the HTML page shows."""
-    triples = []
-    for end in (_OWL + "annotatedSource", _OWL + "annotatedTarget"):
-        for quad in store.quads_for_pattern(None, pyoxigraph.NamedNode(end), iri):
-            if isinstance(quad.subject, pyoxigraph.BlankNode):
-                triples += [pyoxigraph.Triple(q.subject, q.predicate, q.object)
-                            for q in store.quads_for_pattern(quad.subject, None, None)]
-    return triples
+def _statement_triples(store: pyoxigraph.Store,
+                       iri: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
+    """The ``ekg:Statement`` nodes the page lists (about or naming ``iri``, stated in it, or
+    the statements an inferred link rests on) with their evidence, so the RDF views carry what
+    the HTML page shows."""
+    statements = {row["statement"] for row in select("statement-evidence", store, entity=iri)}
+    return [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            for statement in sorted(statements, key=str)
+            for q in store.quads_for_pattern(statement, None, None)]
 
 
 def _rdf_response(iri: pyoxigraph.NamedNode, local: str, media_type: str) -> Response:
     store = get_state().store
     triples = describe(store, iri)
-    return _rdf(list(dict.fromkeys(triples + _axiom_triples(store, iri))), local, media_type)
+    return _rdf(list(dict.fromkeys(triples + _statement_triples(store, iri))), local, media_type)
 
 
 #: How a statement touches the page's entity -> the heading it is listed under.
 STATEMENT_ROLES: dict[str, str] = {
+    "self": "The statement and its evidence",
     "support": "Statements the link rests on",
     "subject": "Statements about it",
     "object": "Statements naming it",
@@ -329,7 +339,7 @@ def entity(local: str) -> Response | str:
         return _rdf_response(iri, local, media_type)
     if _is_tbox(store, iri):
         return redirect(url_for("pages.docs.term", local=local), code=303)
-    statements = assemble_statements(select("entity-axioms", entity=iri))
+    statements = assemble_statements(select("statement-evidence", entity=iri))
     view = entity_view(iri, frozenset((s.predicate, s.object if isinstance(s.object, str)
                                        else s.object.iri)
                                       for s in statements if "subject" in s.roles))
@@ -342,6 +352,7 @@ def entity(local: str) -> Response | str:
         "entity.html", title=view.label, entity=view, findings=findings,
         is_finding=is_finding, drug_links=inferred_links(iri),
         is_link=_EKG + "InferredLink" in kinds, is_part=_EKG + "ReviewPart" in kinds,
+        is_statement=_EKG + "Statement" in kinds,
         statements=_by_role(statements),
         retracted_findings=sum(f.retracted for f in findings)))
     response.headers["Vary"] = "Accept"

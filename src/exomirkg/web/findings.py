@@ -6,17 +6,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph
 
-from exomirkg.namespaces import BASE
+from exomirkg.namespaces import BASE, OBO, RDF, RDFS, SKOS
 from exomirkg.web.graphdata import Row, local_name, plain
 
 __all__ = ["FindingView", "Mention", "StatementView", "assemble_findings", "assemble_statements"]
 
 _EKG = BASE
-_RO_EVIDENCE = "http://purl.obolibrary.org/obo/RO_0002558"
-_DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
-_SKOS_NOTE = "http://www.w3.org/2004/02/skos/core#editorialNote"
+_RO_EVIDENCE = str(OBO.RO_0002558)
+_SKOS_NOTE = str(SKOS.editorialNote)
 #: ECO:0000305, curator inference used in manual assertion: a curator reading.
-CURATOR_INFERENCE = "http://purl.obolibrary.org/obo/ECO_0000305"
+CURATOR_INFERENCE = str(OBO.ECO_0000305)
 
 #: Role properties of a Finding (ontology section 5) -> short role key used by the templates.
 ROLES: dict[str, str] = {
@@ -183,25 +182,26 @@ def _short(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1].replace("_", ":", 1)
 
 
-#: Evidence properties of a statement's owl:Axiom -> the StatementView list they fill.
-_AXIOM_EVIDENCE: dict[str, str] = {
-    _EKG + "statedIn": "parts", _DCTERMS_SOURCE: "parts",
-    "http://purl.org/dc/terms/references": "references", _EKG + "supportingReference": "references",
+#: Evidence properties of an ekg:Statement -> the StatementView list they fill (the same
+#: properties a Finding carries).
+_STATEMENT_EVIDENCE: dict[str, str] = {
+    _EKG + "statedIn": "parts", _EKG + "supportingReference": "references",
     _RO_EVIDENCE: "evidence",
 }
-#: Words for annotated properties that have no label of their own.
-_PROPERTY_WORDS = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "is a",
-                   "http://www.w3.org/2000/01/rdf-schema#comment": "is described as"}
+#: Words for statement properties that have no label of their own.
+_PROPERTY_WORDS = {str(RDF.type): "is a",
+                   str(RDFS.comment): "is described as"}
 
 
 @dataclass
 class StatementView:
-    """A plain triple the review states (an ``owl:Axiom`` annotation gives its evidence)."""
+    """A plain triple the review states, with the evidence its ``ekg:Statement`` gives."""
 
     subject: Mention
     property: str
     object: Mention | str
     predicate: str = ""
+    iri: str = ""
     roles: set[str] = field(default_factory=set)
     quotes: list[str] = field(default_factory=list)
     parts: list[Mention] = field(default_factory=list)
@@ -211,8 +211,14 @@ class StatementView:
 
     @property
     def curator_reading(self) -> bool:
-        """True when a curator read beyond the text: ECO:0000305 or an editorial note."""
-        return any(e.iri == CURATOR_INFERENCE for e in self.evidence) or bool(self.notes)
+        """True when the curator read beyond the text (ECO:0000305); an editorial note alone
+        only explains how the statement was recorded."""
+        return any(e.iri == CURATOR_INFERENCE for e in self.evidence)
+
+    @property
+    def local(self) -> str:
+        """The statement's path on this server (its IRI's local name)."""
+        return local_name(self.iri) or ""
 
     @property
     def retracted(self) -> bool:
@@ -220,23 +226,23 @@ class StatementView:
         return any(ref.retracted for ref in self.references)
 
     @property
-    def sort_key(self) -> tuple[str, str, str]:
+    def sort_key(self) -> tuple[str, str, str, str]:
         obj = self.object if isinstance(self.object, str) else self.object.label
-        return self.subject.label.lower(), self.property.lower(), obj.lower()
+        return self.subject.label.lower(), self.property.lower(), obj.lower(), self.iri
 
 
 def assemble_statements(rows: list[Row]) -> list[StatementView]:
-    """Group the rows of ``entity-axioms.rq`` by annotated triple (subject, property, object).
+    """Group the rows of ``statement-evidence.rq`` by statement.
 
-    Two axioms on one triple (stated in two parts) become one statement with the evidence of
-    both. Everything is sorted here, as engines order equal keys differently.
+    A triple the review states twice, in two sentences with their own references, is two
+    statements. Everything is sorted here, as engines order equal keys differently.
 
     :returns: statements sorted by subject, property and object label.
     """
-    views: dict[tuple[str, str, str], StatementView] = {}
+    views: dict[str, StatementView] = {}
     for row in rows:
         subject, predicate, obj = plain(row["subject"]), plain(row["property"]), row["object"]
-        key = (subject, predicate, str(obj))
+        key = plain(row["statement"])
         view = views.get(key)
         if view is None:
             if isinstance(obj, pyoxigraph.Literal):
@@ -249,10 +255,10 @@ def assemble_statements(rows: list[Row]) -> list[StatementView]:
                                 or _short(subject)),
                 property=plain(row.get("propertyLabel")) or _PROPERTY_WORDS.get(
                     predicate, _short(predicate)),
-                object=target, predicate=predicate)
+                object=target, predicate=predicate, iri=key)
         view.roles.add(plain(row["role"]))
         annotation, value = plain(row["annotation"]), plain(row["value"])
-        kind = _AXIOM_EVIDENCE.get(annotation)
+        kind = _STATEMENT_EVIDENCE.get(annotation)
         if annotation == _EKG + "quote" and value not in view.quotes:
             view.quotes.append(value)
         elif annotation == _SKOS_NOTE and value not in view.notes:

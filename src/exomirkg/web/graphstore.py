@@ -16,8 +16,8 @@ import pyoxigraph
 from flask import Blueprint, Response, request
 
 from exomirkg.sparql import negotiation
+from exomirkg.sparql.negotiation import DATASET_FORMATS, DATASET_TYPES, GRAPH_FORMATS
 from exomirkg.sparql.rdfout import union_triples, write_rdf
-from exomirkg.sparql.results import GRAPH_FORMATS
 from exomirkg.web.sparql import choose_media, plain_error
 from exomirkg.web.state import get_state
 
@@ -25,11 +25,6 @@ __all__ = ["bp"]
 
 bp = Blueprint("graphstore", __name__)
 
-#: Whole-dataset formats; TriG is the default.
-DATASET_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
-    "application/trig": pyoxigraph.RdfFormat.TRIG,
-    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
-}
 _ALLOW = "GET, HEAD, OPTIONS"
 
 
@@ -60,7 +55,7 @@ def store() -> Response:
         return plain_error(400, "ask for one graph: either ?graph=IRI or ?default")
     state = get_state()
     if not graphs and not default:
-        media = choose_media(None, tuple(DATASET_FORMATS))
+        media = choose_media(None, DATASET_TYPES)
         if media is None:
             return plain_error(406, "the dataset is available as " + ", ".join(DATASET_FORMATS))
         quads = state.store.quads_for_pattern(None, None, None, None)

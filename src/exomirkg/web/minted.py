@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
 from exomirkg import about
 from exomirkg.namespaces import BASE
+from exomirkg.sparql.negotiation import GRAPH_TYPES
 from exomirkg.web.delivery import cors_for_data, link_header, send
 from exomirkg.web.describe import SERVICE_TERMS, service_vocabulary
 from exomirkg.web.entities import negotiate
@@ -50,8 +51,7 @@ def service() -> Response | str:
             terms=SERVICE_TERMS))
         response.vary.add("Accept")
         response.headers["Link"] = link_header(
-            [(url_for(".service"), "alternate", media) for media in
-             ("text/turtle", "application/ld+json", "application/n-triples")])
+            [(url_for(".service"), "alternate", media) for media in GRAPH_TYPES])
         return response
     return send(service_vocabulary(media_type), media_type, vary_accept=True)
 

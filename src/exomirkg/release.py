@@ -1,0 +1,149 @@
+"""The ontology release files, ODK-style, made from a built store.
+
+- ``exomirkg.owl`` (RDF/XML) and ``exomirkg.ttl`` (Turtle): the TBox of
+  ``ontology/exomirkg-edit.ttl`` with ``owl:imports`` of each import module
+  (``https://w3id.org/exomirkg/ontology/imports/<source>_import``, served by the server);
+- ``exomirkg-full.owl`` and ``exomirkg-full.ttl``: the same with the import modules merged in
+  (no ``owl:imports``), what a tool with no access to the modules loads.
+
+Each header gets the version of the code (``exomirkg.__version__``) as ``owl:versionInfo`` and a
+versioned ``owl:versionIRI`` (``https://w3id.org/exomirkg/releases/<version>/ontology``, and
+``.../exomirkg-full.owl`` for the full variant). The release holds the ontology only, not the
+entities or findings (those are the dataset downloads). Blank nodes get canonical labels and
+statements a fixed order, so the same build gives the same bytes in every process.
+
+``exomirkg build`` writes these files beside ``exomirkg.trig``, with ``imports/<source>_import.owl``
+and a ``catalog-v001.xml`` that maps each import IRI to its local file (Protégé, ROBOT);
+the server makes the same bytes from its store (``/releases/<version>/<file>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import pyoxigraph
+
+from exomirkg.canonical import canonical_triples
+from exomirkg.namespaces import (
+    GRAPH,
+    GRAPH_ONTOLOGY,
+    ONTOLOGY,
+    OWL,
+    RDF,
+    import_module_iri,
+    release_iri,
+)
+from exomirkg.sparql.negotiation import rdf_format
+from exomirkg.sparql.rdfout import write_rdf
+
+__all__ = [
+    "CATALOG_FILE",
+    "RELEASE_FILES",
+    "import_modules",
+    "module_triples",
+    "ontology_triples",
+    "release_files",
+    "write_release",
+]
+
+#: Release file -> media type. Base variant first.
+RELEASE_FILES: dict[str, str] = {
+    "exomirkg.owl": "application/rdf+xml",
+    "exomirkg.ttl": "text/turtle",
+    "exomirkg-full.owl": "application/rdf+xml",
+    "exomirkg-full.ttl": "text/turtle",
+}
+#: The XML catalogue (OASIS, as Protégé and ROBOT read it) of the import modules' local files.
+CATALOG_FILE = "catalog-v001.xml"
+
+_N = pyoxigraph.NamedNode
+_TYPE, _ONTOLOGY_CLASS = _N(str(RDF.type)), _N(str(OWL.Ontology))
+_IMPORTS, _VERSION_IRI = _N(str(OWL.imports)), _N(str(OWL.versionIRI))
+_VERSION_INFO = _N(str(OWL.versionInfo))
+_IMPORT_GRAPHS = str(GRAPH) + "imports/"
+
+
+def import_modules(store: pyoxigraph.Store) -> dict[str, pyoxigraph.NamedNode]:
+    """Import module name (``chebi``) -> its named graph, for every module in the store."""
+    return {graph.value[len(_IMPORT_GRAPHS):]: graph
+            for graph in sorted(store.named_graphs(), key=lambda g: g.value)
+            if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_IMPORT_GRAPHS)}
+
+
+def _graph(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
+    return [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(None, None, None, graph)]
+
+
+def _headers(triples: Iterable[pyoxigraph.Triple]) -> set[pyoxigraph.NamedNode]:
+    return {t.subject for t in triples if t.predicate == _TYPE and t.object == _ONTOLOGY_CLASS
+            and isinstance(t.subject, pyoxigraph.NamedNode)}
+
+
+def module_triples(store: pyoxigraph.Store, module: str) -> list[pyoxigraph.Triple]:
+    """One import module (``chebi``) with its header, in canonical order; [] if unknown."""
+    graph = import_modules(store).get(module)
+    return canonical_triples(_graph(store, graph)) if graph is not None else []
+
+
+def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = False
+                     ) -> list[pyoxigraph.Triple]:
+    """The release ontology: the TBox with ``owl:imports`` of the modules, or them merged.
+
+    :param version: written as ``owl:versionInfo`` and into the ``owl:versionIRI``.
+    :param full: merge the import modules (their headers dropped) instead of importing them.
+    """
+    ontology = _N(str(ONTOLOGY))
+    # The edit file's own version statements give way to the release's (one version source).
+    triples = [t for t in _graph(store, _N(str(GRAPH_ONTOLOGY)))
+               if not (t.subject == ontology and t.predicate in (_VERSION_IRI, _VERSION_INFO))]
+    name = "exomirkg-full.owl" if full else "ontology"
+    triples += [pyoxigraph.Triple(ontology, _VERSION_IRI, _N(str(release_iri(version, name)))),
+                pyoxigraph.Triple(ontology, _VERSION_INFO, pyoxigraph.Literal(version))]
+    for graph in import_modules(store).values():
+        module = _graph(store, graph)
+        headers = _headers(module)
+        if full:
+            triples += [t for t in module if t.subject not in headers]
+        else:
+            triples += [pyoxigraph.Triple(ontology, _IMPORTS, header) for header in headers]
+    return canonical_triples(triples)
+
+
+def release_files(store: pyoxigraph.Store, version: str) -> dict[str, bytes]:
+    """Every file of :data:`RELEASE_FILES`, by name."""
+    base = ontology_triples(store, version)
+    full = ontology_triples(store, version, full=True)
+    return {name: write_rdf(full if "-full" in name else base, rdf_format(media))
+            for name, media in RELEASE_FILES.items()}
+
+
+def _catalog(modules: Iterable[str]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+             '<catalog prefer="public" xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">']
+    lines += [f"  <uri name={quoteattr(str(import_module_iri(m)))} "
+              f"uri={quoteattr(f'imports/{m}_import.owl')}/>" for m in modules]
+    lines.append("</catalog>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def write_release(store: pyoxigraph.Store, version: str, out: Path) -> list[Path]:
+    """Write the release files, ``imports/<source>_import.owl`` and the catalogue into ``out``.
+
+    :returns: the files written.
+    """
+    written = []
+    for name, body in release_files(store, version).items():
+        (out / name).write_bytes(body)
+        written.append(out / name)
+    modules = import_modules(store)
+    (out / "imports").mkdir(parents=True, exist_ok=True)
+    for module in modules:
+        path = out / "imports" / f"{module}_import.owl"
+        path.write_bytes(write_rdf(module_triples(store, module), pyoxigraph.RdfFormat.RDF_XML))
+        written.append(path)
+    (out / CATALOG_FILE).write_bytes(_catalog(modules))
+    written.append(out / CATALOG_FILE)
+    return written
