@@ -167,3 +167,17 @@ def test_link_rdf_view_carries_the_statement_it_rests_on(client: FlaskClient) ->
     assert response.status_code == 200
     assert "statement_abc_transporters_family_exports_drug_cisplatin" in body
     assert "are substrates to ABC transporters [80]" in body
+
+
+@pytest.mark.parametrize(("finding", "flagged"), [
+    # "Less ABC transporter expression read as reduced drug efflux": ECO:0000305.
+    ("finding_3_indomethacin_pixantrone_doxorubicin", True),
+    # A note that only records the review's typo ("CDNK1B"): the review's own statement.
+    ("finding_2_2_caf_mir_196a_cisplatin", False),
+])
+def test_findings_and_statements_flag_curator_readings_alike(client: FlaskClient, finding: str,
+                                                             flagged: bool) -> None:
+    """The badge means ECO:0000305 on a finding as on a statement; every note is shown."""
+    text = _page(client, f"/{finding}")
+    assert ('class="badge curator"' in text) is flagged
+    assert '<p class="note aside">Curator note: ' in text

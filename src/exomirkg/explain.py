@@ -173,9 +173,8 @@ def _finding_lines(row: dict[str, str]) -> list[str]:
     if evidence:
         lines.append("    evidence:   " + ", ".join(_eco(code) for code in evidence))
     notes = _split(row.get("notes", ""))
-    if CURATOR_INFERENCE in evidence or notes:
-        lines.append("    CURATOR READING (ECO:0000305 or an editorial note; the curator read "
-                     "beyond the text)")
+    if CURATOR_INFERENCE in evidence:
+        lines.append("    CURATOR READING (ECO:0000305: the curator read beyond the text)")
     lines += [f"    note:       {note}" for note in notes]
     return lines
 

@@ -132,9 +132,9 @@ class FindingView:
 
     @property
     def curator_reading(self) -> bool:
-        """True when a curator read beyond the text: ECO:0000305 or an editorial note."""
-        return (any(e.iri == CURATOR_INFERENCE for e in self.get("evidence"))
-                or bool(self.texts.get("editorial_note")))
+        """True when the curator read beyond the text (ECO:0000305), as for a statement; an
+        editorial note alone explains how the finding was recorded and is shown as such."""
+        return any(e.iri == CURATOR_INFERENCE for e in self.get("evidence"))
 
     @property
     def section_graph(self) -> str | None:
