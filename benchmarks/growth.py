@@ -5,7 +5,7 @@
     python benchmarks/growth.py --with-1e7           # also 10^7 (hours; needs ~20 GB free)
     python benchmarks/growth.py --read-scaling-only  # gunicorn 1/2/4 workers, read-only store
 
-Per size, on the synthetic graph of ``exomirkg.synthetic.generate`` (review-shaped: findings,
+Per size, on the synthetic graph of ``benchmarks/synthetic.py`` (review-shaped: findings,
 miRNAs, drugs with class hierarchy, genes, pathways, references), each engine runs in its own
 process so memory is its own: pyoxigraph (embedded), Virtuoso (external, via
 scripts/virtuoso.sh, skipped with a note when not installed) and rdflib (baseline). Reported:
@@ -168,7 +168,7 @@ def child_changed(nq: str, findings: int) -> None:
 
 
 def child_generate(n: int, out: str) -> None:
-    from exomirkg.synthetic import generate
+    from synthetic import generate
 
     start = time.perf_counter()
     dataset = generate(n, seed=1)

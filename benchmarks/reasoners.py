@@ -23,7 +23,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 from exomirkg.load import load_dataset
 from exomirkg.namespaces import EKG
 from exomirkg.reason import _worth_keeping, infer, reasoning_input
-from exomirkg.synthetic import generate
+from synthetic import generate
 
 #: What each OWL construct yields, counted in an engine's output.
 CONSTRUCTS: dict[str, Callable[[set], int]] = {

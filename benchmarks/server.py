@@ -3,7 +3,7 @@
 Starts, on 127.0.0.1 and free ports: ``exomirkg serve`` over the data, the baseline
 ``rdflib-endpoint serve`` (rdflib's own SPARQL engine, from PyPI) over the same triples, and
 an empty Flask app under gunicorn (the floor for one HTTP round trip). Then, for the review
-graph and a synthetic graph of about 10^5 triples (``exomirkg.synthetic.generate``), runs five
+graph and a synthetic graph of about 10^5 triples (``benchmarks/synthetic.py``), runs five
 queries at concurrency 1, 8 and 32 and prints p50/p95 latency, throughput and the ratios.
 Each cell is bounded by a request count and a time budget; requests still running at the
 budget are counted as timeouts; the two servers are measured in alternating rounds and a
@@ -155,7 +155,7 @@ def _prepare(size: str, folder: Path) -> tuple[Path, Path, int]:
         build(out)
         trig, nt = out / "exomirkg.trig", out / "exomirkg.nt"
     else:
-        from exomirkg.synthetic import generate
+        from synthetic import generate
 
         dataset = generate(int(size), seed=1)
         trig, nt = folder / f"synthetic-{size}.trig", folder / f"synthetic-{size}.nt"

@@ -9,6 +9,7 @@ import pyoxigraph
 import pytest
 from flask.testing import FlaskClient
 
+from exomirkg import paths
 from exomirkg.explain import explain_drug
 
 EKG = "https://w3id.org/exomirkg/"
@@ -181,3 +182,18 @@ def test_findings_and_statements_flag_curator_readings_alike(client: FlaskClient
     text = _page(client, f"/{finding}")
     assert ('class="badge curator"' in text) is flagged
     assert '<p class="note aside">Curator note: ' in text
+
+
+def test_the_readme_query_reads_findings_and_statements_alike(store: pyoxigraph.Store) -> None:
+    """triples/README.md's example query: the ABC transporter family's assertions, findings
+    and statements, each with its quote and references through the same properties."""
+    readme = (paths.TRIPLES_DIR / "README.md").read_text(encoding="utf-8")
+    query = readme.split("```sparql\n", 1)[1].split("```", 1)[0]
+    rows = list(store.query(query, use_default_graph_as_union=True))
+    kinds = {row["kind"].value for row in rows}
+    assert kinds == {"finding", "statement"}
+    statements = {row["assertion"].value.rsplit("/", 1)[-1] for row in rows
+                  if row["kind"].value == "statement"}
+    assert {"statement_abc_transporters_family_exports_drug_cisplatin",
+            "statement_abcb1_member_of_family_abc_transporters"} <= statements
+    assert all(row["quote"].value and row["reference"].value for row in rows)

@@ -4,14 +4,15 @@ validation must name the mistake; plus the ``exomirkg validate`` exit-code contr
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from exomirkg.build import build_dataset
+from exomirkg.cli import main
 from exomirkg.report import ValidationReport, ValidationResult
 
 
@@ -47,8 +48,8 @@ def test_removing_a_label_is_caught(data_copy: Path) -> None:
           r'^    rdfs:label "cisplatin"@en ;\n', "")
     report = _validate(data_copy)
     assert not report.conforms
-    hits = _found(report, rule="ekg:DrugShape", focus="ekg:cisplatin", path="rdfs:label")
-    assert hits, "a drug without rdfs:label must fail ekg:DrugShape:\n" + report.as_text()
+    hits = _found(report, rule="ekg:LabelShape", focus="ekg:cisplatin", path="rdfs:label")
+    assert hits, "a drug without rdfs:label must fail ekg:LabelShape:\n" + report.as_text()
     assert hits[0].file == "triples/entities/drugs.ttl"
 
 
@@ -99,9 +100,13 @@ def test_a_finding_pointing_at_an_undeclared_mirna_is_caught(data_copy: Path) ->
 
 
 def _run_validate(data_root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, EXOMIRKG_DATA_ROOT=str(data_root))
-    return subprocess.run([sys.executable, "-m", "exomirkg", "validate", *args],
-                          capture_output=True, text=True, env=env, timeout=600)
+    """``exomirkg --data-root DIR validate ARGS`` in this process (click's runner): the data
+    root is an option passed whole, so no subprocess or environment variable is needed."""
+    result = CliRunner().invoke(main, ["--data-root", str(data_root), "validate", *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["exomirkg", "validate", *args], result.exit_code,
+                                       result.stdout, result.stderr)
 
 
 def test_validate_exits_1_with_a_report_grouped_by_file(data_copy: Path) -> None:
@@ -112,13 +117,13 @@ def test_validate_exits_1_with_a_report_grouped_by_file(data_copy: Path) -> None
     report = json.loads(run.stdout)
     assert report["conforms"] is False and report["violations"] >= 1
     hit = next(r for r in report["results"]
-               if r["focus"] == "ekg:cisplatin" and r["rule"] == "ekg:DrugShape")
+               if r["focus"] == "ekg:cisplatin" and r["rule"] == "ekg:LabelShape")
     assert hit["file"] == "triples/entities/drugs.ttl" and hit["path"] == "rdfs:label"
     text = _run_validate(data_copy)
     assert text.returncode == 1
     entity = text.stdout.split("triples/entities/drugs.ttl\n  ekg:cisplatin\n", 1)
     assert len(entity) == 2, f"results not grouped by file, then entity:\n{text.stdout}"
-    assert "    [Violation] ekg:DrugShape: rdfs:label" in entity[1].split("\n  ekg:")[0]
+    assert "    [Violation] ekg:LabelShape: rdfs:label" in entity[1].split("\n  ekg:")[0]
 
 
 def test_validate_exits_0_when_the_report_conforms(data_copy: Path) -> None:
@@ -171,3 +176,9 @@ def test_dropping_a_statements_quote_is_caught(data_copy: Path) -> None:
                   focus="ekg:statement_cancer_stem_cell_has_high_marker_cd44"), report.as_text()
     assert _found(report, rule="statement-without-evidence-violation",
                   focus="ekg:cancer_stem_cell", value="ekg:cd44"), report.as_text()
+
+
+def test_a_missing_data_root_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--data-root", str(tmp_path / "nowhere"), "validate"])
+    assert result.exit_code == 2
+    assert "--data-root" in result.output and "does not exist" in result.output

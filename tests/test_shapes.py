@@ -119,3 +119,22 @@ def test_real_graph_conforms(built: BuildResult) -> None:
     assert report.conforms, (
         "the curated graph breaks the data contract; fix these in the files named:\n"
         + report.as_text())
+
+
+def test_fix_it_messages_point_at_files_of_this_repository(shapes: Graph) -> None:
+    """Every file a shape or check message tells the curator to open exists in this checkout
+    (a glob such as ontology/imports/*_terms.txt must match at least one file)."""
+    import re
+
+    from exomirkg import paths
+    from exomirkg.validate import load_checks
+
+    texts = [str(m) for m in shapes.objects(None, SH.message)]
+    texts += [c.description for c in load_checks()]
+    named = {token for text in texts for token in re.findall(
+        r"(?:[\w.*<>-]+/)+[\w.*<>-]+\.(?:ttl|tsv|txt|rq|md)\b", text)}
+    assert named, "no message names a file: the pattern is broken"
+    root = paths.DATA_ROOT
+    missing = sorted(name for name in named
+                     if not list(root.glob(re.sub(r"<[^>]+>", "*", name))))
+    assert not missing, f"messages point at files this repository does not have: {missing}"

@@ -44,17 +44,31 @@ def _store(out_dir: Path | None):
 
     trig = (out_dir or paths.BUILD_DIR) / TRIG_FILE
     if trig.is_file():
-        newest = max(path.stat().st_mtime for path in build_inputs())
+        newest = max(path.stat().st_mtime for path in build_inputs(_data_root()))
         if trig.stat().st_mtime >= newest:
             return load_store(trig)
         click.echo(f"note: {trig} is older than the data; building in memory", err=True)
-    return dataset_to_store(build_dataset(validate=False).dataset)
+    return dataset_to_store(build_dataset(_data_root(), validate=False).dataset)
+
+
+DATA_ROOT_HELP = ("Folder holding ontology/, triples/, validation/ and server/ (default: this "
+                  "checkout, or the data shipped in the package; env EXOMIRKG_DATA_ROOT).")
 
 
 @click.group()
 @click.version_option(package_name="exomirkg")
-def main() -> None:
+@click.option("--data-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, envvar="EXOMIRKG_DATA_ROOT", help=DATA_ROOT_HELP)
+@click.pass_context
+def main(ctx: click.Context, data_root: Path | None) -> None:
     """exomirkg: exosomal miRNAs, the tumour microenvironment and drug resistance."""
+    # One data root for the whole command, passed on whole (paths.layout), never via os.environ.
+    ctx.obj = data_root.resolve() if data_root else None
+
+
+def _data_root() -> Path | None:
+    """The --data-root of the running command (None: the default root)."""
+    return click.get_current_context().find_root().obj
 
 
 @main.command()
@@ -65,7 +79,8 @@ def build(out_dir: Path | None, no_validate: bool) -> None:
     """Load ontology, imports and triples; reason; validate; write exomirkg.trig and .nt."""
     from exomirkg.build import build as run_build
 
-    result = run_build(out_dir, validate=not no_validate, progress=click.echo)
+    result = run_build(out_dir, data_root=_data_root(), validate=not no_validate,
+                       progress=click.echo)
     for path in result.files:
         click.echo(f"wrote     {path}")
     if no_validate:
@@ -87,7 +102,7 @@ def validate(fmt: str) -> None:
     """Validate the graph (asserted and inferred) against the shapes; exit 1 on violations."""
     from exomirkg.build import build_dataset
 
-    result = build_dataset(validate=True)
+    result = build_dataset(_data_root(), validate=True)
     report = result.report
     assert report is not None
     render = getattr(report, f"as_{fmt}", None)
@@ -210,7 +225,7 @@ def imports(reference_dir: Path) -> None:
     """Regenerate ontology/imports/ from the verified reference table."""
     from exomirkg.imports import write_import_modules
 
-    for path in write_import_modules(reference_dir, paths.IMPORTS_DIR):
+    for path in write_import_modules(reference_dir, paths.layout(_data_root()).imports_dir):
         click.echo(f"wrote {path}")
 
 

@@ -7,9 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF, XSD
-from rdflib.util import from_n3
 
 from exomirkg.namespaces import BASE, DCTERMS, PREFIXES, SH
 
@@ -155,22 +154,11 @@ class ValidationReport:
         for r in self.results:
             node = BNode()
             graph.add((report, SH.result, node))
-            if r.rdf:
-                for predicate, value in r.rdf:
-                    graph.add((node, predicate, value))
-                graph.add((node, DCTERMS.source, Literal(r.file, datatype=XSD.string)))
-                continue
-            # A result made by hand (tests, old callers): rebuild its terms from the text.
-            graph.add((node, RDF.type, SH.ValidationResult))
-            graph.add((node, SH.resultSeverity, SH[r.severity]))
-            graph.add((node, SH.focusNode, _term(graph, r.focus)))
-            graph.add((node, SH.resultMessage, Literal(r.message)))
-            shape = URIRef(CHECK_BASE + r.rule) if r.kind == "check" else _term(graph, r.rule)
-            graph.add((node, SH.sourceShape, shape))
-            if r.path:
-                graph.add((node, SH.resultPath, _term(graph, r.path)))
-            if r.value:
-                graph.add((node, SH.value, _term(graph, r.value)))
+            if not r.rdf:
+                raise ValueError(f"{r.rule} on {r.focus}: a result carries its RDF terms "
+                                 "(validate.py makes them); the report never re-parses text")
+            for predicate, value in r.rdf:
+                graph.add((node, predicate, value))
             # The file to edit, relative to the data root: where the focus node comes from.
             graph.add((node, DCTERMS.source, Literal(r.file, datatype=XSD.string)))
         return graph
@@ -179,14 +167,3 @@ class ValidationReport:
         """Render :meth:`as_graph` as Turtle."""
         return self.as_graph().serialize(format="turtle")
 
-
-def _term(graph: Graph, text: str) -> URIRef | Literal | BNode:
-    """Turn a rendered CURIE, ``<IRI>`` or N3 literal back into an RDF term (Turtle report)."""
-    plain = ":" not in text and not text.startswith(('"', "<"))
-    if plain or "|" in text or (" " in text and not text.startswith('"')):
-        return Literal(text)  # an alternative path or free text: keep it readable
-    try:
-        term = from_n3(text, nsm=graph.namespace_manager)
-    except Exception:  # from_n3 raises plain exceptions on text that is not N3
-        return Literal(text)
-    return term if isinstance(term, (URIRef, Literal, BNode)) else Literal(text)
