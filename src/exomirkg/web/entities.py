@@ -27,6 +27,7 @@ from exomirkg.namespaces import (
 )
 from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe
 from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
+from exomirkg.web.facets import findings_table
 from exomirkg.web.findings import Mention, StatementView, assemble_findings, assemble_statements
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
 from exomirkg.web.state import get_state
@@ -354,7 +355,8 @@ def entity(local: str) -> Response | str:
         is_link=_EKG + "InferredLink" in kinds, is_part=_EKG + "ReviewPart" in kinds,
         is_statement=_EKG + "Statement" in kinds,
         statements=_by_role(statements),
-        retracted_findings=sum(f.retracted for f in findings)))
+        retracted_findings=sum(f.retracted for f in findings),
+        findings_links=findings_table().links_for(iri.value)))
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = link_header(_alternates(local, "text/html"))
     return response

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from exomirkg import about, paths
 from exomirkg.queries import load_queries
-from exomirkg.web import docs, downloads, entities, minted, network
+from exomirkg.web import browse, docs, downloads, entities, minted, network
 from exomirkg.web.delivery import link_header
 from exomirkg.web.describe import schema_org_dataset
 from exomirkg.web.graphdata import page_query, plain, select
@@ -25,6 +25,7 @@ from exomirkg.web.state import get_state
 __all__ = ["bp", "counts", "example_queries", "page_cache", "search_index"]
 
 bp = Blueprint("pages", __name__)
+bp.register_blueprint(browse.bp)
 bp.register_blueprint(entities.bp)
 bp.register_blueprint(network.bp)
 bp.register_blueprint(downloads.bp)
@@ -90,13 +91,20 @@ def landing() -> Response:
 
 @bp.route("/editor")
 def editor() -> str:
-    """YASGUI against /sparql, one tab per example query (titled by its summary)."""
+    """YASGUI against /sparql, one tab per example query (titled by its summary).
+
+    ``?query=`` opens that query in a first tab (the findings browser's "open this as
+    SPARQL" link); ``#<name>`` opens an example's tab.
+    """
     queries = example_queries()
     tabs = [{"id": q.name, "name": q.summary or q.name, "query": q.text}
             for q in queries.values()]
     if not tabs:
         tabs = [{"id": "findings-by-drug", "name": "Findings by drug",
                  "query": page_query("editor-default")}]
+    given = request.args.get("query", "")
+    if given.strip():
+        tabs.insert(0, {"id": "linked-query", "name": "Linked query", "query": given})
     return render_template("editor.html", title="SPARQL editor", tabs=tabs)
 
 

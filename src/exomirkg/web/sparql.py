@@ -166,6 +166,16 @@ def sparql() -> Response:
                               int(current_app.config["BODY_CAP"]))
         if parsed.query is None:
             from exomirkg.web.describe import service_description
+            from exomirkg.web.htmlpages import wants_html
+
+            if (parsed.format is None and request.method in ("GET", "HEAD")
+                    and wants_html(request.headers.get("Accept"))):
+                # A person opened the endpoint's URL: the editor, not a Turtle download.
+                from exomirkg.web.pages import editor
+
+                page = Response(editor(), mimetype="text/html")
+                page.vary.add("Accept")
+                return page
 
             media = choose_media(parsed.format, negotiation.GRAPH_TYPES)
             if media is None:

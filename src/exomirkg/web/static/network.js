@@ -86,6 +86,17 @@
   function load() {
     var params = new URLSearchParams(new FormData(form));
     status.textContent = "Loading…";
+    // The same filters in the findings browser (its "source" is the network's "cell").
+    var table = document.getElementById("network-findings");
+    if (table) {
+      var wanted = new URLSearchParams();
+      [["drug", "drug"], ["cell", "source"], ["cancer", "cancer"],
+       ["exclude_retracted", "exclude_retracted"]].forEach(function (pair) {
+        if (params.get(pair[0])) { wanted.set(pair[1], params.get(pair[0])); }
+      });
+      var query = wanted.toString();
+      table.href = table.dataset.base + (query ? "?" + query : "");
+    }
     // The URL comes in a data attribute, not an inline script: the CSP forbids those.
     fetch(document.getElementById("cy").dataset.url + "?" + params.toString())
       .then(function (r) { return r.json(); })
