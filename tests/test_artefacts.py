@@ -35,7 +35,7 @@ from helpers import serving
 import exomirkg
 from exomirkg import about, paths
 from exomirkg.build import BuildResult
-from exomirkg.web.downloads import CATALOGUE
+from exomirkg.web.artefacts import CATALOGUE
 
 EKG = "https://w3id.org/exomirkg/"
 DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from exomirkg import paths
 from exomirkg.queries import load_queries
+from exomirkg.web.cytoscape import network_elements
 from exomirkg.web.findings import FindingView, Mention
-from exomirkg.web.network import network_elements
 from exomirkg.web.search import SearchIndex, normalise
 
 EKG = "https://w3id.org/exomirkg/"

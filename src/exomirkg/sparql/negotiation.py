@@ -3,7 +3,8 @@
 Modelled on curies' ``mapping_service/utils.py`` and rdflib-endpoint's ``utils.py``: the media
 types we can write (:data:`MEDIA_TYPES`, from which every other list or map of media types is
 derived), synonyms clients send, and ``handle_accept`` picking the best offer for an Accept
-header.
+header. :func:`negotiate` adds the ``format=`` parameter on top; :func:`prefers_html` tells a
+browser from an RDF or SPARQL client at the machine URLs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ __all__ = [
     "SUFFIX_MEDIA_TYPES",
     "MediaKind",
     "handle_accept",
+    "negotiate",
     "parse_accept",
+    "prefers_html",
     "rdf_format",
 ]
 
@@ -243,3 +246,58 @@ def _best_offer(header: str, offers: Sequence[str]) -> str | None:
         if chosen in offers:
             return chosen
     return None
+
+
+#: ``format=`` names that mean SPARQL results, read as their graph counterparts when only graphs
+#: can be written (``format=json`` on a CONSTRUCT is JSON-LD, as Virtuoso reads it).
+_GRAPH_FORMAT_PARAMETER: dict[str, str] = {
+    "application/sparql-results+xml": "application/rdf+xml",
+    "application/sparql-results+json": "application/ld+json",
+}
+
+
+def negotiate(accept: str | None, offers: Sequence[str], fmt: str | None = None) -> str | None:
+    """The SPARQL protocol's choice: ``format=`` (a short name or a media type) wins over the
+    Accept header, which is read with q-values (:func:`handle_accept`).
+
+    :param accept: the Accept header.
+    :param offers: the media types we can write, default first.
+    :param fmt: the ``format=`` (or ``output=``) parameter, if given and not empty.
+    :returns: the chosen media type, or None when nothing offered is acceptable (406).
+
+    >>> negotiate(None, GRAPH_TYPES, "json")
+    'application/ld+json'
+    >>> negotiate("text/csv", SOLUTION_TYPES, "xml")
+    'application/sparql-results+xml'
+    >>> negotiate("image/png", SOLUTION_TYPES) is None
+    True
+    """
+    if fmt:
+        wanted = FORMAT_PARAMETER.get(fmt.lower(), fmt.lower())
+        if tuple(offers) == GRAPH_TYPES:
+            wanted = _GRAPH_FORMAT_PARAMETER.get(wanted, wanted)
+        return handle_accept(wanted, offers)
+    return handle_accept(accept, offers)
+
+
+#: Media types of a page for people.
+_HTML = {"text/html", "application/xhtml+xml"}
+
+
+def prefers_html(accept: str | None) -> bool:
+    """True when a browser asks: ``text/html`` named, and no other named type preferred.
+
+    RDF and SPARQL clients keep their answers at the machine URLs (``/sparql``,
+    ``/queries/<name>``): a wildcard alone (``*/*``, curl's and most libraries' default) never
+    counts, and neither does no Accept header, as the SPARQL protocol's tests ask.
+
+    >>> prefers_html("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    True
+    >>> prefers_html(None), prefers_html("*/*"), prefers_html("text/turtle, text/html;q=0.5")
+    (False, False, False)
+    """
+    ranges = parse_accept(accept)
+    html = max((q for media, q in ranges if media in _HTML), default=0.0)
+    other = max((q for media, q in ranges if media not in _HTML and "*" not in media),
+                default=0.0)
+    return html > 0 and html >= other

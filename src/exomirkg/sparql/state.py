@@ -23,5 +23,7 @@ class GraphState:
     triples: int = 0
     #: Answer lookups on ``store`` in the web process (embedded store and INPROCESS_LOOKUPS).
     inprocess_lookups: bool = False
-    #: Descriptions computed on first use (VoID statistics, graph sizes).
+    #: The app's one cache of things computed on first use from the read-only store (VoID
+    #: statistics, page data, downloads); the web layer reaches it through
+    #: ``exomirkg.web.helpers.cached``.
     cache: dict[str, Any] = field(default_factory=dict)

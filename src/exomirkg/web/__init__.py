@@ -42,9 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
 
     init_state(app)
 
-    from exomirkg.web import graphstore, pages, queries, security, sparql
+    from exomirkg.web import graphstore, helpers, pages, queries, security, sparql
 
     security.install(app)
+    helpers.install(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graphstore.bp)
     app.register_blueprint(queries.bp)

@@ -18,6 +18,7 @@ from exomirkg.web.facets import (
     statements,
     table_bytes,
 )
+from exomirkg.web.helpers import error_page
 
 __all__ = ["bp"]
 
@@ -29,11 +30,7 @@ EXPORTS = {"csv": ("text/csv", ","), "tsv": ("text/tab-separated-values", "\t")}
 
 def _bad_request(message: str) -> Response:
     """400 saying which parameter is wrong: an HTML page for browsers, plain text otherwise."""
-    if request.accept_mimetypes.best_match(["text/html", "text/plain"]) == "text/html":
-        body = render_template("error.html", title="Bad request", code=400, name="Bad request",
-                               description=message)
-        return Response(body, status=400, mimetype="text/html")
-    return Response(f"Bad Request: {message}\n", status=400, mimetype="text/plain")
+    return error_page(400, message)
 
 
 def _query_string(pairs: list[tuple[str, str]]) -> str:

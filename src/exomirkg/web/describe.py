@@ -33,6 +33,7 @@ from exomirkg.namespaces import (
 )
 from exomirkg.sparql.negotiation import FORMAT_IRIS, GRAPH_FORMATS, GRAPH_TYPES, SOLUTION_TYPES
 from exomirkg.sparql.rdfout import write_rdf
+from exomirkg.web.helpers import cached
 from exomirkg.web.state import get_state
 
 __all__ = ["SERVICE_TERMS", "schema_org_dataset", "service_description", "service_vocabulary",
@@ -108,24 +109,16 @@ def _about(subject: pyoxigraph.NamedNode | pyoxigraph.BlankNode) -> Iterator[pyo
 
 def distinct_triples() -> int:
     """Triples of the union of all graphs, each counted once (what the merged dump holds)."""
-    state = get_state()
-    count = state.cache.get("distinct_triples")
-    if count is None:
-        query = ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
-                 "{ GRAPH ?g { ?s ?p ?o } } }")
-        count = int(next(iter(state.store.query(query)))[0].value)
-        state.cache["distinct_triples"] = count
-    return count
+    query = ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
+             "{ GRAPH ?g { ?s ?p ?o } } }")
+    return cached("distinct_triples",
+                  lambda: int(next(iter(get_state().store.query(query)))[0].value))
 
 
 def _graph_sizes() -> dict[str, int]:
-    state = get_state()
-    sizes = state.cache.get("graph_sizes")
-    if sizes is None:
-        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        sizes = {row["g"].value: int(row["n"].value) for row in state.store.query(query)}
-        state.cache["graph_sizes"] = sizes
-    return sizes
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    return cached("graph_sizes", lambda: {row["g"].value: int(row["n"].value)
+                                          for row in get_state().store.query(query)})
 
 
 def service_description(media: str) -> bytes:
@@ -180,11 +173,11 @@ def service_description(media: str) -> bytes:
 
 
 def _void_stats() -> dict[str, object]:
-    state = get_state()
-    stats = state.cache.get("void_stats")
-    if stats is not None:
-        return stats
-    store = state.store
+    return cached("void_stats", _count_void_stats)
+
+
+def _count_void_stats() -> dict[str, object]:
+    store = get_state().store
 
     def one(query: str) -> int:
         row = next(iter(store.query(query, use_default_graph_as_union=True)))
@@ -204,7 +197,6 @@ def _void_stats() -> dict[str, object]:
                 "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
                 use_default_graph_as_union=True)],
     }
-    state.cache["void_stats"] = stats
     return stats
 
 

@@ -11,10 +11,8 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from markupsafe import Markup, escape
@@ -24,11 +22,11 @@ from exomirkg.namespaces import BASE, DCTERMS, GRAPH_ONTOLOGY, IAO_DEFINITION, O
 from exomirkg.release import RELEASE_FILES, module_triples, ontology_triples, release_files
 from exomirkg.sparql.negotiation import GRAPH_FORMATS
 from exomirkg.web.delivery import cors_for_data, send, stable_rdf
-from exomirkg.web.entities import negotiate
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
+from exomirkg.web.helpers import PAGE_TYPES, cached, choose_media
 from exomirkg.web.state import get_state
 
-__all__ = ["bp", "render_expression"]
+__all__ = ["bp"]
 
 bp = Blueprint("docs", __name__)
 cors_for_data(bp)
@@ -85,7 +83,7 @@ def _list(node: Any) -> list[Any]:
     return items
 
 
-def render_expression(node: Any, depth: int = 0) -> Markup:
+def _render_expression(node: Any, depth: int = 0) -> Markup:
     """An OWL class expression in a readable Manchester-like form, terms linked."""
     if isinstance(node, pyoxigraph.NamedNode):
         return _term_link(node)
@@ -94,22 +92,22 @@ def render_expression(node: Any, depth: int = 0) -> Markup:
     parts = []
     for key, word in ((_OWL + "intersectionOf", " and "), (_OWL + "unionOf", " or ")):
         for head in _objects(node, key):
-            items = [render_expression(i, depth + 1) for i in _list(head)]
+            items = [_render_expression(i, depth + 1) for i in _list(head)]
             parts.append(Markup(word).join(items))
     for head in _objects(node, _OWL + "oneOf"):
-        items = [render_expression(i, depth + 1) for i in _list(head)]
+        items = [_render_expression(i, depth + 1) for i in _list(head)]
         parts.append(Markup("one of {") + Markup(", ").join(items) + Markup("}"))
     prop = _objects(node, _OWL + "onProperty")
     for key, word in ((_OWL + "someValuesFrom", "some"), (_OWL + "allValuesFrom", "only"),
                       (_OWL + "hasValue", "value")):
         for value in _objects(node, key):
             if prop:
-                parts.append(render_expression(prop[0], depth + 1) + Markup(f" <em>{word}</em> ")
-                             + render_expression(value, depth + 1))
+                parts.append(_render_expression(prop[0], depth + 1) + Markup(f" <em>{word}</em> ")
+                             + _render_expression(value, depth + 1))
     if not parts:
         items = _list(node)
         if items:
-            return Markup(" ∘ ").join(render_expression(i, depth + 1) for i in items)
+            return Markup(" ∘ ").join(_render_expression(i, depth + 1) for i in items)
         return Markup("(anonymous)")
     text = Markup(" and ").join(parts)
     return Markup("(") + text + Markup(")") if depth else text
@@ -137,12 +135,12 @@ def _version() -> str:
 
 def _release() -> dict[str, Any]:
     """The release ontology and files, made once per app from the loaded store."""
-    cache = current_app.extensions.setdefault("exomirkg_pages", {})
-    if "release" not in cache:
+    def make() -> dict[str, Any]:
         store, version = get_state().store, _version()
-        cache["release"] = {"triples": ontology_triples(store, version),
-                            "files": release_files(store, version)}
-    return cache["release"]
+        return {"triples": ontology_triples(store, version),
+                "files": release_files(store, version)}
+
+    return cached("release", make)
 
 
 def _rdf(triples: list[pyoxigraph.Triple], media_type: str,
@@ -163,9 +161,10 @@ def _negotiate_ontology() -> str:
     OWL tools (owlready2, the OWL API) fetch an ontology and its imports with no Accept header
     at all, and browsers always send one; RDF/XML is OWL's one required exchange syntax.
     """
-    if not request.headers.get("Accept", "").strip():
-        return "application/rdf+xml"
-    return negotiate()
+    media = choose_media(PAGE_TYPES, rule="page", default="text/html",
+                         absent="application/rdf+xml")
+    assert media is not None  # a default is given
+    return media
 
 
 @bp.route("/ontology")
@@ -238,10 +237,10 @@ def term(local: str) -> str:
         abort(404, description=not_a_term)
     axioms = []
     for predicate, heading in _AXIOMS:
-        values = [render_expression(o) for o in _objects(iri, predicate)
+        values = [_render_expression(o) for o in _objects(iri, predicate)
                   if not (predicate == _RDF + "type" and o.value in KIND_TITLES)]
         if predicate == _OWL + "propertyChainAxiom":
-            values = [Markup(" ∘ ").join(render_expression(i) for i in _list(o))
+            values = [Markup(" ∘ ").join(_render_expression(i) for i in _list(o))
                       for o in _objects(iri, predicate)]
         if values:
             # Engines list a subject's objects in their own order: sort for a stable page.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
 from exomirkg.namespaces import (
     BASE,
@@ -30,9 +30,10 @@ from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
 from exomirkg.web.facets import findings_table
 from exomirkg.web.findings import Mention, StatementView, assemble_findings, assemble_statements
 from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
+from exomirkg.web.helpers import PAGE_TYPES, choose_media
 from exomirkg.web.state import get_state
 
-__all__ = ["bp", "external_link", "negotiate"]
+__all__ = ["bp"]
 
 bp = Blueprint("entities", __name__)
 cors_for_data(bp)
@@ -78,19 +79,12 @@ EXTERNAL_SOURCES: list[tuple[str, str]] = [
 ]
 
 
-def external_link(iri: str) -> tuple[str, str]:
+def _external_link(iri: str) -> tuple[str, str]:
     """The resolver name and the ID of an external IRI, e.g. ("ChEBI", "27899")."""
     for prefix, name in EXTERNAL_SOURCES:
         if iri.startswith(prefix):
             return name, iri[len(prefix):]
     return "link", iri
-
-
-def negotiate(default: str = "text/html") -> str:
-    """Pick HTML or an RDF media type from the Accept header (HTML wins ties, for browsers)."""
-    offered = ["text/html", *RDF_MEDIA_TYPES]
-    best = request.accept_mimetypes.best_match(offered, default=default)
-    return best or default
 
 
 @dataclass
@@ -169,7 +163,7 @@ def _is_tbox(store: pyoxigraph.Store, iri: pyoxigraph.NamedNode) -> bool:
         iri, pyoxigraph.NamedNode(_TYPE), None, graph))
 
 
-def entity_view(iri: pyoxigraph.NamedNode,
+def _entity_view(iri: pyoxigraph.NamedNode,
                 annotated: frozenset[tuple[str, str]] = frozenset()) -> EntityView:
     """Collect labels, synonyms, definitions, IDs and other statements of an entity.
 
@@ -208,7 +202,7 @@ def entity_view(iri: pyoxigraph.NamedNode,
         elif predicate in _NOTES:
             view.notes.append(value)
         elif predicate in _MATCHES and isinstance(obj, pyoxigraph.NamedNode):
-            source, ident = external_link(value)
+            source, ident = _external_link(value)
             view.matches.append({"iri": value, "source": source, "id": ident,
                                  "label": plain(row.get("oLabel")) or "",
                                  "relation": _MATCHES[predicate]})
@@ -234,7 +228,7 @@ def _explanations(drug: str) -> list[dict[str, str]]:
     return explanation_rows(get_state().store, drug)
 
 
-def inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
+def _inferred_links(iri: pyoxigraph.NamedNode) -> list[dict[str, Any]]:
     """Inferred drug-mechanism and drug-pathway links of a drug, mechanism or pathway.
 
     Each link carries the properties it stands for (resistance via mechanism, ...), whether
@@ -333,7 +327,9 @@ def entity(local: str) -> Response | str:
     # A path that is no IRI (space, quote, <>, bad UTF-8) is the client's mistake: 404, not 500.
     if iri is None or not _exists(store, iri):
         abort(404, description=f"No entity {_EKG}{quote_input(local)} in exomirkg.")
-    media_type = media_type or negotiate()
+    # HTML wins ties, for browsers; a suffix (``/mir_21.ttl``) decides without an Accept header.
+    media_type = media_type or choose_media(PAGE_TYPES, rule="page", default="text/html")
+    assert media_type is not None  # a default is given
     if store.contains_named_graph(iri):
         return _graph_response(iri, media_type)
     if media_type != "text/html":
@@ -341,7 +337,7 @@ def entity(local: str) -> Response | str:
     if _is_tbox(store, iri):
         return redirect(url_for("pages.docs.term", local=local), code=303)
     statements = assemble_statements(select("statement-evidence", entity=iri))
-    view = entity_view(iri, frozenset((s.predicate, s.object if isinstance(s.object, str)
+    view = _entity_view(iri, frozenset((s.predicate, s.object if isinstance(s.object, str)
                                        else s.object.iri)
                                       for s in statements if "subject" in s.roles))
     is_finding = any(k.iri == _EKG + "Finding" for k in view.kinds)
@@ -351,7 +347,7 @@ def entity(local: str) -> Response | str:
     findings = assemble_findings(rows)
     response = Response(render_template(
         "entity.html", title=view.label, entity=view, findings=findings,
-        is_finding=is_finding, drug_links=inferred_links(iri),
+        is_finding=is_finding, drug_links=_inferred_links(iri),
         is_link=_EKG + "InferredLink" in kinds, is_part=_EKG + "ReviewPart" in kinds,
         is_statement=_EKG + "Statement" in kinds,
         statements=_by_role(statements),

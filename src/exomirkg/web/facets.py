@@ -16,13 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
-
 from exomirkg.namespaces import BASE, GRAPH_INFERRED, OBO
-from exomirkg.web.downloads import compact
-from exomirkg.web.findings import ROLES, FindingView, Mention, StatementView, assemble_findings
+from exomirkg.web.artefacts import compact
+from exomirkg.web.findings import ROLES, FindingView, Mention, StatementView, all_findings
 from exomirkg.web.findings import assemble_statements as _assemble_statements
 from exomirkg.web.graphdata import plain, quote_input, select
+from exomirkg.web.helpers import cached
 
 __all__ = [
     "COLUMNS", "FACETS", "PAGE_SIZE", "BadParameter", "BrowserState", "Facet", "FindingsTable",
@@ -337,31 +336,23 @@ class FindingsTable:
         return found
 
 
-def _cache() -> dict[str, Any]:
-    return current_app.extensions.setdefault("exomirkg_pages", {})
+def _make_findings_table() -> FindingsTable:
+    classes: dict[str, list[Mention]] = {}
+    for row in select("drug-classes"):
+        iri = plain(row["class"])
+        classes.setdefault(plain(row["drug"]), []).append(
+            Mention(iri=iri, label=plain(row.get("classLabel")) or iri.rsplit("/", 1)[-1]))
+    return FindingsTable(all_findings(), classes)
 
 
 def findings_table() -> FindingsTable:
     """The browser's table for the app's store, built on first use (the store is read-only)."""
-    cache = _cache()
-    if "findings_table" not in cache:
-        if "findings" not in cache:  # shared with the network view
-            cache["findings"] = assemble_findings(select("all-findings"))
-        classes: dict[str, list[Mention]] = {}
-        for row in select("drug-classes"):
-            iri = plain(row["class"])
-            classes.setdefault(plain(row["drug"]), []).append(
-                Mention(iri=iri, label=plain(row.get("classLabel")) or iri.rsplit("/", 1)[-1]))
-        cache["findings_table"] = FindingsTable(cache["findings"], classes)
-    return cache["findings_table"]
+    return cached("findings_table", _make_findings_table)
 
 
 def statements() -> list[StatementView]:
     """Every ``ekg:Statement`` with its evidence, assembled once per app."""
-    cache = _cache()
-    if "all_statements" not in cache:
-        cache["all_statements"] = _assemble_statements(select("all-statements"))
-    return cache["all_statements"]
+    return cached("all_statements", lambda: _assemble_statements(select("all-statements")))
 
 
 # -- exports ------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 import pyoxigraph
 
 from exomirkg.namespaces import BASE, OBO, RDF, RDFS, SKOS
-from exomirkg.web.graphdata import Row, local_name, plain
+from exomirkg.web.graphdata import Row, local_name, plain, select
+from exomirkg.web.helpers import cached
 
-__all__ = ["FindingView", "Mention", "StatementView", "assemble_findings", "assemble_statements"]
+__all__ = ["FindingView", "Mention", "StatementView", "all_findings", "assemble_findings",
+           "assemble_statements"]
 
 _EKG = BASE
 _RO_EVIDENCE = str(OBO.RO_0002558)
@@ -60,6 +62,8 @@ _EFFECT_JOIN = {
     "biomarker_of_response": "to",
 }
 _RESISTANCE = {"confers_resistance", "transfers_resistance", "enhances_resistance"}
+#: Effects named by a noun: the card says "This is a biomarker of ...", not "This biomarker".
+_NOUN_EFFECTS = {"biomarker_of_response", "biomarker_of_disease"}
 _SENSITIVITY = {"restores_sensitivity", "reverses_resistance", "enhances_drug_efficacy"}
 
 
@@ -123,6 +127,13 @@ class FindingView:
         return any(m.local == "inhibits_exosome_biogenesis" for m in self.get("effect"))
 
     @property
+    def effect_lead(self) -> str:
+        """The words before the effect in the card's sentence ("This", "This is a")."""
+        if any(m.local in _NOUN_EFFECTS for m in self.get("effect")):
+            return "This is a" if self.has_transfer else "Reported: a"
+        return "This" if self.has_transfer else "Reported effect:"
+
+    @property
     def effect_join(self) -> str:
         """The preposition between the effect and the drug."""
         for effect in self.get("effect"):
@@ -176,6 +187,12 @@ def assemble_findings(rows: list[Row]) -> list[FindingView]:
             texts.sort()
     return list(views.values())
 
+
+
+def all_findings() -> list[FindingView]:
+    """Every finding, assembled once per app (the store is read-only): the one list behind
+    /findings, the network view and the findings downloads."""
+    return cached("findings", lambda: assemble_findings(select("all-findings")))
 
 def _short(iri: str) -> str:
     """A readable stand-in for an IRI without a label (ECO_0000304, a DOI)."""

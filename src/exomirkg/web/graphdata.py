@@ -9,9 +9,13 @@ import pyoxigraph
 
 from exomirkg import paths
 from exomirkg.namespaces import BASE
+from exomirkg.queries import NamedQuery, load_queries
+from exomirkg.web.helpers import cached
+from exomirkg.web.search import SearchIndex
 from exomirkg.web.state import get_state
 
-__all__ = ["Row", "entity_iri", "local_name", "page_query", "plain", "quote_input", "select"]
+__all__ = ["Row", "counts", "entity_iri", "example_queries", "local_name", "page_query", "plain",
+           "quote_input", "search_index", "select"]
 
 #: A solution as a dict of variable name -> term (absent variables are left out).
 Row = dict[str, Any]
@@ -48,6 +52,29 @@ def select(name: str, store: pyoxigraph.Store | None = None, **bindings: Any) ->
                 row[var] = term
         rows.append(row)
     return rows
+
+
+def counts() -> dict[str, int]:
+    """Live counts for the landing page (findings, miRNAs, drugs, ...), once per app."""
+    return cached("counts", lambda: {key: plain(value)
+                                     for key, value in select("counts")[0].items()})
+
+
+def _make_search_index() -> SearchIndex:
+    names = [(plain(r["entity"]), plain(r["label"]), plain(r["name"]),
+              plain(r.get("kind")) or "") for r in select("search-index")]
+    return SearchIndex(names)
+
+
+def search_index() -> SearchIndex:
+    """The search index over every label and synonym, built on first use."""
+    return cached("search", _make_search_index)
+
+
+def example_queries() -> dict[str, NamedQuery]:
+    """The competency queries of server/queries/, read once per app."""
+    directory = paths.QUERIES_DIR
+    return cached("queries", lambda: load_queries(directory) if directory.is_dir() else {})
 
 
 def plain(term: Any) -> Any:

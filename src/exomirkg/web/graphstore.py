@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request
 from exomirkg.sparql import negotiation
 from exomirkg.sparql.negotiation import DATASET_FORMATS, DATASET_TYPES, GRAPH_FORMATS
 from exomirkg.sparql.rdfout import union_triples, write_rdf
-from exomirkg.web.sparql import choose_media, plain_error
+from exomirkg.web.helpers import choose_media, plain_error
 from exomirkg.web.state import get_state
 
 __all__ = ["bp"]
@@ -55,12 +55,12 @@ def store() -> Response:
         return plain_error(400, "ask for one graph: either ?graph=IRI or ?default")
     state = get_state()
     if not graphs and not default:
-        media = choose_media(None, DATASET_TYPES)
+        media = choose_media(DATASET_TYPES)
         if media is None:
             return plain_error(406, "the dataset is available as " + ", ".join(DATASET_FORMATS))
         quads = state.store.quads_for_pattern(None, None, None, None)
         return _answer(*_serialize(quads, DATASET_FORMATS[media]), media)
-    media = choose_media(None, negotiation.GRAPH_TYPES)
+    media = choose_media(negotiation.GRAPH_TYPES)
     if media is None:
         return plain_error(406, "a graph is available as " + ", ".join(negotiation.GRAPH_TYPES))
     if default:

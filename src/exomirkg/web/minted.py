@@ -19,7 +19,7 @@ from exomirkg.namespaces import BASE
 from exomirkg.sparql.negotiation import GRAPH_TYPES
 from exomirkg.web.delivery import cors_for_data, link_header, send
 from exomirkg.web.describe import SERVICE_TERMS, service_vocabulary
-from exomirkg.web.entities import negotiate
+from exomirkg.web.helpers import PAGE_TYPES, choose_media
 
 __all__ = ["bp"]
 
@@ -33,7 +33,7 @@ _MAPPINGS = about.MAPPING_SET_ID[len(BASE):]
 @bp.route("/dataset")
 def dataset() -> Response:
     """The dataset: its description for people (landing page) or for programs (VoID)."""
-    if negotiate() == "text/html":
+    if choose_media(PAGE_TYPES, rule="page", default="text/html") == "text/html":
         response = redirect(url_for("pages.landing"), code=303)
     else:
         response = redirect(url_for("sparql.void"), code=303)
@@ -44,7 +44,8 @@ def dataset() -> Response:
 @bp.route("/service")
 def service() -> Response | str:
     """The vocabulary of the endpoint's limits (``service#queryTimeoutSeconds``, ...)."""
-    media_type = negotiate()
+    media_type = choose_media(PAGE_TYPES, rule="page", default="text/html")
+    assert media_type is not None  # a default is given
     if media_type == "text/html":
         response = Response(render_template(
             "service.html", title="Service limits vocabulary", namespace=about.SERVICE_NS,

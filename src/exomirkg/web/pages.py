@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
-from exomirkg import about, paths
-from exomirkg.queries import load_queries
+from exomirkg import about
 from exomirkg.web import browse, docs, downloads, entities, minted, network
+from exomirkg.web.artefacts import CATALOGUE
 from exomirkg.web.delivery import link_header
 from exomirkg.web.describe import schema_org_dataset
-from exomirkg.web.graphdata import page_query, plain, select
-from exomirkg.web.search import SearchIndex
+from exomirkg.web.graphdata import counts, example_queries, page_query, search_index
+from exomirkg.web.helpers import choose_media, error_page
 from exomirkg.web.state import get_state
 
-__all__ = ["bp", "counts", "example_queries", "page_cache", "search_index"]
+__all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
 bp.register_blueprint(browse.bp)
@@ -36,44 +36,11 @@ bp.register_blueprint(minted.bp)
 REVIEW_DOI = about.REVIEW_DOI
 
 
-def page_cache() -> dict[str, Any]:
-    """Per-app cache of things computed once from the (read-only) store."""
-    return current_app.extensions.setdefault("exomirkg_pages", {})
-
-
 @bp.app_context_processor
 def _site() -> dict[str, Any]:
     info = get_state().info
     return {"site": {"version": info.get("version", "?"), "built": info.get("built"),
                      "doi": REVIEW_DOI}}
-
-
-def counts() -> dict[str, int]:
-    """Live counts for the landing page (findings, miRNAs, drugs, ...)."""
-    cache = page_cache()
-    if "counts" not in cache:
-        row = select("counts")[0]
-        cache["counts"] = {key: plain(value) for key, value in row.items()}
-    return cache["counts"]
-
-
-def search_index() -> SearchIndex:
-    """The search index over every label and synonym, built on first use."""
-    cache = page_cache()
-    if "search" not in cache:
-        names = [(plain(r["entity"]), plain(r["label"]), plain(r["name"]),
-                  plain(r.get("kind")) or "") for r in select("search-index")]
-        cache["search"] = SearchIndex(names)
-    return cache["search"]
-
-
-def example_queries() -> dict[str, Any]:
-    """The competency queries of server/queries/, read once per app."""
-    cache = page_cache()
-    if "queries" not in cache:
-        directory = paths.QUERIES_DIR
-        cache["queries"] = load_queries(directory) if directory.is_dir() else {}
-    return cache["queries"]
 
 
 @bp.route("/")
@@ -82,7 +49,7 @@ def landing() -> Response:
     queries = example_queries()
     response = Response(render_template(
         "landing.html", title="Exosomal miRNAs and drug resistance", counts=counts(),
-        queries=queries, dataset_jsonld=schema_org_dataset(downloads.CATALOGUE)))
+        queries=queries, dataset_jsonld=schema_org_dataset(CATALOGUE)))
     # The same description for programs that read headers, not HTML.
     response.headers["Link"] = link_header([
         (url_for("sparql.void"), "describedby", "text/turtle")])
@@ -97,8 +64,8 @@ def editor() -> str:
     SPARQL" link); ``#<name>`` opens an example's tab.
     """
     queries = example_queries()
-    tabs = [{"id": q.name, "name": q.summary or q.name, "query": q.text}
-            for q in queries.values()]
+    tabs = [{"id": q.name, "name": q.summary or q.name, "query": q.text,
+             "description": q.description or ""} for q in queries.values()]
     if not tabs:
         tabs = [{"id": "findings-by-drug", "name": "Findings by drug",
                  "query": page_query("editor-default")}]
@@ -113,7 +80,7 @@ def search() -> str | Response:
     """Entities whose label or synonym matches ``q`` (forgiving for miRNA names)."""
     query = request.args.get("q", "").strip()
     hits = search_index().search(query) if query else []
-    if request.accept_mimetypes.best == "application/json":
+    if choose_media(("application/json",), rule="first") == "application/json":
         import json
 
         body = [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched,
@@ -132,9 +99,4 @@ def not_found(error: Any) -> Response | Any:
     endpoint = request.endpoint or ""
     if endpoint and not endpoint.startswith("pages."):
         return error
-    description = getattr(error, "description", "")
-    if request.accept_mimetypes.best_match(["text/html", "text/plain"]) == "text/html":
-        body = render_template("error.html", title="Not found", code=404, name="Not found",
-                               description=description)
-        return Response(body, status=404, mimetype="text/html")
-    return Response(f"Not Found: {description}\n", status=404, mimetype="text/plain")
+    return error_page(404, getattr(error, "description", ""))

@@ -1,20 +1,39 @@
-"""Read a SPARQL 1.1 Protocol request: which query, which dataset, which format asked for.
+"""The SPARQL 1.1 Protocol: read a request (which query, which dataset, which format asked
+for) and answer it (:func:`execute`), for /sparql and /queries/<name> alike.
 
 Errors are raised as :class:`ProtocolError` with the HTTP status and a sentence saying
-what happened; the view turns them into plain-text responses.
+what happened; one error handler (:func:`exomirkg.web.helpers.install`) turns them into
+plain-text responses.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
-from flask import Request
+from flask import Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.utils import get_current_url
 
-from exomirkg.sparql.guard import QueryRefused
+from exomirkg.sparql import negotiation
+from exomirkg.sparql.engine import (
+    UNCAPPED,
+    EngineBusy,
+    EngineCrashed,
+    EngineMemory,
+    EngineTimeout,
+    Job,
+    evaluate,
+)
+from exomirkg.sparql.guard import SERVICE_REFUSED, QueryRefused, check_bounds
+from exomirkg.sparql.results import truncation_note
+from exomirkg.web.helpers import choose_media, plain_error
+from exomirkg.web.state import get_state
 
-__all__ = ["ProtocolError", "ProtocolRequest", "read_request"]
+__all__ = ["ProtocolError", "ProtocolRequest", "execute", "read_request"]
 
 #: POST bodies we accept.
 FORM = "application/x-www-form-urlencoded"
@@ -138,3 +157,99 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
                                  "text (application/sparql-query)")
     return ProtocolRequest(query=query, default_graphs=tuple(default_graphs),
                            named_graphs=tuple(named_graphs), format=fmt)
+
+
+def _offers_for(form: str | None) -> Sequence[str]:
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return negotiation.GRAPH_TYPES
+    return negotiation.SOLUTION_TYPES
+
+
+#: ``request.base_url`` re-quotes the URL on every request; it depends on these four only.
+_base_url = lru_cache(maxsize=256)(get_current_url)
+
+
+def _check_graph_names(names: Sequence[str]) -> None:
+    import pyoxigraph
+
+    for name in names:
+        try:
+            pyoxigraph.NamedNode(name)
+        except ValueError:
+            raise ProtocolError(400, f"graph name {name!r} is not an absolute IRI") from None
+
+
+def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+            fmt: str | None = None) -> Response:
+    """Check, evaluate (in a worker, under the time limit) and serialise one query.
+
+    A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
+    this process instead: it is one index scan, bounded by the data, so it cannot run away.
+    Graph names never cause a fetch: a name the store does not hold is an empty graph.
+
+    :raises QueryRefused: the query is refused before evaluation (``ProtocolError``
+        included); the app's error handler answers it.
+    """
+    # The time limit counts from here: waiting for a query process is part of it.
+    arrival = time.monotonic()
+    # The request object itself, not the context proxy: it is read several times below.
+    req = request._get_current_object()
+    shape = check_bounds(query)
+    if shape.is_update:
+        raise ProtocolError(403, READ_ONLY)
+    if shape.has_service:
+        # A first, fast refusal; the decision is the parser's (guard.verify) in the
+        # query process, which a lexer cannot be tricked around.
+        raise ProtocolError(403, SERVICE_REFUSED)
+    offers = _offers_for(shape.form)
+    media = choose_media(offers, fmt=fmt)
+    if media is None:
+        asked = fmt or req.headers.get("Accept")
+        raise ProtocolError(406, f"cannot answer a {shape.form or 'SELECT'} query as {asked}; "
+                                 f"available: {', '.join(offers)}")
+    _check_graph_names([*default_graphs, *named_graphs])
+    config = current_app.config
+    cap = int(config["ROW_CAP"] or 0)
+    protocol_dataset = bool(default_graphs or named_graphs)
+    job = Job(query=query, media=media, row_cap=cap or UNCAPPED,
+              union=not shape.has_dataset_clause and not protocol_dataset,
+              default_graphs=tuple(default_graphs) if protocol_dataset else None,
+              named_graphs=tuple(named_graphs) if protocol_dataset else None,
+              base_iri=_base_url(req.scheme, req.host, req.root_path, req.path))
+    state = get_state()
+    engine = state.engine
+    assert engine is not None
+    timeout = float(config["QUERY_TIMEOUT"])
+    try:
+        if shape.is_lookup and state.inprocess_lookups:
+            # One index scan: bounded by the data, so no killable process is needed.
+            outcome = evaluate(state.store, job, engine.source.prefixes)
+        else:
+            outcome = engine.run(job, deadline=arrival + timeout)
+    except EngineTimeout:
+        return plain_error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
+                                "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
+    except EngineBusy:
+        return plain_error(503, f"all {engine.size} query processes are busy and the queue for "
+                                "them is full; try again shortly", **{"Retry-After": "2"})
+    except EngineMemory:
+        limit = int(config.get("QUERY_MEMORY") or 0)
+        return plain_error(503, f"query stopped: it needed more than the {limit} MB memory "
+                                "limit (QUERY_MEMORY); narrow it, drop ORDER BY or add LIMIT",
+                           **{"Retry-After": "1"})
+    except EngineCrashed as error:
+        return plain_error(500, f"the query process crashed while evaluating this query ({error})"
+                                "; it was replaced. Please report the query.")
+    if outcome.kind in ("syntax", "refused", "query"):
+        status = outcome.status or 400
+        prefix = {"syntax": "malformed query: ", "query": "query could not be evaluated: "}
+        return plain_error(status, prefix.get(outcome.kind, "") + outcome.message)
+    if outcome.kind != "ok":
+        return plain_error(500, f"query evaluation failed: {outcome.message}")
+    response = Response(outcome.body, mimetype=media)
+    response.headers["X-Exomirkg-Rows"] = str(outcome.rows)
+    if outcome.truncated:
+        response.headers["X-Exomirkg-Truncated"] = f"true; limit={cap}"
+        response.headers["Warning"] = f'199 exomirkg "{truncation_note(cap)}"'
+    response.vary.add("Accept")
+    return response

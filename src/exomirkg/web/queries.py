@@ -8,10 +8,10 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from exomirkg import paths
 from exomirkg.queries import load_queries
-from exomirkg.sparql.guard import QueryRefused
+from exomirkg.sparql.negotiation import SOLUTION_TYPES
 from exomirkg.web.graphdata import quote_input
-from exomirkg.web.htmlpages import wants_html
-from exomirkg.web.sparql import execute, plain_error
+from exomirkg.web.helpers import choose_media, plain_error
+from exomirkg.web.protocol import execute
 
 __all__ = ["bp"]
 
@@ -35,13 +35,12 @@ def run(name: str) -> Response:
     named = load_queries(paths.QUERIES_DIR).get(name)
     if named is None:
         return plain_error(404, f"no query named {quote_input(name)!r}; see /queries for the list")
-    if "format" not in request.args and wants_html(request.headers.get("Accept")):
+    fmt = request.args.get("format")
+    if choose_media(SOLUTION_TYPES, fmt=fmt, html=True) == "text/html":
         # A person followed the link: the query, what it asks and a run button, not a 406.
         page = Response(render_template("query.html", title=named.summary or named.name,
                                         query=named), mimetype="text/html")
         page.vary.add("Accept")
         return page
-    try:
-        return execute(named.text, fmt=request.args.get("format"))
-    except QueryRefused as error:  # ProtocolError included
-        return plain_error(error.status, error.message)
+    # A refused query is answered by the app's one error handler.
+    return execute(named.text, fmt=fmt)
