@@ -197,3 +197,24 @@ def test_the_readme_query_reads_findings_and_statements_alike(store: pyoxigraph.
     assert {"statement_abc_transporters_family_exports_drug_cisplatin",
             "statement_abcb1_member_of_family_abc_transporters"} <= statements
     assert all(row["quote"].value and row["reference"].value for row in rows)
+
+
+def test_a_biomarker_card_reads_as_a_sentence(client: FlaskClient) -> None:
+    text = _page(client, "/finding_2_6_mir_425_3p_biomarker_cisplatin")
+    sentence = " ".join(re.sub(r"<[^>]+>", " ", text.split('<p class="sentence">', 1)[1]
+                               .split("</p>", 1)[0]).split())
+    assert "This is a biomarker of drug response to cisplatin ." in sentence, sentence
+
+
+def test_a_finding_page_shows_each_fact_once(client: FlaskClient) -> None:
+    text = _page(client, "/finding_2_2_caf_mir_21_paclitaxel")
+    assert text.count("by downregulating the expression of apoptotic peptidase") == 1
+    assert text.count('href="/apaf1"') == 1
+
+
+def test_the_review_page_lists_no_reference_number_and_no_ids_as_synonyms(
+        client: FlaskClient) -> None:
+    text = _page(client, "/review")
+    assert "reference number" not in text
+    head = text.split("Findings (", 1)[0]
+    assert '<dd class="synonyms">' not in head, "PMID and PMCID are IDs, not synonyms"

@@ -145,3 +145,41 @@ def test_page_renders_without_console_errors(driver, base_url, screenshot, path,
     assert heading, f"{path} has no heading"
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, f"{path}: browser console errors {errors}"
+
+
+def test_a_long_page_title_fits_a_phone_screen(driver, base_url, screenshot):
+    """Issue 16's glitch: a finding's long title ran off a 375-pixel screen."""
+    path = "/finding_2_2_cafs_promote_growth_angiogenic_invasive_phenotypes"
+    driver.set_window_size(375, 800)
+    try:
+        driver.get(base_url + path)
+        heading = _wait(driver, ec.presence_of_element_located((By.TAG_NAME, "h1")))
+        screenshot("phone-finding-title")
+        viewport = driver.execute_script("return document.documentElement.clientWidth")
+        right = driver.execute_script(
+            "return arguments[0].getBoundingClientRect().right", heading)
+        assert right <= viewport + 1, f"the title ends at {right}px on a {viewport}px screen"
+        assert driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"), (
+            "the page scrolls sideways on a phone")
+    finally:
+        driver.set_window_size(1400, 1000)
+
+
+def test_an_example_answers_itself_when_opened(driver, base_url, screenshot):
+    """Issue 16 point 4: opening an example (by its link, then by the picker) shows its
+    description and its rows without pressing run."""
+    first, second = "mirnas-of-the-review", "cisplatin-resistance-mechanisms"
+    driver.get(f"{base_url}/editor#{first}")
+    tabs = {tab["id"]: tab for tab in driver.execute_script(
+        "return JSON.parse(document.getElementById('example-queries').textContent);")}
+    expected = {name: len(_sparql(base_url, tabs[name]["query"])) for name in (first, second)}
+    assert expected[first] == 35 and expected[second], expected
+    _wait(driver, lambda d: len(_result_rows(d)) == min(expected[first], 50))
+    shown = driver.find_element(By.ID, "example-description").text
+    assert shown and shown == " ".join(tabs[first]["description"].split()), shown
+    Select(driver.find_element(By.ID, "example-picker")).select_by_value(second)
+    _wait(driver, lambda d: len(_result_rows(d)) == min(expected[second], 50))
+    assert driver.find_element(By.ID, "example-description").text == " ".join(
+        tabs[second]["description"].split())
+    screenshot("editor-example-answered")
