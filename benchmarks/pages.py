@@ -22,7 +22,8 @@ from exomirkg.web import create_app
 
 #: One page of every kind, with the Accept header a browser sends.
 PAGES = ["/health", "/", "/findings", "/findings?drug=cisplatin",
-         "/findings?page=3&sort=-mechanisms", "/findings.csv?exclude_retracted=1", "/statements", "/cisplatin", "/mir_21",
+         "/findings?page=3&sort=-mechanisms", "/findings.csv?exclude_retracted=1",
+         "/statements", "/cisplatin", "/mir_21",
          "/finding_2_2_caf_mir_21_paclitaxel",
          "/statement_cancer_stem_cell_has_high_marker_cd44",
          "/link_cisplatin_drug_efflux", "/review", "/section_2_4", "/editor", "/network",
