@@ -132,8 +132,11 @@ CASES: list[tuple[str, int]] = [
     ("/search?q=%00", 200),
     ("/search?q=%0D%0A", 200),
     ("/search?q=" + LONG, 200),
-    # The network page reads no parameters: they are ignored, not reflected.
-    ("/network?cell=%22%3E%3Cscript%3E", 200),
+    # The network page reads its filters from the query string: a bad one is a 400 that
+    # quotes it escaped.
+    ("/network?cell=%22%3E%3Cscript%3E", 400),
+    ("/network?drug=%FF", 400),
+    ("/network.json?mechanisms=%3Cscript%3E", 400),
 ]
 
 

@@ -17,7 +17,7 @@ from exomirkg import paths
 from exomirkg.queries import load_queries
 from exomirkg.web.cytoscape import network_elements
 from exomirkg.web.findings import FindingView, Mention
-from exomirkg.web.search import SearchIndex, normalise
+from exomirkg.web.search import Document, SearchIndex, normalise
 
 EKG = "https://w3id.org/exomirkg/"
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
@@ -208,13 +208,13 @@ def test_drug_page_lists_inferred_links_with_their_findings(client: FlaskClient,
 def test_search_finds_mir_21_however_it_is_written(client: FlaskClient, query: str):
     response = client.get("/search", query_string={"q": query},
                           headers={"Accept": "application/json"})
-    hits = response.get_json()
+    hits = response.get_json()["results"]
     assert hits and hits[0]["iri"] == EKG + "mir_21", f"{query!r}: first hit {hits[:1]}"
 
 
 def test_search_finds_mir_21_from_its_mature_arm_name(client: FlaskClient):
     hits = client.get("/search", query_string={"q": "hsa-miR-21-5p"},
-                      headers={"Accept": "application/json"}).get_json()
+                      headers={"Accept": "application/json"}).get_json()["results"]
     assert EKG + "mir_21" in [h["iri"] for h in hits[:3]], hits[:3]
 
 
@@ -224,11 +224,11 @@ def test_search_page_links_hits_to_entity_pages(client: FlaskClient):
 
 
 def test_search_index_ranks_exact_over_prefix_and_forgives_typos():
-    index = SearchIndex([(EKG + "mir_21", "miR-21", "miR-21", "miRNA"),
-                         (EKG + "mir_210", "miR-210", "miR-210", "miRNA"),
-                         (EKG + "cisplatin", "cisplatin", "cisplatin", "drug")])
-    assert [h.label for h in index.search("mir21")] == ["miR-21", "miR-210"]
-    assert index.search("cisplatn")[0].label == "cisplatin"
+    index = SearchIndex([Document(EKG + "mir_21", "miR-21", "miRNA"),
+                         Document(EKG + "mir_210", "miR-210", "miRNA"),
+                         Document(EKG + "cisplatin", "cisplatin", "drug")])
+    assert [h.label for h in index.search("mir21").hits] == ["miR-21", "miR-210"]
+    assert index.search("cisplatn").hits[0].label == "cisplatin"
     assert normalise("hsa-miR-21-5p") == "mir215p"
 
 

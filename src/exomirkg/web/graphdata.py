@@ -11,7 +11,7 @@ from exomirkg import paths
 from exomirkg.namespaces import BASE
 from exomirkg.queries import NamedQuery, load_queries
 from exomirkg.web.helpers import cached
-from exomirkg.web.search import SearchIndex
+from exomirkg.web.search import GENERIC, Document, SearchIndex, group_of
 from exomirkg.web.state import get_state
 
 __all__ = ["Row", "counts", "entity_iri", "example_queries", "local_name", "page_query", "plain",
@@ -61,13 +61,35 @@ def counts() -> dict[str, int]:
 
 
 def _make_search_index() -> SearchIndex:
-    names = [(plain(r["entity"]), plain(r["label"]), plain(r["name"]),
-              plain(r.get("kind")) or "") for r in select("search-index")]
-    return SearchIndex(names)
+    fields: dict[str, dict[str, list[str]]] = {}
+    for row in select("search-index"):
+        texts = fields.setdefault(plain(row["entity"]), {})
+        texts.setdefault(plain(row["field"]), []).append(plain(row["text"]))
+    classes: dict[str, list[str]] = {}
+    badges: dict[str, list[str]] = {}
+    for row in select("search-kinds"):
+        entity, label = plain(row["entity"]), plain(row.get("classLabel"))
+        classes.setdefault(entity, []).append(plain(row["class"]))
+        # An engine may type the 0/1 flag as xsd:int, which plain() leaves a string.
+        asserted = str(plain(row["asserted"])) == "1"
+        if label and asserted and plain(row["class"]) not in GENERIC:
+            badges.setdefault(entity, []).append(label)
+    documents = []
+    for iri, found in fields.items():
+        group = group_of(classes.get(iri, ()))
+        # The badge is an asserted class, the most specific one people would say: "taxane"
+        # over "drug", "retracted reference" over "reference" (the longest label, as our
+        # subclasses qualify their superclass's name); else the group's name.
+        badge = max(badges.get(iri, ()), key=lambda text: (len(text), text), default=group)
+        documents.append(Document(
+            iri=iri, label=min(found["label"]), kind=badge, group=group,
+            synonyms=tuple(found.get("synonym", ())), ids=tuple(found.get("id", ())),
+            texts=tuple(found.get("text", ()))))
+    return SearchIndex(documents)
 
 
 def search_index() -> SearchIndex:
-    """The search index over every label and synonym, built on first use."""
+    """The search index over every label, synonym, identifier and quote, built on first use."""
     return cached("search", _make_search_index)
 
 

@@ -9,6 +9,7 @@ registers a single ``pages`` blueprint. Templates and static files are the app's
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -18,8 +19,9 @@ from exomirkg.web import browse, docs, downloads, entities, minted, network
 from exomirkg.web.artefacts import CATALOGUE
 from exomirkg.web.delivery import link_header
 from exomirkg.web.describe import schema_org_dataset
-from exomirkg.web.graphdata import counts, example_queries, page_query, search_index
+from exomirkg.web.graphdata import counts, example_queries, page_query, quote_input, search_index
 from exomirkg.web.helpers import choose_media, error_page
+from exomirkg.web.search import GROUP_NAMES, read_page, to_json
 from exomirkg.web.state import get_state
 
 __all__ = ["bp"]
@@ -77,17 +79,44 @@ def editor() -> str:
 
 @bp.route("/search")
 def search() -> str | Response:
-    """Entities whose label or synonym matches ``q`` (forgiving for miRNA names)."""
-    query = request.args.get("q", "").strip()
-    hits = search_index().search(query) if query else []
-    if choose_media(("application/json",), rule="first") == "application/json":
-        import json
+    """Entities, findings, statements and references matching every word of ``q``.
 
-        body = [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched,
-                 "score": round(h.score, 3)} for h in hits]
-        return Response(json.dumps(body), mimetype="application/json")
+    ``page=`` (from 1, :data:`~exomirkg.web.search.PAGE_SIZE` per page) and ``kind=`` (one
+    result group) narrow the answer; a page that is no number or past the last one is a 400.
+    JSON for ``format=json`` or an Accept header preferring ``application/json``: the page's
+    results with ``total``, ``page``, ``pages``, ``page_size``, ``groups``, ``next``, ``prev``.
+    """
+    query = request.args.get("q", "").strip()
+    fmt = request.args.get("format")
+    if fmt not in (None, "json", "html"):
+        return error_page(400, f"format={quote_input(fmt)!r}: use format=json or format=html")
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in GROUP_NAMES:
+        return error_page(400, f"kind={quote_input(kind)!r}: a kind is one of "
+                               + ", ".join(sorted(GROUP_NAMES)))
+    try:
+        page = read_page(request.args.get("page"))
+    except ValueError as error:
+        return error_page(400, quote_input(str(error), limit=120))
+    results = search_index().search(query, page=page, group=kind)
+    if page > results.pages:
+        return error_page(400, f"page={page}: {results.total} result"
+                               f"{'' if results.total == 1 else 's'} fill {results.pages} "
+                               f"page{'' if results.pages == 1 else 's'} of {results.page_size}")
+
+    def link(to: int) -> str:
+        args = {"q": query, "kind": kind, "page": to if to > 1 else None, "format": fmt}
+        return url_for("pages.search", **{k: v for k, v in args.items() if v is not None})
+
+    links = {"next": link(page + 1) if page < results.pages else None,
+             "prev": link(page - 1) if page > 1 else None}
+    wants_json = fmt == "json" or (fmt is None and choose_media(
+        ("application/json",), rule="first") == "application/json")
+    if wants_json:
+        return Response(json.dumps(to_json(results, links)), mimetype="application/json")
     return render_template("search.html", title=f"Search: {query}" if query else "Search",
-                           query=query, hits=hits)
+                           query=query, results=results, links=links, kind=kind,
+                           pages=[(n, link(n)) for n in range(1, results.pages + 1)])
 
 
 @bp.app_errorhandler(404)
