@@ -4,9 +4,13 @@ the one conversion of a refused query live outside them (issue 15, points 4 and 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from helpers import free_port
 
 import exomirkg
 
@@ -120,3 +124,62 @@ def test_every_route_negotiates_through_the_one_function() -> None:
                 wrong.append(f"{path.name}:{node.lineno} {name}")
     assert not wrong, (f"{wrong}: pick a media type with exomirkg.web.helpers.choose_media, "
                        "which reads the one table of exomirkg.sparql.negotiation")
+
+
+def test_engine_errors_are_answered_by_the_one_set_of_handlers() -> None:
+    """No module but ``helpers`` registers an error handler for query or engine errors
+    (``security`` answers HTTP errors, the 404 page its own)."""
+    registering = []
+    for path in [*_web_sources(), *(PACKAGE / "backends").glob("*.py")]:
+        if path == HELPERS:
+            continue
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Attribute) and node.attr == "register_error_handler":
+                registering.append(f"{path.name}:{node.lineno}")
+    assert not registering, f"{registering}: register error handlers in helpers.install"
+
+
+# One rule for every route (issue 15, point 4): the client's order on q-value ties, synonyms
+# understood, a URL suffix deciding as format= does. Pages answered HTML on such ties and on
+# generic JSON/XML before 0.2; these pin the new answers.
+@pytest.mark.parametrize(("path", "accept", "expected"), [
+    ("/mir_21", "text/turtle;q=0.5, text/html;q=0.5", "text/turtle"),
+    ("/mir_21", "text/html;q=0.5, text/turtle;q=0.5", "text/html"),
+    ("/mir_21", "application/n-triples, text/html", "application/n-triples"),
+    ("/mir_21", "application/json", "application/ld+json"),
+    ("/mir_21", "application/xml", "application/rdf+xml"),
+    ("/mir_21", "text/plain", "application/n-triples"),
+    ("/mir_21", "*/*", "text/html"),
+    ("/mir_21", "image/png", "text/html"),
+    ("/mir_21.ttl", "text/html", "text/turtle"),
+    ("/ontology", "application/json", "application/ld+json"),
+    ("/ontology", "", "application/rdf+xml"),
+    ("/review", "text/turtle;q=0.5, text/html;q=0.5", "text/turtle"),
+    ("/search?q=cisplatin", "application/json, text/html", "application/json"),
+    ("/search?q=cisplatin", "text/html, application/json", "text/html"),
+    ("/search?q=cisplatin", "*/*", "text/html"),
+    ("/sparql?query=ASK%7B%7D", "text/csv;q=0.5, application/sparql-results+xml;q=0.5",
+     "text/csv"),
+    ("/nothing-here", "", "text/plain"),
+    ("/nothing-here", "image/png", "text/plain"),
+    ("/nothing-here", "text/html", "text/html"),
+])
+def test_every_route_reads_accept_by_the_one_rule(client: FlaskClient, path: str, accept: str,
+                                                  expected: str) -> None:
+    response = client.get(path, headers={"Accept": accept})
+    assert response.mimetype == expected, (path, accept, response.status_code)
+    if path != "/nothing-here":
+        assert response.status_code == 200
+        assert "Accept" in response.headers.get("Vary", ""), "a negotiated answer must vary"
+
+
+def test_an_external_engine_that_is_down_gets_503_with_a_sentence(
+        make_app: Callable[..., Flask]) -> None:
+    """The one handler answers the external engine's errors on pages as on /sparql."""
+    app = make_app(BACKEND=f"sparql+http://127.0.0.1:{free_port()}/sparql",
+                   QUERY_TIMEOUT=5)
+    response = app.test_client().get("/cisplatin")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.mimetype == "text/plain"
+    assert "cannot be reached" in response.get_data(as_text=True)

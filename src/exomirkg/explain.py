@@ -15,7 +15,9 @@ from pathlib import Path
 import pyoxigraph
 
 from exomirkg import paths
-from exomirkg.namespaces import BASE, OBO
+from exomirkg.evidence import CURATOR_INFERENCE, Mention, StatementView, assemble_statements
+from exomirkg.namespaces import BASE
+from exomirkg.store import plain, select_rows
 
 __all__ = ["EXPLAIN_QUERY", "STATEMENTS_QUERY", "explain_drug", "explanation_rows", "resolve",
            "statement_lines"]
@@ -43,8 +45,6 @@ LIST_COLUMNS: dict[str, str] = {
     "exports": " | ", "references": " | ", "statementReferences": " | ",
     "evidence": ", ", "notes": " | ",
 }
-#: ECO:0000305, curator inference used in manual assertion: a curator reading.
-CURATOR_INFERENCE = str(OBO.ECO_0000305)
 #: The statements (ekg:Statement) a link rests on, with their evidence; the same query the
 #: link's page runs, so both tell the same story.
 STATEMENTS_QUERY: Path = paths.PAGE_QUERIES_DIR / "statement-evidence.rq"
@@ -186,43 +186,39 @@ def _eco(iri: str) -> str:
 def statement_lines(store: pyoxigraph.Store, link_iri: str) -> list[str]:
     """The statements (``ekg:Statement``) an inferred link rests on, as text lines: the
     triple in words, where the review states it, its quotes and references, and whether it
-    is a curator reading (ECO:0000305)."""
-    text = STATEMENTS_QUERY.read_text(encoding="utf-8")
-    result = store.query(text, use_default_graph_as_union=True, substitutions={
-        pyoxigraph.Variable("entity"): pyoxigraph.NamedNode(link_iri)})
-    statements: dict[str, tuple[tuple[str, str, str], dict[str, set[str]]]] = {}
-    for row in result:
-        if _value(row["role"]) != "support":
-            continue
-        triple = tuple(_value(row[f"{part}Label"]) or _value(row[part])
-                       for part in ("subject", "property", "object"))
-        _, entry = statements.setdefault(_value(row["statement"]), (triple, {}))  # type: ignore[arg-type]
-        annotation, value = _value(row["annotation"]), _value(row["value"])
-        if annotation.endswith("/quote"):
-            entry.setdefault("quote", set()).add(f'"{value}"')
-        elif annotation.endswith("/statedIn"):
-            entry.setdefault("stated in", set()).add(_value(row["valueLabel"]) or value)
-        elif annotation.endswith("/supportingReference"):
-            number = (_value(row["valueLabel"]) or value).split("]")[0] + "]"
-            doi = _value(row["doi"])
-            retracted = " [RETRACTED]" if _value(row["retracted"]) == "true" else ""
-            entry.setdefault("reference", set()).add(
-                f"{number} {'doi:' + doi if doi else value}{retracted}")
-        elif annotation.endswith("#editorialNote"):
-            entry.setdefault("note", set()).add(value)
-        elif annotation == str(OBO.RO_0002558):
-            entry.setdefault("evidence", set()).add(_eco(value))
+    is a curator reading (ECO:0000305). Read by the pages' reader
+    (:func:`exomirkg.evidence.assemble_statements`)."""
+    rows = [row for row in select_rows(store, STATEMENTS_QUERY.read_text(encoding="utf-8"),
+                                       {"entity": pyoxigraph.NamedNode(link_iri)})
+            if plain(row["role"]) == "support"]
     lines = []
-    for iri, ((subject, prop, obj), entry) in sorted(statements.items(),
-                                                      key=lambda item: (item[1][0], item[0])):
-        lines.append(f"  statement {subject} {prop} {obj} ({iri})")
-        for name in ("stated in", "quote", "reference", "evidence", "note"):
-            values = sorted(entry.get(name, ()), key=(_reference_number if name == "reference"
-                                                      else str))
+    for view in sorted(assemble_statements(rows), key=lambda v: (_triple(v), v.iri)):
+        lines.append("  statement {} {} {} ({})".format(*_triple(view), view.iri))
+        entry = {
+            "stated in": sorted(m.label for m in view.parts),
+            "quote": sorted(f'"{quote}"' for quote in view.quotes),
+            "reference": sorted((_reference_text(m) for m in view.references),
+                                key=_reference_number),
+            "evidence": sorted(_eco(m.iri) for m in view.evidence),
+            "note": sorted(view.notes),
+        }
+        for name, values in entry.items():
             lines += [f"    {name + ':':<11} {v}" for v in values]
-        if "ECO:0000305" in entry.get("evidence", ()):
+        if view.curator_reading:
             lines.append("    CURATOR READING (ECO:0000305: the curator read beyond the text)")
     return lines
+
+
+def _triple(view: StatementView) -> tuple[str, str, str]:
+    obj = view.object if isinstance(view.object, str) else view.object.label
+    return view.subject.label, view.property, obj
+
+
+def _reference_text(reference: Mention) -> str:
+    """``[80] doi:10.1186/...``, marked when retracted."""
+    number = reference.label.split("]")[0] + "]"
+    retracted = " [RETRACTED]" if reference.retracted else ""
+    return f"{number} {'doi:' + reference.doi if reference.doi else reference.iri}{retracted}"
 
 
 def explain_drug(store: pyoxigraph.Store, drug: str, mechanism: str | None = None) -> str:

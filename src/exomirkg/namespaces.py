@@ -38,6 +38,7 @@ __all__ = [
     "SKOS",
     "XSD",
     "entity_graph",
+    "local_name",
     "import_graph",
     "import_module_iri",
     "release_iri",
@@ -162,3 +163,8 @@ def curie_to_iri(curie: str) -> URIRef:
     if prefix not in CURIE_PREFIXES or not local:
         raise ValueError(f"unknown CURIE prefix in {curie!r}; known: {sorted(CURIE_PREFIXES)}")
     return URIRef(CURIE_PREFIXES[prefix] + local)
+
+
+def local_name(iri: str) -> str | None:
+    """The path of an IRI of our namespace on this server, or None for external IRIs."""
+    return iri[len(BASE):] if iri.startswith(BASE) else None

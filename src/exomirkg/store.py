@@ -7,8 +7,9 @@ the endpoint): whole datasets with :func:`dataset_to_store`, single terms with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -18,7 +19,11 @@ from rdflib.namespace import XSD
 #: rdflib's name for a Dataset's default graph.
 _RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 
-__all__ = ["dataset_to_store", "load_store", "prepare_store_dir", "to_oxigraph", "to_rdflib"]
+__all__ = ["Row", "dataset_to_store", "load_store", "plain", "prepare_store_dir", "select_rows",
+           "to_oxigraph", "to_rdflib"]
+
+#: A solution as a dict of variable name -> term (absent variables are left out).
+Row = dict[str, Any]
 
 
 def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.Store:
@@ -113,3 +118,32 @@ if __name__ == "__main__":
     import sys
 
     prepare_store_dir(Path(sys.argv[1]), Path(sys.argv[2]))
+
+
+def select_rows(store: pyoxigraph.Store, query: str,
+                bindings: Mapping[str, Any] | None = None) -> list[Row]:
+    """Run a SELECT over the union graph with variables bound (SEP-0007 substitution).
+
+    :param bindings: variable name -> pyoxigraph term, e.g. ``{"entity": NamedNode(...)}``.
+    :returns: one dict per solution, unbound variables left out.
+    """
+    substitutions = {pyoxigraph.Variable(k): v for k, v in (bindings or {}).items()}
+    result = store.query(query, use_default_graph_as_union=True,
+                         substitutions=substitutions or None)
+    names = [v.value for v in result.variables]
+    return [{var: solution[var] for var in names if solution[var] is not None}
+            for solution in result]
+
+
+def plain(term: Any) -> Any:
+    """A term's Python value: str for IRIs and strings, int/bool for typed literals."""
+    if term is None:
+        return None
+    if isinstance(term, pyoxigraph.Literal):
+        datatype = term.datatype.value
+        if datatype.endswith("#integer"):
+            return int(term.value)
+        if datatype.endswith("#boolean"):
+            return term.value in {"true", "1"}
+        return term.value
+    return term.value

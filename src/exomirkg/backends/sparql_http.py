@@ -70,7 +70,7 @@ class BackendUnavailable(ConnectionError):
     """The external engine cannot be reached, or failed in a way that is not the query's.
 
     Not a RuntimeError on purpose: it passes the views' generic handlers and reaches the
-    app's handler (:func:`exomirkg.backends.state.init_external`), which answers 503.
+    app's handler (``exomirkg.web.helpers.install``), which answers 503.
     """
 
 

@@ -8,11 +8,9 @@ from typing import Any
 from exomirkg.backends.sparql_http import BackendUnavailable, SparqlHttpEngine, SparqlHttpStore
 from exomirkg.namespaces import PREFIXES
 from exomirkg.settings import DEFAULTS
-from exomirkg.sparql.engine import EngineTimeout
 from exomirkg.sparql.state import GraphState
 
-__all__ = ["check_backend", "engine_problem", "external_state", "init_external", "timed_out",
-           "unavailable"]
+__all__ = ["check_backend", "engine_problem", "external_state", "init_external"]
 
 log = logging.getLogger(__name__)
 
@@ -75,35 +73,8 @@ def engine_problem(state: Any) -> str | None:
     return None
 
 
-def unavailable(error: BackendUnavailable) -> Any:
-    """The app's answer while the engine is down: 503, one readable sentence, retry hint."""
-    from flask import Response
-
-    log.error("%s", error)
-    response = Response(f"{error}\n", status=503, mimetype="text/plain")
-    response.headers["Retry-After"] = "5"
-    return response
-
-
-def timed_out(error: EngineTimeout) -> Any:
-    """A page whose query the engine did not finish (or refused as too costly): 503, not 500.
-
-    ``/sparql`` words its own timeout answer; this covers the pages' in-process queries.
-    """
-    from flask import Response, current_app
-
-    limit = float(current_app.config.get("QUERY_TIMEOUT", 30))
-    log.error("external SPARQL engine timed out on a page query")
-    response = Response(
-        f"the SPARQL engine did not answer this page's query within {limit:g} s "
-        "(QUERY_TIMEOUT), or refused it as too costly (Virtuoso: MaxQueryCostEstimationTime); "
-        "try again shortly\n", status=503, mimetype="text/plain")
-    response.headers["Retry-After"] = "5"
-    return response
-
-
 def init_external(app: Any, info: dict[str, Any]) -> None:
     """Serve ``app`` from the engine named by ``BACKEND`` (called by ``init_state``)."""
+    # Its errors (BackendUnavailable, EngineTimeout) are answered by the app's one set of
+    # handlers (exomirkg.web.helpers.install): 503 with a sentence and Retry-After.
     app.extensions["exomirkg"] = external_state(app.config, info)
-    app.register_error_handler(BackendUnavailable, unavailable)
-    app.register_error_handler(EngineTimeout, timed_out)

@@ -200,7 +200,10 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
 def _canonical(media: str, offers: Sequence[str]) -> str:
     if media in offers:
         return media
-    if offers and offers[0] in GRAPH_TYPES and media in _GRAPH_SYNONYMS:
+    # Where graphs and no solutions are offered (an entity page and its RDF views included),
+    # generic JSON and XML mean JSON-LD and RDF/XML.
+    if media in _GRAPH_SYNONYMS and any(o in GRAPH_TYPES for o in offers) \
+            and not any(o in SOLUTION_TYPES for o in offers):
         return _GRAPH_SYNONYMS[media]
     return CONTENT_TYPE_SYNONYMS.get(media, media)
 

@@ -8,14 +8,10 @@ from typing import Any
 import pyoxigraph
 
 from exomirkg.namespaces import GRAPH_INFERRED, OWL, PREFIXES
-from exomirkg.sparql.negotiation import GRAPH_FORMATS, SUFFIX_MEDIA_TYPES
+from exomirkg.sparql.negotiation import GRAPH_FORMATS
 
-__all__ = ["RDF_MEDIA_TYPES", "SUFFIX_MEDIA_TYPES", "describe", "serialize", "union_triples",
-           "write_rdf"]
+__all__ = ["describe", "serialize", "union_triples", "write_rdf"]
 
-#: Media type -> pyoxigraph format of the RDF views of a page (entity, ontology, dataset):
-#: the graph formats of the one media-type table (:mod:`exomirkg.sparql.negotiation`).
-RDF_MEDIA_TYPES: dict[str, pyoxigraph.RdfFormat] = GRAPH_FORMATS
 _INFERRED = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
 _OWL_THING = pyoxigraph.NamedNode(str(OWL.Thing))
 
@@ -71,5 +67,6 @@ def union_triples(store: Any) -> list[pyoxigraph.Triple]:
 
 
 def serialize(triples: Iterable[pyoxigraph.Triple], media_type: str) -> bytes:
-    """Serialise triples in the format of a media type from :data:`RDF_MEDIA_TYPES`."""
-    return write_rdf(triples, RDF_MEDIA_TYPES[media_type])
+    """Serialise triples in the format of a graph media type
+    (:data:`~exomirkg.sparql.negotiation.GRAPH_FORMATS`)."""
+    return write_rdf(triples, GRAPH_FORMATS[media_type])

@@ -25,10 +25,10 @@ from exomirkg.canonical import canonical_triples
 from exomirkg.namespaces import BASE, CURIE_PREFIXES, DOI, PREFIXES, SKOS
 from exomirkg.release import release_files
 from exomirkg.sparql.rdfout import union_triples
-from exomirkg.store import to_rdflib
+from exomirkg.store import plain, to_rdflib
 from exomirkg.web.delivery import gzip_bytes, stable_rdf
 from exomirkg.web.findings import FindingView, all_findings
-from exomirkg.web.graphdata import plain, select
+from exomirkg.web.graphdata import select
 from exomirkg.web.helpers import cached
 from exomirkg.web.state import get_state
 

@@ -18,11 +18,22 @@ from flask import (
 from markupsafe import Markup, escape
 
 from exomirkg import __version__
-from exomirkg.namespaces import BASE, DCTERMS, GRAPH_ONTOLOGY, IAO_DEFINITION, OWL, RDF, RDFS, SKOS
+from exomirkg.namespaces import (
+    BASE,
+    DCTERMS,
+    GRAPH_ONTOLOGY,
+    IAO_DEFINITION,
+    OWL,
+    RDF,
+    RDFS,
+    SKOS,
+    local_name,
+)
 from exomirkg.release import RELEASE_FILES, module_triples, ontology_triples, release_files
 from exomirkg.sparql.negotiation import GRAPH_FORMATS
+from exomirkg.store import plain
 from exomirkg.web.delivery import cors_for_data, send, stable_rdf
-from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
+from exomirkg.web.graphdata import entity_iri, quote_input, select
 from exomirkg.web.helpers import PAGE_TYPES, cached, choose_media
 from exomirkg.web.state import get_state
 
@@ -161,7 +172,7 @@ def _negotiate_ontology() -> str:
     OWL tools (owlready2, the OWL API) fetch an ontology and its imports with no Accept header
     at all, and browsers always send one; RDF/XML is OWL's one required exchange syntax.
     """
-    media = choose_media(PAGE_TYPES, rule="page", default="text/html",
+    media = choose_media(PAGE_TYPES, default="text/html",
                          absent="application/rdf+xml")
     assert media is not None  # a default is given
     return media

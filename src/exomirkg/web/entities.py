@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
+from exomirkg.evidence import Mention, StatementView, assemble_statements
 from exomirkg.namespaces import (
     BASE,
     DCTERMS,
@@ -24,12 +25,15 @@ from exomirkg.namespaces import (
     RDF,
     RDFS,
     SKOS,
+    local_name,
 )
-from exomirkg.sparql.rdfout import RDF_MEDIA_TYPES, SUFFIX_MEDIA_TYPES, describe
+from exomirkg.sparql.negotiation import GRAPH_FORMATS, SUFFIX_MEDIA_TYPES
+from exomirkg.sparql.rdfout import describe
+from exomirkg.store import plain
 from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
 from exomirkg.web.facets import findings_table
-from exomirkg.web.findings import Mention, StatementView, assemble_findings, assemble_statements
-from exomirkg.web.graphdata import entity_iri, local_name, plain, quote_input, select
+from exomirkg.web.findings import assemble_findings
+from exomirkg.web.graphdata import entity_iri, quote_input, select
 from exomirkg.web.helpers import PAGE_TYPES, choose_media
 from exomirkg.web.state import get_state
 
@@ -129,7 +133,7 @@ def _alternates(local: str, media_type: str) -> list[tuple[str, str, str | None]
 
 
 def _rdf(triples: list[pyoxigraph.Triple], local: str, media_type: str) -> Response:
-    body = stable_rdf(triples, RDF_MEDIA_TYPES[media_type])
+    body = stable_rdf(triples, GRAPH_FORMATS[media_type])
     return send(body, media_type, links=_alternates(local, media_type), vary_accept=True)
 
 
@@ -318,17 +322,18 @@ def entity(local: str) -> Response | str:
     ``/<local>.ttl``, ``.jsonld`` and ``.nt`` pick the format without an Accept header.
     """
     store = get_state().store
-    media_type = None
-    for suffix, suffix_type in SUFFIX_MEDIA_TYPES.items():
+    suffix_type = None
+    for suffix, media in SUFFIX_MEDIA_TYPES.items():
         stem = _iri_or_none(local[: -len(suffix)]) if local.endswith(suffix) else None
         if stem is not None and _exists(store, stem):
-            local, media_type = local[: -len(suffix)], suffix_type
+            local, suffix_type = local[: -len(suffix)], media
     iri = _iri_or_none(local)
     # A path that is no IRI (space, quote, <>, bad UTF-8) is the client's mistake: 404, not 500.
     if iri is None or not _exists(store, iri):
         abort(404, description=f"No entity {_EKG}{quote_input(local)} in exomirkg.")
-    # HTML wins ties, for browsers; a suffix (``/mir_21.ttl``) decides without an Accept header.
-    media_type = media_type or choose_media(PAGE_TYPES, rule="page", default="text/html")
+    # A suffix (``/mir_21.ttl``) decides as ``format=`` does; else the Accept header, with the
+    # page for a bare ``*/*`` and for types we cannot write.
+    media_type = choose_media(PAGE_TYPES, fmt=suffix_type, default="text/html")
     assert media_type is not None  # a default is given
     if store.contains_named_graph(iri):
         return _graph_response(iri, media_type)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyoxigraph
-
-from exomirkg.namespaces import BASE, OBO, RDF, RDFS, SKOS
-from exomirkg.web.graphdata import Row, local_name, plain, select
+from exomirkg.evidence import (
+    CURATOR_INFERENCE,
+    Mention,
+    short_name,
+)
+from exomirkg.namespaces import BASE, OBO, SKOS, local_name
+from exomirkg.store import Row, plain
+from exomirkg.web.graphdata import select
 from exomirkg.web.helpers import cached
 
-__all__ = ["FindingView", "Mention", "StatementView", "all_findings", "assemble_findings",
-           "assemble_statements"]
+__all__ = ["FindingView", "all_findings", "assemble_findings"]
 
 _EKG = BASE
 _RO_EVIDENCE = str(OBO.RO_0002558)
 _SKOS_NOTE = str(SKOS.editorialNote)
-#: ECO:0000305, curator inference used in manual assertion: a curator reading.
-CURATOR_INFERENCE = str(OBO.ECO_0000305)
 
 #: Role properties of a Finding (ontology section 5) -> short role key used by the templates.
 ROLES: dict[str, str] = {
@@ -65,21 +66,6 @@ _RESISTANCE = {"confers_resistance", "transfers_resistance", "enhances_resistanc
 #: Effects named by a noun: the card says "This is a biomarker of ...", not "This biomarker".
 _NOUN_EFFECTS = {"biomarker_of_response", "biomarker_of_disease"}
 _SENSITIVITY = {"restores_sensitivity", "reverses_resistance", "enhances_drug_efficacy"}
-
-
-@dataclass
-class Mention:
-    """An entity named by a finding: IRI, label, and for references DOI and retraction."""
-
-    iri: str
-    label: str
-    doi: str | None = None
-    retracted: bool = False
-
-    @property
-    def local(self) -> str | None:
-        """The path of the entity page, or None for external IRIs (ECO codes)."""
-        return local_name(self.iri)
 
 
 @dataclass
@@ -171,7 +157,7 @@ def assemble_findings(rows: list[Row]) -> list[FindingView]:
             role = ROLES[predicate]
             mentions = view.roles.setdefault(role, [])
             if all(m.iri != value for m in mentions):
-                label = plain(row.get("oLabel")) or _short(value)
+                label = plain(row.get("oLabel")) or short_name(value)
                 mentions.append(Mention(iri=value, label=label, doi=plain(row.get("doi")),
                                         retracted=bool(plain(row.get("retracted")))))
         elif predicate in TEXTS:
@@ -193,109 +179,3 @@ def all_findings() -> list[FindingView]:
     """Every finding, assembled once per app (the store is read-only): the one list behind
     /findings, the network view and the findings downloads."""
     return cached("findings", lambda: assemble_findings(select("all-findings")))
-
-def _short(iri: str) -> str:
-    """A readable stand-in for an IRI without a label (ECO_0000304, a DOI)."""
-    return iri.rstrip("/").rsplit("/", 1)[-1].replace("_", ":", 1)
-
-
-#: Evidence properties of an ekg:Statement -> the StatementView list they fill (the same
-#: properties a Finding carries).
-_STATEMENT_EVIDENCE: dict[str, str] = {
-    _EKG + "statedIn": "parts", _EKG + "supportingReference": "references",
-    _RO_EVIDENCE: "evidence",
-}
-#: Words for statement properties that have no label of their own.
-_PROPERTY_WORDS = {str(RDF.type): "is a",
-                   str(RDFS.comment): "is described as"}
-
-
-@dataclass
-class StatementView:
-    """A plain triple the review states, with the evidence its ``ekg:Statement`` gives."""
-
-    subject: Mention
-    property: str
-    object: Mention | str
-    predicate: str = ""
-    iri: str = ""
-    roles: set[str] = field(default_factory=set)
-    quotes: list[str] = field(default_factory=list)
-    parts: list[Mention] = field(default_factory=list)
-    references: list[Mention] = field(default_factory=list)
-    evidence: list[Mention] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def curator_reading(self) -> bool:
-        """True when the curator read beyond the text (ECO:0000305); an editorial note alone
-        only explains how the statement was recorded."""
-        return any(e.iri == CURATOR_INFERENCE for e in self.evidence)
-
-    @property
-    def local(self) -> str:
-        """The statement's path on this server (its IRI's local name)."""
-        return local_name(self.iri) or ""
-
-    @property
-    def retracted(self) -> bool:
-        """True when a reference cited for the statement is retracted."""
-        return any(ref.retracted for ref in self.references)
-
-    @property
-    def sort_key(self) -> tuple[str, str, str, str]:
-        obj = self.object if isinstance(self.object, str) else self.object.label
-        return self.subject.label.lower(), self.property.lower(), obj.lower(), self.iri
-
-
-def assemble_statements(rows: list[Row]) -> list[StatementView]:
-    """Group the rows of ``statement-evidence.rq`` by statement.
-
-    A triple the review states twice, in two sentences with their own references, is two
-    statements. Everything is sorted here, as engines order equal keys differently.
-
-    :returns: statements sorted by subject, property and object label.
-    """
-    views: dict[str, StatementView] = {}
-    for row in rows:
-        subject, predicate, obj = plain(row["subject"]), plain(row["property"]), row["object"]
-        key = plain(row["statement"])
-        view = views.get(key)
-        if view is None:
-            if isinstance(obj, pyoxigraph.Literal):
-                target: Mention | str = obj.value
-            else:
-                target = Mention(iri=obj.value, label=plain(row.get("objectLabel"))
-                                 or _short(obj.value))
-            view = views[key] = StatementView(
-                subject=Mention(iri=subject, label=plain(row.get("subjectLabel"))
-                                or _short(subject)),
-                property=plain(row.get("propertyLabel")) or _PROPERTY_WORDS.get(
-                    predicate, _short(predicate)),
-                object=target, predicate=predicate, iri=key)
-        view.roles.add(plain(row["role"]))
-        annotation, value = plain(row["annotation"]), plain(row["value"])
-        kind = _STATEMENT_EVIDENCE.get(annotation)
-        if annotation == _EKG + "quote" and value not in view.quotes:
-            view.quotes.append(value)
-        elif annotation == _SKOS_NOTE and value not in view.notes:
-            view.notes.append(value)
-        elif kind is not None:
-            mentions: list[Mention] = getattr(view, kind)
-            if all(m.iri != value for m in mentions):
-                mentions.append(Mention(iri=value, label=plain(row.get("valueLabel"))
-                                        or _short(value), doi=plain(row.get("doi")),
-                                        retracted=bool(plain(row.get("retracted")))))
-    for view in views.values():
-        view.quotes.sort()
-        view.notes.sort()
-        for mentions in (view.parts, view.evidence):
-            mentions.sort(key=lambda m: (m.label.lower(), m.iri))
-        view.references.sort(key=_reference_order)
-    return sorted(views.values(), key=lambda v: v.sort_key)
-
-
-def _reference_order(mention: Mention) -> tuple[int, str]:
-    """References in the review's numbering (``[81] Soekmadji C. 2015`` -> 81)."""
-    number = mention.label[1:mention.label.find("]")] if mention.label.startswith("[") else ""
-    return (int(number) if number.isdigit() else 1 << 30), mention.iri

@@ -10,16 +10,13 @@ import pyoxigraph
 from exomirkg import paths
 from exomirkg.namespaces import BASE
 from exomirkg.queries import NamedQuery, load_queries
+from exomirkg.store import Row, plain, select_rows
 from exomirkg.web.helpers import cached
 from exomirkg.web.search import GENERIC, Document, SearchIndex, group_of
 from exomirkg.web.state import get_state
 
-__all__ = ["Row", "counts", "entity_iri", "example_queries", "local_name", "page_query", "plain",
-           "quote_input", "search_index", "select"]
-
-#: A solution as a dict of variable name -> term (absent variables are left out).
-Row = dict[str, Any]
-
+__all__ = ["counts", "entity_iri", "example_queries", "page_query", "quote_input",
+           "search_index", "select"]
 
 @cache
 def _query_text(name: str) -> str:
@@ -32,26 +29,13 @@ def page_query(name: str) -> str:
 
 
 def select(name: str, store: pyoxigraph.Store | None = None, **bindings: Any) -> list[Row]:
-    """Run a page query over the union graph with variables bound (SEP-0007 substitution).
+    """Run the page query ``server/pages/<name>.rq`` over the union graph, variables bound.
 
     :param name: the file name without ``.rq``.
     :param bindings: variable name -> pyoxigraph term, e.g. ``entity=NamedNode(...)``.
     :returns: one dict per solution.
     """
-    store = store or get_state().store
-    substitutions = {pyoxigraph.Variable(k): v for k, v in bindings.items()}
-    result = store.query(_query_text(name), use_default_graph_as_union=True,
-                         substitutions=substitutions or None)
-    names = [v.value for v in result.variables]
-    rows = []
-    for solution in result:
-        row = {}
-        for var in names:
-            term = solution[var]
-            if term is not None:
-                row[var] = term
-        rows.append(row)
-    return rows
+    return select_rows(store or get_state().store, _query_text(name), bindings)
 
 
 def counts() -> dict[str, int]:
@@ -99,20 +83,6 @@ def example_queries() -> dict[str, NamedQuery]:
     return cached("queries", lambda: load_queries(directory) if directory.is_dir() else {})
 
 
-def plain(term: Any) -> Any:
-    """A term's Python value: str for IRIs and strings, int/bool for typed literals."""
-    if term is None:
-        return None
-    if isinstance(term, pyoxigraph.Literal):
-        datatype = term.datatype.value
-        if datatype.endswith("#integer"):
-            return int(term.value)
-        if datatype.endswith("#boolean"):
-            return term.value in {"true", "1"}
-        return term.value
-    return term.value
-
-
 def entity_iri(local: str) -> pyoxigraph.NamedNode:
     """The IRI a local name of our namespace stands for.
 
@@ -133,8 +103,3 @@ def quote_input(text: str, limit: int = 80) -> str:
     """
     short = text if len(text) <= limit else text[:limit] + "…"
     return "".join(ch if ch.isprintable() else "\ufffd" for ch in short)
-
-
-def local_name(iri: str) -> str | None:
-    """The path of an IRI of our namespace, or None for external IRIs."""
-    return iri[len(BASE):] if iri.startswith(BASE) else None

@@ -8,62 +8,55 @@ blueprints need lives here or in another non-blueprint module (``delivery``, ``p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 
+from exomirkg.backends.sparql_http import BackendUnavailable
 from exomirkg.sparql import negotiation
+from exomirkg.sparql.engine import EngineTimeout
 from exomirkg.sparql.guard import QueryRefused
 from exomirkg.web.state import get_state
 
-__all__ = ["PAGE_TYPES", "Rule", "cached", "choose_media", "error_page", "install",
+__all__ = ["PAGE_TYPES", "cached", "choose_media", "error_page", "install",
            "plain_error"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-#: How an Accept header is read (see :func:`choose_media`).
-Rule = Literal["sparql", "page", "first"]
-#: A page for people, or one of its RDF views: HTML first, so it wins ties (browsers).
+#: A page for people, or one of its RDF views: HTML first, so a bare ``*/*`` gets the page.
 PAGE_TYPES: tuple[str, ...] = ("text/html", *negotiation.GRAPH_TYPES)
 
 
-def choose_media(offers: Sequence[str], *, fmt: str | None = None, rule: Rule = "sparql",
+def choose_media(offers: Sequence[str], *, fmt: str | None = None,
                  default: str | None = None, absent: str | None = None,
                  html: bool = False) -> str | None:
     """The media type to answer the current request in: the one negotiation function.
 
     Every route picks its media type here, from media types of the one table
-    (:mod:`exomirkg.sparql.negotiation`). Routes read the Accept header by one of three rules,
-    kept as they were when they were separate mechanisms (each route's answers unchanged):
+    (:mod:`exomirkg.sparql.negotiation`), by one rule (:func:`negotiation.negotiate`):
+    ``fmt`` (the ``format=`` parameter, or a URL suffix's type such as ``/mir_21.ttl``) wins;
+    then the Accept header by q-value, a named type before a wildcard, the client's order on
+    ties, synonyms understood (``application/json`` is JSON-LD where graphs are offered); a
+    wildcard takes our first offer.
 
-    - ``"sparql"``: ``format=`` wins, then Accept with q-values, the client's order on ties
-      and synonyms (``application/json``) understood (:func:`negotiation.negotiate`); None
-      means 406. The SPARQL protocol, the Graph Store, VoID.
-    - ``"page"``: our order of ``offers`` wins ties (HTML first, so a browser's ``*/*`` gets
-      the page), no synonyms, ``default`` when nothing matches (Werkzeug's ``best_match``).
-      Entity pages and other pages with RDF views, and error pages.
-    - ``"first"``: the client's single most preferred type, if offered, else ``default``.
-
-    :param fmt: the ``format=`` parameter (``"sparql"`` rule only).
-    :param default: the answer when nothing offered matches (``"page"``/``"first"``).
+    :param offers: the media types this route can write, its default first.
+    :param fmt: a media type or ``format=`` name chosen in the URL.
+    :param default: the answer when nothing offered matches (None: the caller answers 406).
     :param absent: the answer when the request has no (or a blank) Accept header.
     :param html: answer ``text/html`` when a browser asks for it by name and no ``fmt`` is
         given (:func:`negotiation.prefers_html`): the machine URLs' page for people.
-    :returns: the chosen media type, or None (the caller answers 406 or falls back).
+    :returns: the chosen media type, or ``default``.
     """
     accept = request.headers.get("Accept")
-    if absent is not None and not (accept or "").strip():
+    if absent is not None and fmt is None and not (accept or "").strip():
         return absent
     if html and fmt is None and negotiation.prefers_html(accept):
         return "text/html"
-    if rule == "sparql":
-        return negotiation.negotiate(accept, offers, fmt)
-    if rule == "page":
-        return request.accept_mimetypes.best_match(offers, default=default) or default
-    best = request.accept_mimetypes.best
-    return best if best in offers else default
+    return negotiation.negotiate(accept, offers, fmt) or default
 
 
 def plain_error(status: int, message: str, **headers: str) -> Response:
@@ -79,7 +72,8 @@ def error_page(status: int, description: str) -> Response:
     (The machine endpoints answer :func:`plain_error` whatever the Accept header.)
     """
     phrase = HTTP_STATUS_CODES[status]
-    if choose_media(("text/html", "text/plain"), rule="page") == "text/html":
+    if choose_media(("text/html", "text/plain"), default="text/plain",
+                    absent="text/plain") == "text/html":
         name = phrase.capitalize()
         body = render_template("error.html", title=name, code=status, name=name,
                                description=description)
@@ -106,6 +100,28 @@ def _refused(error: QueryRefused) -> Response:
     return plain_error(error.status, error.message)
 
 
+def _unavailable(error: BackendUnavailable) -> Response:
+    """The external engine is down: 503, one readable sentence, and when to retry."""
+    log.error("%s", error)
+    return plain_error(503, str(error), **{"Retry-After": "5"})
+
+
+def _timed_out(_error: EngineTimeout) -> Response:
+    """A page's query the engine did not finish (or refused as too costly): 503, not 500.
+
+    ``/sparql`` words its own timeout answer; this covers the pages' queries.
+    """
+    limit = float(current_app.config.get("QUERY_TIMEOUT", 30))
+    log.error("the SPARQL engine timed out on a page query")
+    return plain_error(
+        503, f"the SPARQL engine did not answer this page's query within {limit:g} s "
+        "(QUERY_TIMEOUT), or refused it as too costly (Virtuoso: MaxQueryCostEstimationTime); "
+        "try again shortly", **{"Retry-After": "5"})
+
+
 def install(app: Flask) -> None:
-    """Answer a refused query, wherever it is raised, with its status and sentence."""
+    """The app's one set of handlers for query and engine errors, wherever they are raised:
+    a refused query gets its status and sentence, an engine that is down or too slow a 503."""
     app.register_error_handler(QueryRefused, _refused)
+    app.register_error_handler(BackendUnavailable, _unavailable)
+    app.register_error_handler(EngineTimeout, _timed_out)

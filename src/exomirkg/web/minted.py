@@ -33,7 +33,7 @@ _MAPPINGS = about.MAPPING_SET_ID[len(BASE):]
 @bp.route("/dataset")
 def dataset() -> Response:
     """The dataset: its description for people (landing page) or for programs (VoID)."""
-    if choose_media(PAGE_TYPES, rule="page", default="text/html") == "text/html":
+    if choose_media(PAGE_TYPES, default="text/html") == "text/html":
         response = redirect(url_for("pages.landing"), code=303)
     else:
         response = redirect(url_for("sparql.void"), code=303)
@@ -44,7 +44,7 @@ def dataset() -> Response:
 @bp.route("/service")
 def service() -> Response | str:
     """The vocabulary of the endpoint's limits (``service#queryTimeoutSeconds``, ...)."""
-    media_type = choose_media(PAGE_TYPES, rule="page", default="text/html")
+    media_type = choose_media(PAGE_TYPES, default="text/html")
     assert media_type is not None  # a default is given
     if media_type == "text/html":
         response = Response(render_template(

@@ -111,12 +111,18 @@ def search() -> str | Response:
     links = {"next": link(page + 1) if page < results.pages else None,
              "prev": link(page - 1) if page > 1 else None}
     wants_json = fmt == "json" or (fmt is None and choose_media(
-        ("application/json",), rule="first") == "application/json")
+        ("text/html", "application/json"), default="text/html") == "application/json")
     if wants_json:
-        return Response(json.dumps(to_json(results, links)), mimetype="application/json")
-    return render_template("search.html", title=f"Search: {query}" if query else "Search",
-                           query=query, results=results, links=links, kind=kind,
-                           pages=[(n, link(n)) for n in range(1, results.pages + 1)])
+        response = Response(json.dumps(to_json(results, links)), mimetype="application/json")
+    else:
+        response = Response(render_template(
+            "search.html", title=f"Search: {query}" if query else "Search", query=query,
+            results=results, links=links, kind=kind,
+            pages=[(n, link(n)) for n in range(1, results.pages + 1)]), mimetype="text/html")
+    if fmt is None:
+        # The answer depends on Accept: a cache must not give a browser the JSON.
+        response.vary.add("Accept")
+    return response
 
 
 @bp.app_errorhandler(404)
