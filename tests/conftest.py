@@ -1,4 +1,4 @@
-"""Shared fixtures: one real build per test session, and a fresh Flask app per test."""
+"""Shared fixtures: one real build and one app per test session; fresh apps on request."""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ from exomirkg.store import load_store
 RESOURCES = Path(__file__).parent / "resources"
 
 
+#: Folders whose every test carries a marker, so ``-m "not browser"`` cannot run one by mistake.
+_FOLDER_MARKERS = {"browser": "browser", "backend": "backend"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        if folder in _FOLDER_MARKERS and item.path.parent.parent == Path(__file__).parent:
+            item.add_marker(_FOLDER_MARKERS[folder])
+
+
 @pytest.fixture(scope="session")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding one real build of the repository's data."""
@@ -38,9 +49,12 @@ def store(built: BuildResult, build_dir: Path) -> pyoxigraph.Store:
     return load_store(build_dir / TRIG_FILE)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
-    """A fresh app over the session's build; its query processes are closed afterwards."""
+    """The app over the session's build, shared by every test (as a server's worker serves
+    every request): its query processes start once and what it computes once per app
+    (downloads, pages, the search index) is computed once. Read-only: a test that changes
+    settings, closes or kills the engine, or needs a cold app uses ``make_app``."""
     from exomirkg.web import create_app
 
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})

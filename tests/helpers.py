@@ -25,20 +25,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
+def serving(app: Flask, *, close: bool = True) -> Iterator[str]:
     """Serve the app on a real socket (127.0.0.1, a free port); yield its base URL.
 
-    On exit the server stops and the app's query processes are closed.
+    On exit the server stops and, unless ``close`` is False (the session's shared app), the
+    app's query processes are closed.
     """
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()
         engine = app.extensions["exomirkg"].engine
-        if engine is not None:
+        if close and engine is not None:
             engine.close()
 
 
@@ -122,7 +124,9 @@ class Canary:
         self._server.connections = []
         self.port: int = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() then returns at once, not after serve_forever's 0.5 s.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
 
     @property
     def hits(self) -> int:

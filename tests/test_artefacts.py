@@ -66,8 +66,8 @@ def workers(built: BuildResult, build_dir: Path) -> Iterator[tuple[Flask, Flask]
 
 
 @pytest.fixture
-def http(workers: tuple[Flask, Flask]) -> FlaskClient:
-    return workers[0].test_client()
+def http(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 def _canonical(data: bytes, fmt: pyoxigraph.RdfFormat) -> set[pyoxigraph.Quad]:
@@ -115,6 +115,7 @@ def test_sssom_download_parses_and_validates_with_sssom_py(http: FlaskClient, st
 
 # -- 5. deterministic, cacheable downloads -------------------------------------------------------
 
+@pytest.mark.slow  # fresh apps or interpreters each make every download
 def test_two_workers_serve_byte_identical_downloads_and_views(workers) -> None:
     first, second = (app.test_client() for app in workers)
     paths_to_compare = ([f"/download/{name}" for name in NAMES] + ["/download/SHA256SUMS"]
@@ -129,6 +130,7 @@ def test_two_workers_serve_byte_identical_downloads_and_views(workers) -> None:
     assert "_:" in view, "the view should hold blank nodes, or this test proves nothing"
 
 
+@pytest.mark.slow  # fresh apps or interpreters each make every download
 def test_a_fresh_interpreter_writes_the_same_checksums(http: FlaskClient, build_dir: Path) -> None:
     """Another run over the same build (new process, other hash seed) writes the same files."""
     script = ("import sys\nfrom exomirkg.web import create_app\n"
@@ -142,6 +144,7 @@ def test_a_fresh_interpreter_writes_the_same_checksums(http: FlaskClient, build_
 
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils' sha256sum")
+@pytest.mark.slow  # two fresh apps each make every download
 def test_sha256sum_verifies_files_fetched_over_http(built: BuildResult, build_dir: Path,
                                                     tmp_path: Path) -> None:
     """The checksums from one worker, the files from another: what a client of a server with
@@ -376,6 +379,7 @@ def test_service_vocabulary_defines_every_limit_term(http: FlaskClient) -> None:
 
 # -- 6. the Python API and the project files ------------------------------------------------------
 
+@pytest.mark.slow  # a fresh interpreter imports the package and loads the build
 def test_python_api_from_a_clean_import(build_dir: Path, store) -> None:
     script = """
 import json, sys
@@ -406,6 +410,7 @@ print(json.dumps({"loaded": loaded, "quads": len(store), "drugs": len(list(rows)
     assert out["explain"].startswith("cisplatin <") and "inferred link" in out["explain"]
 
 
+@pytest.mark.slow  # a fresh interpreter runs the README example
 def test_readme_python_api_example_runs(tmp_path: Path) -> None:
     readme = (paths.DATA_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]

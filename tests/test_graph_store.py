@@ -18,9 +18,9 @@ from exomirkg.namespaces import GRAPH_INFERRED
 INFERRED = str(GRAPH_INFERRED)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def base_url(app: Flask) -> Iterator[str]:
-    with serving(app) as url:
+    with serving(app, close=False) as url:
         yield url
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pyhornedowl
@@ -231,12 +232,13 @@ def test_owlready2_loads_the_release_file_and_its_imports(
 
 
 def test_owlready2_loads_the_live_ontology_as_rdf_xml(
-        app: Flask, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_app: Callable[..., Flask], build_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import owlready2
     import owlready2.namespace
 
     monkeypatch.setattr(owlready2.namespace, "onto_path", [str(build_dir / "imports")])
-    with serving(app) as base:
+    with serving(make_app()) as base:
         answer = requests.get(f"{base}/ontology", headers=RDF_XML, timeout=60)
         assert answer.headers["Content-Type"].startswith("application/rdf+xml")
         assert isomorphic(_xml(answer.content), _xml((build_dir / "exomirkg.owl").read_bytes()))

@@ -359,6 +359,7 @@ def test_ontology_term_page_shows_definition_and_axioms(client: FlaskClient):
     assert "Property chain" in chain and " ∘ " in chain
 
 
+@pytest.mark.slow  # renders every page (about 800): seconds
 def test_every_iri_of_our_namespace_dereferences(client: FlaskClient, store):
     """Every minted IRI (entities, findings, references, inferred links, graphs) answers."""
     iris = sorted({q.subject.value for q in store if q.subject.value.startswith(EKG)}

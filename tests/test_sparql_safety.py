@@ -29,8 +29,10 @@ def _make_app(build_dir: Path, **settings) -> Flask:
     return create_app({"TESTING": True, "BUILD_DIR": str(build_dir), **settings})
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
+    """One query process for the module's refusal tests (none of them kills it; the tests
+    that do make their own apps)."""
     app = _make_app(build_dir, QUERY_WORKERS=1)
     yield app
     app.extensions["exomirkg"].engine.close()
