@@ -28,11 +28,11 @@ from exomirkg.web.graphdata import search_index
 #: Queries people type on the review graph: names, words of findings, identifiers, a DOI, a typo.
 REVIEW_QUERIES = ["miR-21", "cisplatin", "exosome", "cisplatin resistance", "CAF miR-21",
                   "MIMAT0000076", "CHEBI:27899", "GO:0006915", "10.1038/ncomms11150",
-                  "cisplatn", "exosome&page=7"]
+                  "cisplatn", "cisplatn resistance", "exosome&page=7"]
 #: The same kinds of query on the synthetic graph (labels "synthetic drug 12", quotes
 #: "Synthetic statement 7 of seed 1.").
 SYNTHETIC_QUERIES = ["synthetic drug 12", "drug", "synthetic", "statement 42", "12-syn",
-                     "mirna 7 synthetic", "synthetc", "synthetic&page=40"]
+                     "mirna 7 synthetic", "synthetc", "synthetc drug 12", "synthetic&page=40"]
 JSON = {"Accept": "application/json"}
 
 

@@ -241,3 +241,27 @@ def test_nothing_matches_is_a_page_with_zero_results(client: FlaskClient):
 def test_index_is_built_once_per_app(app: Flask):
     with app.app_context():
         assert search_index() is search_index()
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("cisplatn resistance", "cisplatin resistance"),
+    ("cisplatin resistanse", "cisplatin resistance"),
+    ("exosme biogenesis", "exosome biogenesis"),
+])
+def test_a_misspelt_word_is_respelt_and_said(client: FlaskClient, typed: str, meant: str):
+    """One word found nowhere gets its closest word of the index; the answer is the respelt
+    query's, in its order, and says which query it answers."""
+    answer, expected = _json(client, typed), _json(client, meant)
+    assert answer["corrected"] == meant
+    assert expected["corrected"] is None
+    assert answer["total"] == expected["total"] > 0
+    assert [h["iri"] for h in answer["results"]] == [h["iri"] for h in expected["results"]]
+    page = client.get("/search", query_string={"q": typed}).get_data(as_text=True)
+    assert f'showing results for <a href="/search?q={meant.replace(" ", "+")}"' in page
+
+
+@pytest.mark.parametrize("typed", ["cisplatn zzqqxx", "zzqqxx cisplatin", "mir21x cisplatn"])
+def test_no_guess_when_a_word_has_no_close_spelling(client: FlaskClient, typed: str):
+    """Every word must be found or respelt; IDs and names with digits are never guessed."""
+    answer = _json(client, typed)
+    assert answer["total"] == 0 and answer["corrected"] is None

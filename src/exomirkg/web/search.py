@@ -10,7 +10,8 @@ What a query matches (issue 16, point 2):
   label containing every word, synonym or identifier containing every word, then text (quote
   or title) matches; within a tier shorter labels first, then alphabetically;
 - a close spelling (difflib) only when nothing else matches, so typos are forgiven without
-  padding the total of a query that does match.
+  padding the total of a query that does match: first of the whole query, then of each word
+  found nowhere ("cisplatn resistance" is answered for "cisplatin resistance", and says so).
 
 The index is built once per app (``graphdata.search_index``) from ``server/pages/search-index.rq``
 and ``search-kinds.rq``; a query scans the vocabulary of distinct word keys, not the items.
@@ -195,6 +196,8 @@ class Results:
     hits: list[Hit]
     groups: dict[str, int] = field(default_factory=dict)
     group: str | None = None
+    #: The query with misspelt words replaced, when the hits are for that spelling.
+    corrected: str | None = None
 
     @property
     def pages(self) -> int:
@@ -259,16 +262,26 @@ class SearchIndex:
         # Sorted label keys for the prefix tier (bisect, not a scan).
         self._sorted = sorted((key, i) for i, key in enumerate(self._label_keys) if key)
         self._keys = sorted({*self._by_label, *self._by_name} - {""})
+        # Word keys by first letter, for respelling one word of a query (close spellings are
+        # looked for among words that start alike, so a scan stays small at 10^5 triples).
+        self._vocabulary: dict[str, list[str]] = defaultdict(list)
+        for key in sorted({*self._labels.postings, *self._names.postings,
+                           *self._texts.postings}):
+            self._vocabulary[key[0]].append(key)
 
     def __len__(self) -> int:
         return len(self._docs)
 
     def rank(self, query: str) -> list[Hit]:
         """Every item the query matches, best first (one hit per item)."""
+        return self._rank(query)[0]
+
+    def _rank(self, query: str) -> tuple[list[Hit], str | None]:
+        """The ranked hits, and the respelt query when the hits are for it."""
         key = normalise(query)
         query_words = list(dict.fromkeys(words(query)))
         if not key or not query_words:
-            return []
+            return [], None
         tiers: dict[int, tuple[int, str]] = {}
 
         def put(items: Iterable[int], tier: int, matched: str | dict[int, str]) -> None:
@@ -300,6 +313,10 @@ class SearchIndex:
         anywhere = set.intersection(*(a | b | c for a, b, c in zip(in_label, in_names, in_texts,
                                                                    strict=True)))
         put(anywhere, 5, self._matched_text(anywhere - tiers.keys(), query_words))
+        if not tiers and len(query_words) > 1:
+            # Several words: every word must be found or respelt, or nothing matches (a
+            # close spelling of the whole would let one right word carry a wrong one).
+            return self._respelt(query, query_words, in_label, in_names, in_texts) or ([], None)
         if not tiers:
             close = difflib.get_close_matches(key, self._keys, n=10, cutoff=0.75)
             for rank, close_key in enumerate(close):
@@ -307,6 +324,10 @@ class SearchIndex:
                     tiers.setdefault(i, (6, self._docs[i].label))
                 for i, name in self._by_name.get(close_key, {}).items():
                     tiers.setdefault(i, (6 + rank / 100, name))
+        if not tiers:
+            respelt = self._respelt(query, query_words, in_label, in_names, in_texts)
+            if respelt is not None:
+                return respelt
         ranked = []
         for i, (tier, matched) in tiers.items():
             doc = self._docs[i]
@@ -317,7 +338,33 @@ class SearchIndex:
             length = len(self._label_keys[i]) if hit.tier in (2, 3) else 0
             ranked.append(((tier, length, doc.label.lower(), doc.iri), hit))
         ranked.sort(key=lambda pair: pair[0])
-        return [hit for _, hit in ranked]
+        return [hit for _, hit in ranked], None
+
+    def _respelt(self, query: str, query_words: list[str], *found_in: list[set[int]]
+                 ) -> tuple[list[Hit], str] | None:
+        """The hits of the query with its words found nowhere respelt ("cisplatn resistance"
+        is answered as "cisplatin resistance"), ranked as that query is; None when a word has
+        no close spelling or the respelt query matches nothing either."""
+        found = [set().union(*sets) for sets in zip(*found_in, strict=True)]
+        respelt = {w: self._respell(w) for w, items in zip(query_words, found, strict=True)
+                   if not items}
+        if not respelt or not all(respelt.values()):
+            return None
+        corrected = " ".join(respelt.get(normalise(w.strip(_WRAPPING)), w) or w
+                             for w in query.split())
+        hits, again = self._rank(corrected)
+        # Respelt words are words of the index, so the second ranking never respells again.
+        return (hits, corrected) if hits and again is None else None
+
+    def _respell(self, word: str) -> str | None:
+        """The closest word key of the index to a misspelt query word of 4+ letters, or None
+        (IDs and short names are not guessed: "mir21" must not become "mir23")."""
+        if len(word) < 4 or not word.isalpha():
+            return None
+        candidates = [key for key in self._vocabulary.get(word[0], ())
+                      if abs(len(key) - len(word)) <= 2]
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
+        return close[0] if close else None
 
     def search(self, query: str, page: int = 1, page_size: int = PAGE_SIZE,
                group: str | None = None) -> Results:
@@ -330,13 +377,13 @@ class SearchIndex:
         """
         if page < 1 or page_size < 1:
             raise ValueError(f"page and page size start at 1, not {page} and {page_size}")
-        ranked = self.rank(query)
+        ranked, corrected = self._rank(query)
         groups = Counter(hit.group for hit in ranked)
         if group is not None:
             ranked = [hit for hit in ranked if hit.group == group]
         first = (page - 1) * page_size
         return Results(query=query, total=len(ranked), page=page, page_size=page_size,
-                       hits=ranked[first:first + page_size], group=group,
+                       hits=ranked[first:first + page_size], group=group, corrected=corrected,
                        groups=dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))))
 
     @staticmethod
@@ -406,7 +453,8 @@ def to_json(results: Results, links: dict[str, str | None]) -> dict[str, object]
     :param links: ``next``/``prev`` URLs (None at either end), made by the view.
     """
     return {
-        "query": results.query, "total": results.total, "page": results.page,
+        "query": results.query, "corrected": results.corrected, "total": results.total,
+        "page": results.page,
         "page_size": results.page_size, "pages": results.pages, "kind": results.group,
         "groups": results.groups, **links,
         "results": [{"iri": h.iri, "label": h.label, "kind": h.kind, "group": h.group,
