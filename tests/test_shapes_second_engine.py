@@ -4,6 +4,8 @@ rudof (``pyrudof``, a Rust SHACL/ShEx engine) runs every fixture of tests/resour
 real asserted graph; its verdict must be pyshacl's, result for result: the same (shape, focus
 node, constraint component, severity). A consumer validating a copy of the graph with the
 published shapes (validation/README.md, "Publishing") gets the answer the build got.
+Here rudof runs as a consumer would run it, on its own output; tests/test_validation_engines.py
+holds the build's use of it (``run_shapes_rudof``, the build's engine) to pyshacl's full report.
 """
 
 from __future__ import annotations

@@ -58,9 +58,14 @@ class ValidationResult:
 
 
 def sort_key(result: ValidationResult) -> tuple:
-    """Order results: violations first, then by file, entity, rule, property and value."""
+    """Order results: violations first, then by file, entity, rule, property and value.
+
+    Constraint component and message break the remaining ties, so a report's order does not
+    depend on the order a SHACL engine returned its results in (rudof's is not pyshacl's).
+    """
     r = result
-    return (r.severity != "Violation", r.file, r.focus, r.rule, r.path, r.value)
+    return (r.severity != "Violation", r.file, r.focus, r.rule, r.path, r.value, r.component,
+            r.kind, r.message)
 
 
 @dataclass

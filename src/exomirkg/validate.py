@@ -4,20 +4,30 @@ Shapes run on the *asserted* graphs (ontology, imports, review, entities, sectio
 "typed" only when a source file declares its type, so the reasoner's range inferences cannot hide
 an undeclared entity. Checks run in pyoxigraph on the scope their ``#+ scope:`` header names:
 ``asserted``, ``inferred`` (graph/inferred only) or ``union`` (both).
+
+Two SHACL engines give the same report: rudof (``pyrudof``, Rust; the build's engine when it is
+installed, ~10 s for 10^5 triples where pyshacl takes minutes) and pyshacl, the reference the
+tests hold rudof to (tests/test_validation_engines.py).
 """
 
 from __future__ import annotations
 
 import logging
+import operator
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, XSD, NamespaceManager
+from rdflib.namespace import RDF, RDFS, XSD, NamespaceManager
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.paths import Path as RdfPath
+from rdflib.term import Identifier
 
 from exomirkg import paths
 from exomirkg.load import DataFileError, parse_turtle, source_files
@@ -34,15 +44,18 @@ from exomirkg.store import dataset_to_store, to_rdflib
 
 __all__ = [
     "CHECK_SCOPES",
+    "SHAPE_ENGINES",
     "Check",
     "ValidationReport",
     "ValidationResult",
     "asserted_graph",
     "checks_store",
+    "default_shapes_engine",
     "load_checks",
     "load_shapes",
     "run_checks",
     "run_shapes",
+    "run_shapes_rudof",
     "validate_dataset",
 ]
 
@@ -52,6 +65,41 @@ logger = logging.getLogger(__name__)
 CHECK_SCOPES = ("asserted", "inferred", "union")
 #: Where results about reasoner-made nodes are filed.
 INFERRED_FILE = "(inferred by the reasoner: graph/inferred)"
+#: SHACL engines :func:`run_shapes` can use; pyshacl is the reference, rudof the fast one.
+SHAPE_ENGINES = ("rudof", "pyshacl")
+#: rudof's severity names (it gives a custom severity as its IRI).
+_RUDOF_SEVERITIES = {"Violation": SH.Violation, "Warning": SH.Warning, "Info": SH.Info}
+#: Datatypes rudof prints a well-formed literal of bare, as its value (``true``, ``7``).
+_RUDOF_BARE = {XSD[name] for name in (
+    "boolean", "dateTime", "long", "short", "byte", "nonNegativeInteger", "nonPositiveInteger",
+    "negativeInteger", "positiveInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte")}
+#: Prefixes rudof compacts a literal's datatype with (it prints other datatypes as <IRI>).
+_RUDOF_DATATYPE_PREFIXES = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS)}
+#: A printed path that is one predicate (rudof writes complex paths as ``(a | b)``, ``^(p)``).
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\()]*\Z")
+#: The terms of a result's description, looked up once (a Namespace attribute is not free).
+_SH_RESULT, _SH_COMPONENT, _SH_SOURCE, _SH_SEVERITY, _SH_FOCUS, _SH_VALUE, _SH_PATH, \
+    _SH_MESSAGE = (SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape,
+                   SH.resultSeverity, SH.focusNode, SH.value, SH.resultPath, SH.resultMessage)
+#: Range constraints: the bound's parameter and the comparison a value must pass.
+_RANGES = {
+    SH.MinInclusiveConstraintComponent: (SH.minInclusive, operator.ge),
+    SH.MaxInclusiveConstraintComponent: (SH.maxInclusive, operator.le),
+    SH.MinExclusiveConstraintComponent: (SH.minExclusive, operator.gt),
+    SH.MaxExclusiveConstraintComponent: (SH.maxExclusive, operator.lt),
+}
+#: SHACL's path modifiers as rdflib's (sh:zeroOrMorePath -> ``*`` ...).
+_PATH_MODIFIERS = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
+
+
+def default_shapes_engine() -> str:
+    """``rudof`` when pyrudof is installed (10^5 triples in seconds, not minutes), else pyshacl."""
+    try:
+        import pyrudof  # noqa: F401
+    except ImportError:
+        return "pyshacl"
+    return "rudof"
 
 
 @dataclass(frozen=True)
@@ -182,17 +230,79 @@ class _Locator:
         return UNKNOWN_FILE
 
 
+def _first_message(messages: Iterable[Literal]) -> str:
+    """The message a result shows: with several ``sh:message`` (one per language), the first
+    by language tag then text, so that both engines (and every run) pick the same one."""
+    ordered = sorted(messages, key=lambda m: (getattr(m, "language", None) or "", str(m)))
+    return str(ordered[0]) if ordered else ""
+
+
+def _shape_result(
+    shapes: Graph,
+    locate: _Locator | None,
+    *,
+    focus: Identifier | None,
+    source: Identifier | None,
+    component: Identifier | None,
+    severity: Identifier | None,
+    value: Identifier | None,
+    path: Identifier | None,
+    messages: list[Literal],
+    described: tuple[tuple[Identifier, Identifier], ...],
+    path_graphs: tuple[Graph, ...],
+    cache: dict[tuple[str, object], str],
+) -> ValidationResult:
+    """One shape result as the report shows it, whichever engine found it.
+
+    ``cache`` keeps the rendered shapes, paths and nodes of one validation: a large graph has
+    thousands of results on a few shapes, and rendering a CURIE is what costs.
+    """
+    def shown(kind: str, term: object) -> str:
+        key = (kind, term)
+        if key not in cache:
+            if kind == "rule":
+                owner = next(iter(shapes.subjects(SH.property, term)), term) if term else None
+                cache[key] = _show(owner) if isinstance(owner, URIRef) else "(anonymous shape)"
+            elif kind == "path":
+                cache[key] = _show_path(term, *path_graphs)
+            elif kind == "file":
+                cache[key] = locate.file_of(term) if locate else UNKNOWN_FILE
+            else:
+                cache[key] = _show(term)
+        return cache[key]
+
+    return ValidationResult(
+        severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+        rule=shown("rule", source),
+        focus=shown("term", focus),
+        file=shown("file", focus),
+        message=_first_message(messages),
+        path=shown("path", path),
+        # Node-level constraints report the focus node itself as the value: say it once.
+        value="" if value == focus else shown("term", value),
+        kind="shape",
+        component=shown("term", component),
+        rdf=described,
+    )
+
+
 def run_shapes(
-    data: Graph, shapes: Graph, locate: _Locator | None = None
+    data: Graph, shapes: Graph, locate: _Locator | None = None, *, engine: str = "pyshacl"
 ) -> list[ValidationResult]:
-    """Validate a graph against the shapes with pyshacl (no inference: types must be declared).
+    """Validate a graph against the shapes (no inference: types must be declared).
 
     :param data: the asserted graph, ontology included (it carries rdfs:subClassOf).
     :param shapes: the shapes graph.
     :param locate: maps a focus node to its source file.
+    :param engine: ``pyshacl`` (the reference) or ``rudof`` (:func:`run_shapes_rudof`).
     :returns: one result per SHACL result, its rule being the named node shape.
     :raises DataFileError: when pyshacl cannot load the shapes.
+    :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
     """
+    if engine == "rudof":
+        return run_shapes_rudof(data, shapes, locate)
+    if engine != "pyshacl":
+        raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {SHAPE_ENGINES}")
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError
 
@@ -205,30 +315,233 @@ def run_shapes(
     except ReportableRuntimeError as error:
         raise DataFileError(paths.SHAPES_DIR, None, f"shapes cannot be loaded: {error}") from None
     results = []
+    cache: dict[tuple[str, object], str] = {}
     for node in report.objects(None, SH.result):
-        source = report.value(node, SH.sourceShape)
-        owner = next(iter(shapes.subjects(SH.property, source)), source)
-        focus = report.value(node, SH.focusNode)
-        value = report.value(node, SH.value)
-        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
-        severity = report.value(node, SH.resultSeverity)
-        component = report.value(node, SH.sourceConstraintComponent)
-        # pyshacl's own description of the result, kept as RDF for the SHACL report; a
-        # property shape is shown by the node shape that owns it, and a blank node value
-        # from the data is named by the text report only.
-        described = tuple((p, o) for p, o in report.predicate_objects(node))
-        results.append(ValidationResult(
-            severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            rule=_show(owner) if isinstance(owner, URIRef) else "(anonymous shape)",
-            focus=_show(focus),
-            file=locate.file_of(focus) if locate else UNKNOWN_FILE,
-            message=messages[0] if messages else "",
-            path=_show_path(report.value(node, SH.resultPath), report, shapes),
-            # Node-level constraints report the focus node itself as the value: say it once.
-            value="" if value == focus else _show(value),
-            kind="shape",
-            component=_show(component),
-            rdf=described,
+        results.append(_shape_result(
+            shapes, locate,
+            focus=report.value(node, SH.focusNode),
+            source=report.value(node, SH.sourceShape),
+            component=report.value(node, SH.sourceConstraintComponent),
+            severity=report.value(node, SH.resultSeverity),
+            value=report.value(node, SH.value),
+            path=report.value(node, SH.resultPath),
+            messages=list(report.objects(node, SH.resultMessage)),
+            # pyshacl's own description of the result, kept as RDF for the SHACL report; a
+            # property shape is shown by the node shape that owns it, and a blank node value
+            # from the data is named by the text report only.
+            described=tuple((p, o) for p, o in report.predicate_objects(node)),
+            path_graphs=(report, shapes), cache=cache,
+        ))
+    return results
+
+
+def _rudof_term(text: str) -> Identifier:
+    """Read back a term as rudof prints it: ``_:label``, a bare IRI, ``<IRI>``, or a literal
+    ``"lexical"`` + ``@lang`` or ``^^datatype`` (lexical form unescaped; datatype compacted
+    with xsd:, rdf:, rdfs: or in <>). rudof prints some typed literals bare (``true``, ``7``
+    for xsd:long, an xsd:dateTime): those come back as an IRI of that text, which
+    :func:`_resolve` matches to the data's literal."""
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    if text.startswith("<") and text.endswith(">"):
+        return URIRef(text[1:-1])
+    if not text.startswith('"'):
+        return URIRef(text)
+    # The lexical form is not escaped, but neither a language tag nor a datatype holds '"':
+    # the last '"' closes the literal.
+    end = text.rindex('"')
+    lexical, tail = text[1:end], text[end + 1:]
+    if tail.startswith("@"):
+        return Literal(lexical, lang=tail[1:])
+    if tail.startswith("^^<") and tail.endswith(">"):
+        return Literal(lexical, datatype=URIRef(tail[3:-1]))
+    if tail.startswith("^^"):
+        prefix, _, local = tail[2:].partition(":")
+        namespace = _RUDOF_DATATYPE_PREFIXES.get(prefix)
+        # An unknown prefix: the lexical form alone, which _resolve matches to the data.
+        return Literal(lexical, datatype=URIRef(namespace + local)) if namespace else Literal(
+            lexical)
+    return Literal(lexical)
+
+
+def _rdflib_path(shapes: Graph, node: Identifier) -> URIRef | RdfPath:
+    """A SHACL property path (IRI, sequence list, alternative, inverse, modifiers) in rdflib."""
+    if isinstance(node, URIRef):
+        return node
+    if shapes.value(node, RDF.first) is not None:
+        return SequencePath(*(_rdflib_path(shapes, p) for p in Collection(shapes, node)))
+    alternatives = shapes.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return AlternativePath(*(_rdflib_path(shapes, p) for p in Collection(shapes, alternatives)))
+    inverse = shapes.value(node, SH.inversePath)
+    if inverse is not None:
+        return InvPath(_rdflib_path(shapes, inverse))
+    for predicate, modifier in _PATH_MODIFIERS.items():
+        inner = shapes.value(node, predicate)
+        if inner is not None:
+            return MulPath(_rdflib_path(shapes, inner), modifier)
+    raise ValueError(f"not a SHACL path: {node!r}")
+
+
+def _kind(term: Identifier) -> str:
+    """``iri``, ``bnode``, ``string`` (plain or xsd:string), ``lang`` or ``typed``."""
+    if isinstance(term, URIRef):
+        return "iri"
+    if isinstance(term, BNode):
+        return "bnode"
+    if isinstance(term, Literal) and term.language:
+        return "lang"
+    if isinstance(term, Literal) and term.datatype in (None, XSD.string):
+        return "string"
+    return "typed"
+
+
+def _resolve(term: Identifier, candidates: set[Identifier],
+             taken: set[Identifier] | frozenset[Identifier] = frozenset()) -> Identifier:
+    """The data's own term for a value rudof printed.
+
+    The value node equal to it, else the one with the same text (and language, in any case).
+    rudof prints ``"x"^^xsd:string`` as ``"x"`` and some typed literals bare (``true``, ``7``
+    for xsd:long, an xsd:dateTime), so the printed form alone does not always give the term
+    back; it writes a language tag ``EN-gb`` as ``en-GB``, which rdflib holds equal but writes
+    as the data has it, so the data's term is returned, never the printed one.
+
+    :param taken: values already reported for this focus node, shape and component: when two
+        values print alike (``7`` for both xsd:long and xsd:nonNegativeInteger), each result
+        gets its own.
+    """
+    same = next((c for c in candidates if c == term), None)
+    if same is not None:
+        return same
+    language = (getattr(term, "language", None) or "").lower()
+    matches = [c for c in candidates if str(c) == str(term)
+               and (getattr(c, "language", None) or "").lower() == language]
+    if not matches:
+        logger.warning("rudof value %s is not a value node of its result", term.n3())
+        return term
+    # Several values with this text (12 and "12"^^xsd:long): the ones rudof prints this way
+    # first (bare: an IRI or a well-formed literal of _RUDOF_BARE; quoted without a tag: a
+    # plain or xsd:string literal), then one not reported yet, then a fixed order.
+    def printed_so(c: Identifier) -> bool:
+        if _kind(term) == "iri":
+            return isinstance(c, URIRef) or (
+                isinstance(c, Literal) and c.datatype in _RUDOF_BARE and c.value is not None)
+        return _kind(c) == _kind(term)
+
+    return min(matches, key=lambda c: (not printed_so(c), c in taken, c.n3()))
+
+
+def _within_range(shapes: Graph, source: Identifier | None, component: Identifier,
+                  value: Identifier | None) -> bool:
+    """Whether a range result rudof gave is wrong: a number that does pass the bound.
+
+    rudof 0.3.35 does not compare a value of a derived integer type (``xsd:long``, ``xsd:int``,
+    ``xsd:short``, ``xsd:nonNegativeInteger``...) with a bound and fails it; SHACL (and pyshacl)
+    compare numbers by value. Both sides must be well-formed numbers to be compared here.
+    """
+    rule = _RANGES.get(component)
+    if rule is None or source is None or not isinstance(value, Literal):
+        return False
+    bound = shapes.value(source, rule[0])
+    if not isinstance(bound, Literal):
+        return False
+    numbers = (value.value, bound.value)
+    if not all(isinstance(n, (int, float, Decimal)) and not isinstance(n, bool)
+               for n in numbers):
+        return False
+    return bool(rule[1](*numbers))
+
+
+def run_shapes_rudof(
+    data: Graph, shapes: Graph, locate: _Locator | None = None
+) -> list[ValidationResult]:
+    """Validate a graph against the shapes with rudof; the results are :func:`run_shapes`'s.
+
+    rudof reads both graphs as N-Triples written by rdflib, so blank-node labels survive: a
+    property shape it reports is the shapes graph's own node (traced to its node shape), and a
+    blank focus node or value is the data's. From rudof's result come the focus node, source
+    shape, constraint component, severity and value (its printed form read back and matched to
+    the data's value nodes); path and messages come from the shapes graph, as pyshacl takes
+    them: the source shape's ``sh:path`` and ``sh:message`` (rudof puts its own text in place
+    of some messages). A shape without ``sh:message`` gets rudof's text, or
+    ``"<component> not satisfied"``, where pyshacl writes its own: the one field the engines
+    can disagree on (every shape here has a message; tests/test_validation_engines.py).
+    Results rudof repeats are reported once, and the range results it gets wrong are dropped
+    (:func:`_within_range`).
+
+    :param data: the asserted graph, ontology included (it carries rdfs:subClassOf).
+    :param shapes: the shapes graph.
+    :param locate: maps a focus node to its source file.
+    :returns: one result per distinct SHACL result, its rule being the named node shape.
+    :raises pyrudof.RudofError: when rudof cannot read the shapes or the data (callers fall
+        back to pyshacl, which names a shapes file it cannot read).
+    """
+    import pyrudof
+
+    engine = pyrudof.Rudof(pyrudof.RudofConfig())
+    strict = pyrudof.ReaderMode.Strict  # a triple rudof cannot read fails, never drops
+    engine.read_shacl(shapes.serialize(format="nt"), format=pyrudof.ShaclFormat.NTriples,
+                      reader_mode=strict)
+    engine.read_data(data.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples,
+                     reader_mode=strict)
+    report = engine.validate_shacl()
+    # Per source shape: its sh:path, that path in rdflib, its sh:message(s).
+    shape_info: dict[Identifier | None, tuple[Identifier | None, URIRef | RdfPath | None,
+                                              list[Literal]]] = {}
+    cache: dict[tuple[str, object], str] = {}
+    seen: set[tuple[Identifier | None, ...]] = set()
+    # Values already reported per (focus node, source shape, component), for _resolve.
+    taken: dict[tuple[Identifier | None, ...], set[Identifier]] = {}
+    results = []
+    for entry in report.violations:
+        focus = _rudof_term(entry.focus_node)
+        source = _rudof_term(entry.source_shape) if entry.source_shape else None
+        if source not in shape_info:
+            shape_path = shapes.value(source, SH.path) if source is not None else None
+            shape_info[source] = (
+                shape_path, None if shape_path is None else _rdflib_path(shapes, shape_path),
+                list(shapes.objects(source, SH.message)) if source is not None else [])
+        path, walk, messages = shape_info[source]
+        component = URIRef(entry.constraint_component)
+        severity = _RUDOF_SEVERITIES.get(entry.severity) or URIRef(entry.severity)
+        if path is None and entry.path and _PLAIN_IRI.match(entry.path):
+            path = URIRef(entry.path)  # a predicate (sh:closed), as pyshacl reports it
+        value = None
+        if entry.value is not None:
+            value = _rudof_term(entry.value)
+            # Cheap when the printed form is the data's term (an IRI path holds the triple;
+            # a language tag may differ in case); else match it among the value nodes.
+            used = taken.setdefault((focus, source, component), set())
+            if walk is None:
+                value = _resolve(value, {focus}, used)
+            elif not (isinstance(walk, URIRef) and not getattr(value, "language", None)
+                      and (focus, walk, value) in data):
+                value = _resolve(value, set(data.objects(focus, walk)), used)
+            used.add(value)
+        key = (focus, source, component, severity, value, path)
+        if key in seen or _within_range(shapes, source, component, value):
+            continue
+        seen.add(key)
+        if not messages:
+            text = entry.message
+            if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+                text = text[1:-1]
+            messages = [Literal(text or f"{_show(component).removeprefix('sh:')} not satisfied")]
+        # The same description pyshacl gives (the SHACL report is written from it).
+        described: list[tuple[Identifier, Identifier]] = [
+            (RDF.type, _SH_RESULT), (_SH_COMPONENT, component)]
+        if source is not None:
+            described.append((_SH_SOURCE, source))
+        described += [(_SH_SEVERITY, severity), (_SH_FOCUS, focus)]
+        if value is not None:
+            described.append((_SH_VALUE, value))
+        if path is not None:
+            described.append((_SH_PATH, path))
+        described += [(_SH_MESSAGE, m) for m in messages]
+        results.append(_shape_result(
+            shapes, locate, focus=focus, source=source, component=component,
+            severity=severity, value=value, path=path, messages=messages,
+            described=tuple(described), path_graphs=(shapes,), cache=cache,
         ))
     return results
 
@@ -291,6 +604,21 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     return results
 
 
+def _validate_shapes(data: Graph, shapes: Graph, locate: _Locator, engine: str
+                     ) -> list[ValidationResult]:
+    """Run the shapes with ``engine``; if rudof cannot read the shapes or the data (a term
+    rdflib accepts and rudof's strict reader does not), pyshacl validates instead."""
+    if engine == "rudof":
+        import pyrudof
+
+        try:
+            return run_shapes_rudof(data, shapes, locate)
+        except pyrudof.RudofError as error:
+            logger.warning("rudof cannot validate this graph (%s); falling back to pyshacl",
+                           error)
+    return run_shapes(data, shapes, locate)
+
+
 def validate_dataset(
     dataset: Dataset,
     inferred: Graph | None = None,
@@ -298,6 +626,7 @@ def validate_dataset(
     *,
     checks_dir: Path | None = None,
     data_root: Path | None = None,
+    engine: str | None = None,
 ) -> ValidationReport:
     """Validate the asserted graphs against the shapes, then run every check.
 
@@ -306,14 +635,20 @@ def validate_dataset(
     :param shapes_dir: folder of ``*.ttl`` shapes (default :data:`paths.SHAPES_DIR`).
     :param checks_dir: folder of ``*-violation.rq`` checks (default :data:`paths.CHECKS_DIR`).
     :param data_root: the data folder, to name the file each result comes from.
+    :param engine: SHACL engine, ``rudof`` or ``pyshacl`` (default :func:`default_shapes_engine`).
     :returns: the report; it conforms when no result is a Violation.
     :raises DataFileError: when a shapes file or a check cannot be read.
+    :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
     """
+    engine = engine or default_shapes_engine()
+    if engine not in SHAPE_ENGINES:
+        raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {SHAPE_ENGINES}")
     timings: dict[str, float] = {}
     locate = _Locator(dataset, data_root)
     start = time.perf_counter()
     shapes = load_shapes(shapes_dir)
-    results = run_shapes(asserted_graph(dataset), shapes, locate) if len(shapes) else []
+    results = _validate_shapes(asserted_graph(dataset), shapes, locate, engine) if len(
+        shapes) else []
     timings["shapes"] = time.perf_counter() - start
     start = time.perf_counter()
     checks = load_checks(checks_dir)

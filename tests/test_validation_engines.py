@@ -1,0 +1,367 @@
+"""The build's SHACL engine, rudof, gives pyshacl's report: the same ValidationResult list.
+
+pyshacl is the reference. ``run_shapes_rudof`` reads rudof's results back into
+ValidationResults, and on every fixture of tests/resources/shapes, on the review graph and on
+mutated copies of it, the two lists are equal field by field once sorted as the build sorts
+them (``report.sort_key``): severity, rule, focus, file, message, path, value, kind,
+component and details (dataclass equality), and the RDF description each result carries for
+the SHACL report (``rdf``: the same set of predicate-object pairs, RDF terms compared exactly,
+lexical form, datatype and language tag included). One field can differ by design: the message
+of a shape with no ``sh:message``, where each engine writes its own text; every shape of
+validation/shapes/ has one, which a test below keeps true.
+
+Two differences between the engines that the mapping corrects, each shown here on rudof's
+raw output so that a rudof release that fixes it is noticed: rudof prints some literals
+bare or without their datatype (the mapping takes the data's own term), and rudof 0.3.35 fails
+a number of a derived integer type against sh:minInclusive/sh:maxInclusive (the mapping drops
+those results). One it does not: for rdflib ``"x"`` and ``"x"^^xsd:string`` are two terms, for
+RDF 1.1 and rudof one, so data holding both on one node gets one result from rudof, two from
+pyshacl (rdflib writes both to N-Triples; no source file of ours does).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyrudof
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, RDFS
+
+from exomirkg import paths
+from exomirkg.build import BuildResult
+from exomirkg.load import load_dataset
+from exomirkg.namespaces import SH, section_graph
+from exomirkg.reason import infer
+from exomirkg.report import ValidationReport, ValidationResult, sort_key
+from exomirkg.validate import (
+    asserted_graph,
+    default_shapes_engine,
+    load_shapes,
+    run_shapes,
+    run_shapes_rudof,
+    validate_dataset,
+)
+
+FIXTURES = Path(__file__).parent / "resources" / "shapes"
+VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
+INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
+
+#: Values rudof prints in every way it has: escapes, a language tag in odd case, literals it
+#: prints bare (xsd:long, xsd:nonNegativeInteger, xsd:boolean, xsd:dateTime) or without their
+#: datatype (xsd:string), a datatype it writes as <IRI>, blank nodes, and two values that print
+#: alike (12 and "12"^^xsd:long), on plain, inverse and sequence paths and a blank focus node.
+TRICKY_SHAPES = r"""
+PREFIX ex: <http://example.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:p ; sh:nodeKind sh:IRI ; sh:message "an IRI" ] ,
+        [ sh:path ex:q ; sh:datatype xsd:integer ; sh:message "an integer" ] ,
+        [ sh:path [ sh:inversePath ex:r ] ; sh:nodeKind sh:Literal ; sh:message "none" ] ,
+        [ sh:path ( ex:s ex:t ) ; sh:datatype xsd:boolean ; sh:message "a boolean" ] .
+"""
+TRICKY_DATA = r"""
+PREFIX ex: <http://example.org/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+ex:a a ex:C ;
+    ex:p "a \"quoted\" \\ back\nslash\ttab"@EN-gb , "y"^^xsd:string , "x" , "7" , "7"^^xsd:long ,
+        "7"^^xsd:nonNegativeInteger , true , "2020-01-01T00:00:00"^^xsd:dateTime ,
+        "z"^^ex:dt , "1"^^owl:real , "" , "héllo ü"@de , [ ex:label "blank" ] , ex:fine ;
+    ex:q "12"^^xsd:long , 12 , "x" , ex:iri ;
+    ex:s [ ex:t "yes" , false ] .
+ex:z ex:r ex:a . [] ex:r ex:a .
+[] a ex:C ; ex:p "a blank focus node" .
+"""
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return load_shapes()
+
+
+def _fixture_graph(path: Path) -> Graph:
+    """As tests/test_shapes.py loads it: into its own named graph, then the asserted merge."""
+    dataset = Dataset(default_union=True)
+    dataset.graph(section_graph(path.stem)).parse(path, format="turtle")
+    return asserted_graph(dataset)
+
+
+def _render(results: list[ValidationResult]) -> str:
+    return "\n".join(f"  {r!r}\n    rdf: {sorted(r.rdf)}" for r in results) or "  (none)"
+
+
+def _assert_same(mapped: list[ValidationResult], reference: list[ValidationResult],
+                 where: str) -> None:
+    """Every field equal, in the build's order; then each result's RDF terms, exactly."""
+    mapped, reference = sorted(mapped, key=sort_key), sorted(reference, key=sort_key)
+    assert mapped == reference, (
+        f"{where}: rudof's report is not pyshacl's; fix the mapping in "
+        f"exomirkg.validate.run_shapes_rudof\nrudof:\n{_render(mapped)}\n"
+        f"pyshacl:\n{_render(reference)}")
+    for ours, theirs in zip(mapped, reference, strict=True):
+        assert set(ours.rdf) == set(theirs.rdf), (
+            f"{where}: {ours.rule} on {ours.focus}: RDF description differs\n"
+            f"rudof only: {set(ours.rdf) - set(theirs.rdf)}\n"
+            f"pyshacl only: {set(theirs.rdf) - set(ours.rdf)}")
+
+
+def _assert_same_report(mapped: ValidationReport, reference: ValidationReport,
+                        where: str) -> None:
+    """Two reports of validate_dataset (each loaded its own shapes, so the blank nodes of
+    property shapes differ): equal results, and SHACL reports equal up to blank nodes."""
+    assert mapped.conforms is reference.conforms
+    assert mapped.results == reference.results, (
+        f"{where}: rudof's report is not pyshacl's\nrudof:\n{_render(mapped.results)}\n"
+        f"pyshacl:\n{_render(reference.results)}")
+    assert isomorphic(mapped.as_graph(), reference.as_graph()), (
+        f"{where}: the SHACL (Turtle) reports differ")
+
+
+# --- which engine -----------------------------------------------------------------------
+
+
+def test_default_engine_is_rudof_when_pyrudof_is_installed() -> None:
+    assert default_shapes_engine() == "rudof"
+
+
+def test_default_engine_falls_back_to_pyshacl_without_pyrudof(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyrudof", None)  # makes `import pyrudof` fail
+    assert default_shapes_engine() == "pyshacl"
+
+
+def test_an_unknown_engine_is_refused(shapes: Graph) -> None:
+    with pytest.raises(ValueError, match="unknown SHACL engine"):
+        run_shapes(Graph(), shapes, engine="jena")
+    with pytest.raises(ValueError, match="unknown SHACL engine"):
+        validate_dataset(Dataset(), engine="jena")
+
+
+# --- the same report ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=f"valid/{p.stem}") for p in VALID]
+                         + [pytest.param(p, id=f"invalid/{p.stem}") for p in INVALID])
+def test_rudof_report_is_pyshacls_on_every_fixture(path: Path, shapes: Graph) -> None:
+    data = _fixture_graph(path)
+    reference = run_shapes(data, shapes)
+    # An invalid fixture must give results, or the comparison would prove nothing.
+    assert bool(reference) is (path.parent.name == "invalid"), _render(reference)
+    _assert_same(run_shapes_rudof(data, shapes), reference, str(path))
+
+
+def test_rudof_reads_every_kind_of_value_back_as_the_datas_own_term() -> None:
+    shapes = Graph().parse(data=TRICKY_SHAPES, format="turtle")
+    data = Graph().parse(data=TRICKY_DATA, format="turtle")
+    mapped = run_shapes_rudof(data, shapes)
+    _assert_same(mapped, run_shapes(data, shapes), "tricky values")
+    assert len(mapped) == 20
+    for result in mapped:
+        described = dict(result.rdf)
+        value = described.get(SH.value)
+        if value is not None and not isinstance(value, URIRef):
+            # The data's own term, written as the data has it (language tag case included).
+            assert value.n3() in {o.n3() for o in data.objects()} | {
+                s.n3() for s in data.subjects()}, value
+
+
+@pytest.mark.slow  # pyshacl over the whole review graph, twice
+def test_the_build_report_is_pyshacls_on_the_review_graph(built: BuildResult) -> None:
+    """The build validated with rudof (the default): its report is pyshacl's, in the same
+    order, and so is its SHACL report; each result has what SHACL 1.0 3.6.2 requires."""
+    assert built.report is not None
+    # As build_dataset validates: the asserted dataset and the reasoner's graph beside it.
+    dataset = load_dataset()
+    inferred = infer(dataset, rules_dir=paths.layout().rules_dir)
+    reference = validate_dataset(dataset, inferred, engine="pyshacl")
+    mapped = validate_dataset(dataset, inferred, engine="rudof")
+    assert reference.results, "the review graph has Warnings: the comparison must see them"
+    _assert_same_report(mapped, reference, "review graph")
+    _assert_same_report(built.report, reference, "the build's report")
+    graph = mapped.as_graph()
+    for node in graph.objects(None, SH.result):
+        for predicate in (RDF.type, SH.focusNode, SH.resultSeverity,
+                          SH.sourceConstraintComponent, SH.sourceShape, SH.resultMessage):
+            assert graph.value(node, predicate) is not None, f"a result lacks {predicate}"
+
+
+def test_rudof_report_is_pyshacls_on_the_asserted_graph(built: BuildResult,
+                                                        shapes: Graph) -> None:
+    """The same with one shapes graph, so that the RDF terms are compared exactly too."""
+    data = asserted_graph(built.dataset)
+    reference = run_shapes(data, shapes)
+    assert reference
+    _assert_same(run_shapes_rudof(data, shapes), reference, "asserted graph")
+
+
+def _edit(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    match = re.search(pattern, text, flags=re.MULTILINE)
+    assert match, f"{path}: no line matches {pattern!r}; the mutation test needs updating"
+    path.write_text(text[:match.start()] + match.expand(replacement) + text[match.end():],
+                    encoding="utf-8")
+
+
+#: (file, pattern, replacement, shape expected to fire, its constraint component).
+MUTATIONS = {
+    "description-with-escapes-and-a-language-tag": (
+        "triples/sections/abstract.ttl", r'ekg:recipientDescription "[^"]*" ;',
+        'ekg:recipientDescription """a "quoted" \\\\\\\\ back\\nslash"""@EN-gb ;',
+        "ekg:FindingShape", "sh:DatatypeConstraintComponent"),
+    "year-as-xsd-long": (
+        "triples/entities/references.ttl", r"^    ekg:year (\d{4}) ;",
+        r'    ekg:year "\1"^^<http://www.w3.org/2001/XMLSchema#long> ;',
+        "ekg:ReferenceShape", "sh:DatatypeConstraintComponent"),
+    "malformed-chebi-iri": (
+        "triples/entities/drugs.ttl", r"<http://purl\.obolibrary\.org/obo/CHEBI_27899>",
+        "<http://purl.obolibrary.org/obo/CHEBI_27899x>", "ekg:DrugShape",
+        "sh:PatternConstraintComponent"),
+}
+
+
+@pytest.mark.slow  # both engines over a mutated copy of the whole review graph
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_a_broken_example_is_rejected_identically_by_both_engines(name: str,
+                                                                  data_copy: Path) -> None:
+    file, pattern, replacement, rule, component = MUTATIONS[name]
+    _edit(data_copy / file, pattern, replacement)
+    layout = paths.layout(data_copy)
+    dataset = load_dataset(data_copy)
+    inferred = infer(dataset, rules_dir=layout.rules_dir)
+    reports = {engine: validate_dataset(dataset, inferred, shapes_dir=layout.shapes_dir,
+                                        checks_dir=layout.checks_dir, data_root=data_copy,
+                                        engine=engine)
+               for engine in ("pyshacl", "rudof")}
+    for engine, report in reports.items():
+        assert not report.conforms, f"{engine} accepts the broken {file}"
+        hits = [r for r in report.violations
+                if (r.rule, r.component, r.file) == (rule, component, file)]
+        assert len(hits) == 1, f"{engine}: expected one {rule} {component}:\n{report.as_text()}"
+    _assert_same_report(reports["rudof"], reports["pyshacl"], name)
+
+
+# --- what the mapping decides --------------------------------------------------------------
+
+
+def test_every_shape_that_reports_has_exactly_one_message(shapes: Graph) -> None:
+    """Messages are the one field the engines cannot agree on without ``sh:message`` (pyshacl
+    and rudof write their own text): every property shape, and every node shape with a
+    constraint of its own, carries exactly one, so the reports are equal in full."""
+    structural = {RDF.type, RDFS.label, SH.property, SH.targetClass, SH.targetNode,
+                  SH.targetSubjectsOf, SH.targetObjectsOf, SH.message, SH.severity, SH.path,
+                  SH.name, SH.description, SH.deactivated}
+    reporting = set(shapes.objects(None, SH.property)) | {
+        s for s in shapes.subjects(RDF.type, SH.NodeShape)
+        if set(shapes.predicates(s)) - structural}
+    wrong = sorted(f"{s.n3(shapes.namespace_manager)}: {len(set(shapes.objects(s, SH.message)))}"
+                   for s in reporting if len(set(shapes.objects(s, SH.message))) != 1)
+    assert not wrong, ("give each shape exactly one sh:message (what to fix, and where):\n  "
+                       + "\n  ".join(wrong))
+
+
+def test_without_a_message_only_the_message_text_differs() -> None:
+    """The documented rule: no ``sh:message``, rudof's own text (or "<component> not
+    satisfied"), where pyshacl writes its own; every other field stays pyshacl's."""
+    shapes = Graph().parse(data="""
+        PREFIX ex: <http://example.org/>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+            sh:property [ sh:path ex:p ; sh:minCount 1 ] .""", format="turtle")
+    data = Graph().parse(data="<http://example.org/a> a <http://example.org/C> .",
+                         format="turtle")
+    (mapped,), (reference,) = run_shapes_rudof(data, shapes), run_shapes(data, shapes)
+    assert mapped.message and mapped.message != reference.message
+    assert mapped.message == str(dict(mapped.rdf)[SH.resultMessage])
+    unworded = {(p, o) for p, o in mapped.rdf if p != SH.resultMessage}
+    assert unworded == {(p, o) for p, o in reference.rdf if p != SH.resultMessage}
+    assert (mapped.severity, mapped.rule, mapped.focus, mapped.path, mapped.component) == (
+        reference.severity, reference.rule, reference.focus, reference.path,
+        reference.component)
+
+
+def test_rudof_range_gap_on_derived_integers_is_corrected() -> None:
+    """rudof 0.3.35 fails "2020"^^xsd:long against sh:minInclusive 1800 (SHACL compares the
+    numbers; pyshacl passes it): the mapping drops those results. When the first assertion
+    fails, rudof compares them itself: remove ``_within_range`` from exomirkg.validate."""
+    shapes = Graph().parse(data="""
+        PREFIX ex: <http://example.org/>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+            sh:property [ sh:path ex:year ; sh:minInclusive 1800 ; sh:maxInclusive 2100 ;
+                          sh:message "a year" ] .""", format="turtle")
+    data = Graph().parse(data="""
+        PREFIX ex: <http://example.org/>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        ex:a a ex:C ; ex:year "2020"^^xsd:long , "1700"^^xsd:short , "MMXX" .""",
+        format="turtle")
+    engine = pyrudof.Rudof(pyrudof.RudofConfig())
+    engine.read_shacl(shapes.serialize(format="nt"), format=pyrudof.ShaclFormat.NTriples)
+    engine.read_data(data.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples)
+    raw = {(r.value, r.constraint_component.rsplit("#")[-1])
+           for r in engine.validate_shacl().violations}
+    assert ("2020", "MinInclusiveConstraintComponent") in raw, raw
+    mapped = run_shapes_rudof(data, shapes)
+    _assert_same(mapped, run_shapes(data, shapes), "derived integers")
+    # Out of range, or not a number: still reported.
+    assert {r.value for r in mapped} == {'"1700"^^xsd:short', '"MMXX"'}
+
+
+def test_a_result_rudof_repeats_is_reported_once(monkeypatch: pytest.MonkeyPatch,
+                                                 shapes: Graph) -> None:
+    data = _fixture_graph(FIXTURES / "invalid" / "reference-year-as-string.ttl")
+    reference = run_shapes_rudof(data, shapes)
+    assert len(reference) == 3
+
+    real = pyrudof.Rudof
+
+    class Repeating:
+        """rudof, giving each of its results twice (its class cannot be subclassed)."""
+
+        def __init__(self, config: pyrudof.RudofConfig) -> None:
+            self.engine = real(config)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.engine, name)
+
+        def validate_shacl(self) -> SimpleNamespace:
+            report = self.engine.validate_shacl()
+            return SimpleNamespace(violations=[e for e in report.violations for _ in (1, 2)])
+
+    monkeypatch.setattr(pyrudof, "Rudof", Repeating)
+    _assert_same(run_shapes_rudof(data, shapes), reference, "repeated results")
+
+
+def test_validation_falls_back_to_pyshacl_when_rudof_cannot_read_the_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """rdflib reads and writes an IRI with a malformed %-escape, rudof's strict reader refuses
+    it: pyshacl validates, with a warning, rather than rudof skipping the triple."""
+    shapes_dir, checks_dir = tmp_path / "shapes", tmp_path / "checks"
+    shapes_dir.mkdir()
+    checks_dir.mkdir()
+    (shapes_dir / "c.shacl.ttl").write_text(
+        "PREFIX ex: <http://example.org/>\nPREFIX sh: <http://www.w3.org/ns/shacl#>\n"
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n"
+        '    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs ex:p" ] .\n',
+        encoding="utf-8")
+    dataset = Dataset(default_union=True)
+    graph = dataset.graph(section_graph("fallback"))
+    graph.add((URIRef("http://example.org/%zz"), RDF.type, URIRef("http://example.org/C")))
+    graph.add((URIRef("http://example.org/ok"), RDF.type, URIRef("http://example.org/C")))
+    graph.add((URIRef("http://example.org/ok"), URIRef("http://example.org/p"), Literal(1)))
+    with pytest.raises(pyrudof.RudofError):
+        run_shapes_rudof(asserted_graph(dataset), load_shapes(shapes_dir))
+    with caplog.at_level(logging.WARNING, logger="exomirkg.validate"):
+        report = validate_dataset(dataset, shapes_dir=shapes_dir, checks_dir=checks_dir,
+                                  engine="rudof")
+    assert "falling back to pyshacl" in caplog.text
+    assert [(r.focus, r.message) for r in report.results] == [
+        ("<http://example.org/%zz>", "needs ex:p")]
