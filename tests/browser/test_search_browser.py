@@ -46,3 +46,20 @@ def test_an_identifier_finds_its_entity_first(driver, base_url) -> None:
         _search_from_landing(driver, base_url, identifier)
         first = driver.find_element(By.CSS_SELECTOR, "ol.hits li a")
         assert first.text == label, f"{identifier}: first hit {first.text!r}"
+
+
+def test_a_typo_is_respelt_and_the_respelt_query_is_one_click_away(driver, base_url,
+                                                                    screenshot) -> None:
+    _search_from_landing(driver, base_url, "cisplatn resistance")
+    notice = driver.find_element(By.ID, "search-corrected")
+    assert "cisplatin resistance" in notice.text
+    total = int(driver.find_element(By.ID, "search-total").get_attribute("data-total"))
+    answer = requests.get(base_url + "/search", params={"q": "cisplatin resistance",
+                                                        "format": "json"}, timeout=30).json()
+    assert total == answer["total"] > 10
+    screenshot("search-typo-respelt")
+    # By keyboard (the link may wrap, and a wrapped link's middle is not on its text).
+    notice.find_element(By.TAG_NAME, "a").send_keys(Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(ec.url_contains("q=cisplatin+resistance"))
+    assert not driver.find_elements(By.ID, "search-corrected")
+    assert int(driver.find_element(By.ID, "search-total").get_attribute("data-total")) == total
