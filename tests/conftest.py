@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyoxigraph
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import fresh_app
 
 from exomirkg import paths
 from exomirkg.build import TRIG_FILE, BuildResult, build
@@ -55,33 +57,16 @@ def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
     every request): its query processes start once and what it computes once per app
     (downloads, pages, the search index) is computed once. Read-only: a test that changes
     settings, closes or kills the engine, or needs a cold app uses ``make_app``."""
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
-    yield app
-    engine = app.extensions["exomirkg"].engine
-    if engine is not None:
-        engine.close()
+    with fresh_app(build_dir) as app:
+        yield app
 
 
 @pytest.fixture
 def make_app(built: BuildResult, build_dir: Path) -> Iterator[Callable[..., Flask]]:
     """Make apps over the session's build with the given settings; each one made is closed
     (its query processes stopped) after the test, whatever the test did."""
-    from exomirkg.web import create_app
-
-    made: list[Flask] = []
-
-    def make(**settings: object) -> Flask:
-        app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), **settings})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        engine = app.extensions["exomirkg"].engine
-        if engine is not None:
-            engine.close()
+    with ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(fresh_app(build_dir, **settings))
 
 
 @pytest.fixture

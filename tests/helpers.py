@@ -11,10 +11,30 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import requests
 from flask import Flask
 from werkzeug.serving import make_server
+
+
+@contextmanager
+def fresh_app(build_dir: Path | None = None, **settings: object) -> Iterator[Flask]:
+    """A new app with these settings (over ``build_dir`` when given); its query processes are
+    closed on exit, whatever the test did. The one way the tests make an app: conftest's
+    ``app`` and ``make_app`` fixtures and every module-scoped app use it."""
+    from exomirkg.web import create_app
+
+    config: dict[str, object] = {"TESTING": True, **settings}
+    if build_dir is not None:
+        config["BUILD_DIR"] = str(build_dir)
+    app = create_app(config)
+    try:
+        yield app
+    finally:
+        engine = app.extensions["exomirkg"].engine
+        if engine is not None:
+            engine.close()
 
 
 def free_port() -> int:
@@ -25,11 +45,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Flask, *, close: bool = True) -> Iterator[str]:
+def serving(app: Flask) -> Iterator[str]:
     """Serve the app on a real socket (127.0.0.1, a free port); yield its base URL.
 
-    On exit the server stops and, unless ``close`` is False (the session's shared app), the
-    app's query processes are closed.
+    On exit the server stops (whoever made the app closes it: :func:`fresh_app`).
     """
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
@@ -39,9 +58,6 @@ def serving(app: Flask, *, close: bool = True) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-        engine = app.extensions["exomirkg"].engine
-        if close and engine is not None:
-            engine.close()
 
 
 def stop_server(process: subprocess.Popen) -> None:

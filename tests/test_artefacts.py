@@ -30,7 +30,7 @@ import requests
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import serving
+from helpers import fresh_app, serving
 
 import exomirkg
 from exomirkg import about, paths
@@ -50,19 +50,12 @@ WITH_BLANK_NODES = "PlatinumDrug"
 CANON = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0
 
 
-def _make_app(build_dir: Path) -> Flask:
-    from exomirkg.web import create_app
-
-    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1})
-
-
 @pytest.fixture(scope="module")
 def workers(built: BuildResult, build_dir: Path) -> Iterator[tuple[Flask, Flask]]:
     """Two apps created separately, as two gunicorn workers are: each loads the TriG itself."""
-    apps = (_make_app(build_dir), _make_app(build_dir))
-    yield apps
-    for app in apps:
-        app.extensions["exomirkg"].engine.close()
+    with fresh_app(build_dir, QUERY_WORKERS=1) as one, \
+            fresh_app(build_dir, QUERY_WORKERS=1) as other:
+        yield one, other
 
 
 @pytest.fixture
@@ -149,8 +142,9 @@ def test_sha256sum_verifies_files_fetched_over_http(built: BuildResult, build_di
                                                     tmp_path: Path) -> None:
     """The checksums from one worker, the files from another: what a client of a server with
     several workers gets."""
-    with serving(_make_app(build_dir)) as one, serving(_make_app(build_dir)) as base, \
-            requests.Session() as session:
+    with fresh_app(build_dir, QUERY_WORKERS=1) as first, \
+            fresh_app(build_dir, QUERY_WORKERS=1) as second, \
+            serving(first) as one, serving(second) as base, requests.Session() as session:
         sums = session.get(f"{one}/download/SHA256SUMS", timeout=60)
         assert sums.status_code == 200
         (tmp_path / "SHA256SUMS").write_bytes(sums.content)

@@ -20,7 +20,7 @@ INFERRED = str(GRAPH_INFERRED)
 
 @pytest.fixture(scope="module")
 def base_url(app: Flask) -> Iterator[str]:
-    with serving(app, close=False) as url:
+    with serving(app) as url:
         yield url
 
 

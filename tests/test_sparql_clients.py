@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import rdflib
 import rdflib.compare
-from helpers import serving
+from helpers import fresh_app, serving
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import (
     CSV,
@@ -38,10 +38,7 @@ CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{REVIEW_GRAPH}> {{ ?s ?p 
 @pytest.fixture(scope="module")
 def endpoint_url(built: BuildResult, build_dir: Path) -> Iterator[str]:
     """The app on a real socket (127.0.0.1, a free port), stopped after the module."""
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 2})
-    with serving(app) as base_url:
+    with fresh_app(build_dir, QUERY_WORKERS=2) as app, serving(app) as base_url:
         yield f"{base_url}/sparql"
 
 

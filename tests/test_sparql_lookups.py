@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from helpers import fresh_app
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql.guard import inspect_query, is_lookup
@@ -66,20 +67,17 @@ def test_anything_else_is_not_a_lookup(query: str) -> None:
 def spied_app(built: BuildResult, build_dir: Path,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Flask, list[str]]]:
     """An app whose query processes record each query they are sent."""
-    from exomirkg.web import create_app
+    with fresh_app(build_dir, QUERY_WORKERS=1) as app:
+        engine = app.extensions["exomirkg"].engine
+        sent: list[str] = []
+        run = engine.run
 
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1})
-    engine = app.extensions["exomirkg"].engine
-    sent: list[str] = []
-    run = engine.run
+        def recording_run(job, timeout=None, **limits):
+            sent.append(job.query)
+            return run(job, timeout=timeout, **limits)
 
-    def recording_run(job, timeout=None, **limits):
-        sent.append(job.query)
-        return run(job, timeout=timeout, **limits)
-
-    monkeypatch.setattr(engine, "run", recording_run)
-    yield app, sent
-    engine.close()
+        monkeypatch.setattr(engine, "run", recording_run)
+        yield app, sent
 
 
 def test_a_lookup_is_answered_without_a_query_process(

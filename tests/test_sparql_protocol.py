@@ -12,6 +12,7 @@ import pytest
 import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import fresh_app
 
 from exomirkg.build import BUILD_INFO, BuildResult
 
@@ -23,19 +24,11 @@ VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")
 
 
-def _make_app(build_dir: Path, **settings) -> Flask:
-    from exomirkg.web import create_app
-
-    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1,
-                       **settings})
-
-
 @pytest.fixture(scope="module")
 def endpoint(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
     """One app for the module: the endpoint is read-only, and worker start-up is not free."""
-    app = _make_app(build_dir)
-    yield app
-    app.extensions["exomirkg"].engine.close()
+    with fresh_app(build_dir, QUERY_WORKERS=1) as app:
+        yield app
 
 
 @pytest.fixture
@@ -240,9 +233,8 @@ def test_body_over_cap_is_413(make_app) -> None:
 
 @pytest.fixture(scope="module")
 def capped(built: BuildResult, build_dir: Path) -> Iterator[FlaskClient]:
-    app = _make_app(build_dir, ROW_CAP=5)
-    yield app.test_client()
-    app.extensions["exomirkg"].engine.close()
+    with fresh_app(build_dir, QUERY_WORKERS=1, ROW_CAP=5) as app:
+        yield app.test_client()
 
 
 @pytest.mark.parametrize(("fmt", "note"), [

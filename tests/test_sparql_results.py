@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from flask.testing import FlaskClient
+from helpers import fresh_app
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql.results import PYTHON_ROWS
@@ -30,12 +31,8 @@ FORMATS = {"json": pyoxigraph.QueryResultsFormat.JSON, "xml": pyoxigraph.QueryRe
 
 @pytest.fixture(scope="module")
 def capped(built: BuildResult, build_dir: Path) -> Iterator[FlaskClient]:
-    from exomirkg.web import create_app
-
-    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "QUERY_WORKERS": 1,
-                      "ROW_CAP": CAP})
-    yield app.test_client()
-    app.extensions["exomirkg"].engine.close()
+    with fresh_app(build_dir, QUERY_WORKERS=1, ROW_CAP=CAP) as app:
+        yield app.test_client()
 
 
 def _expected(store: pyoxigraph.Store, query: str) -> list[list[str]]:

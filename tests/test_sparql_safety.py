@@ -13,7 +13,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import Canary, serving
+from helpers import Canary, fresh_app, serving
 
 from exomirkg.build import BuildResult
 
@@ -23,19 +23,12 @@ COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def _make_app(build_dir: Path, **settings) -> Flask:
-    from exomirkg.web import create_app
-
-    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir), **settings})
-
-
 @pytest.fixture(scope="module")
 def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
     """One query process for the module's refusal tests (none of them kills it; the tests
     that do make their own apps)."""
-    app = _make_app(build_dir, QUERY_WORKERS=1)
-    yield app
-    app.extensions["exomirkg"].engine.close()
+    with fresh_app(build_dir, QUERY_WORKERS=1) as app:
+        yield app
 
 
 @pytest.fixture

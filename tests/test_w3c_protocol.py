@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import fresh_app
 
 #: The W3C protocol suite's dataset.
 PROTOCOL_DATA = Path(__file__).parent / "resources" / "protocol" / "dataset.trig"
@@ -27,13 +28,9 @@ RDF_TYPES = ("application/rdf+xml", "text/turtle")
 @pytest.fixture(scope="module")
 def protocol_app() -> Iterator[Flask]:
     """One app over the suite's dataset (read-only, so the module shares it)."""
-    from exomirkg.web import create_app
-
     # The W3C suite's data has no build-info.json: unvalidated, so it needs ALLOW_INVALID.
-    app = create_app({"TESTING": True, "DATA_FILE": str(PROTOCOL_DATA),
-                      "QUERY_WORKERS": 1, "ALLOW_INVALID": True})
-    yield app
-    app.extensions["exomirkg"].engine.close()
+    with fresh_app(DATA_FILE=str(PROTOCOL_DATA), QUERY_WORKERS=1, ALLOW_INVALID=True) as app:
+        yield app
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import free_port, stop_server
+from helpers import free_port, fresh_app, stop_server
 
 from exomirkg.build import BuildResult
 
-from .support import close_app, internals_shown, make_app
+from .support import internals_shown
 
 pytestmark = pytest.mark.slow
 
@@ -242,9 +242,9 @@ UPDATE_TRANSPORTS = {
 
 @pytest.fixture(scope="module")
 def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
-    app = make_app(build_dir, BODY_CAP=BODY_CAP, QUERY_TIMEOUT=QUERY_TIMEOUT, QUERY_WORKERS=2)
-    yield app
-    close_app(app)
+    with fresh_app(build_dir, BODY_CAP=BODY_CAP, QUERY_TIMEOUT=QUERY_TIMEOUT,
+                   QUERY_WORKERS=2) as app:
+        yield app
 
 
 @pytest.fixture

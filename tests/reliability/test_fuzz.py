@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import fresh_app
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
 
-from .support import Canary, close_app, internals_shown, make_app
+from .support import Canary, internals_shown
 
 pytestmark = pytest.mark.slow
 
@@ -247,20 +248,17 @@ class Run:
 @pytest.fixture(scope="module")
 def run(built: BuildResult, build_dir: Path, canary: Canary) -> Iterator[Run]:
     """Send every case once; the tests below judge the outcomes."""
-    app = make_app(build_dir, QUERY_TIMEOUT=QUERY_TIMEOUT, QUERY_WORKERS=2)
-    client = app.test_client()
     cases = generate(canary.url)
     outcomes: list[Outcome] = []
     started = time.monotonic()
-    try:
+    with fresh_app(build_dir, QUERY_TIMEOUT=QUERY_TIMEOUT, QUERY_WORKERS=2) as app:
+        client = app.test_client()
         for case in cases:
             begun = time.monotonic()
             response = _send(client, case)
             outcomes.append(Outcome(case, response.status_code,
                                     response.headers.get("Retry-After"),
                                     time.monotonic() - begun, response.get_data()))
-    finally:
-        close_app(app)
     seconds = time.monotonic() - started
     counts = Counter(o.status for o in outcomes)
     slowest = max(outcomes, key=lambda o: o.seconds)

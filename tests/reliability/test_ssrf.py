@@ -17,11 +17,11 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import serving
+from helpers import fresh_app, serving
 
 from exomirkg.build import BuildResult
 
-from .support import Canary, close_app, internals_shown, make_app
+from .support import Canary, internals_shown
 
 pytestmark = pytest.mark.slow
 
@@ -120,9 +120,8 @@ def _fill(template: str, canary: Canary, url: str | None = None) -> str:
 
 @pytest.fixture(scope="module")
 def app(built: BuildResult, build_dir: Path) -> Iterator[Flask]:
-    app = make_app(build_dir, QUERY_WORKERS=2, QUERY_TIMEOUT=10)
-    yield app
-    close_app(app)
+    with fresh_app(build_dir, QUERY_WORKERS=2, QUERY_TIMEOUT=10) as app:
+        yield app
 
 
 @pytest.fixture
@@ -270,17 +269,17 @@ LIVE_ATTEMPTS = ["plain", "u-escape", "U-escape", "values-var", "desync-lt", "de
 def live(built: BuildResult, build_dir: Path) -> Iterator[tuple[str, Counter]]:
     """A real server; every request it receives is counted, so a SERVICE call the endpoint
     makes to itself (a relative IRI resolved against its own URL) shows up."""
-    app = make_app(build_dir, QUERY_WORKERS=2, QUERY_TIMEOUT=10)
-    received: Counter = Counter()
-    inner = app.wsgi_app
+    with fresh_app(build_dir, QUERY_WORKERS=2, QUERY_TIMEOUT=10) as app:
+        received: Counter = Counter()
+        inner = app.wsgi_app
 
-    def counting(environ, start_response):
-        received[environ.get("PATH_INFO", "")] += 1
-        return inner(environ, start_response)
+        def counting(environ, start_response):
+            received[environ.get("PATH_INFO", "")] += 1
+            return inner(environ, start_response)
 
-    app.wsgi_app = counting
-    with serving(app) as base_url:
-        yield base_url, received
+        app.wsgi_app = counting
+        with serving(app) as base_url:
+            yield base_url, received
 
 
 @pytest.mark.parametrize("name", LIVE_ATTEMPTS)
