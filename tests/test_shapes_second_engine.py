@@ -1,11 +1,11 @@
-"""The shapes are SHACL Core, and a second SHACL engine we did not write agrees with pyshacl.
+"""The shapes are SHACL Core, and a second SHACL engine we did not write reads them as we do.
 
-rudof (``pyrudof``, a Rust SHACL/ShEx engine) runs every fixture of tests/resources/shapes and the
-real asserted graph; its verdict must be pyshacl's, result for result: the same (shape, focus
-node, constraint component, severity). A consumer validating a copy of the graph with the
-published shapes (validation/README.md, "Publishing") gets the answer the build got.
-Here rudof runs as a consumer would run it, on its own output; tests/test_validation_engines.py
-holds the build's use of it (``run_shapes_rudof``, the build's engine) to pyshacl's full report.
+rudof (``pyrudof``, a Rust SHACL/ShEx engine) runs, as a consumer would run it on the published
+shapes (validation/README.md, "Publishing"), every fixture of tests/resources/shapes and the
+real asserted graph: it passes every valid fixture, fires exactly the shape each invalid one
+names, and finds no Violation in the real graph. That its verdicts are pyshacl's, result for
+result and field by field, is tested in tests/test_validation_engines.py (the build validates
+with rudof, pyshacl is the reference).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rdflib.namespace import RDF
 from exomirkg import paths
 from exomirkg.build import BuildResult
 from exomirkg.namespaces import EKG, SH, section_graph
-from exomirkg.validate import asserted_graph, load_shapes, run_shapes
+from exomirkg.validate import asserted_graph, load_shapes
 
 FIXTURES = Path(__file__).parent / "resources" / "shapes"
 VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
@@ -88,15 +88,6 @@ def _by_rudof(engine: pyrudof.Rudof, shapes: Graph, data: Graph) -> tuple[bool, 
     return report.conforms, results
 
 
-def _by_pyshacl(shapes: Graph, data: Graph) -> set[Result]:
-    results = set()
-    for result in run_shapes(data, shapes):
-        described = dict(result.rdf)
-        results.add((result.rule, str(described[SH.focusNode]),
-                     str(described[SH.sourceConstraintComponent]), result.severity))
-    return results
-
-
 def _fixture_graph(path: Path) -> Graph:
     """As tests/test_shapes.py loads it: into its own named graph, then the asserted merge."""
     dataset = Dataset(default_union=True)
@@ -152,10 +143,7 @@ def test_rudof_fails_every_invalid_fixture_as_pyshacl_does(
     assert not conforms, f"rudof finds nothing wrong in {path}"
     assert {shape for shape, *_ in results} == {expected}, (
         f"{path}: rudof should fire only {expected}:\n{_render(results)}")
-    reference = _by_pyshacl(shapes, data)
-    assert results == reference, (
-        f"{path}: rudof and pyshacl disagree\nrudof:\n{_render(results)}\n"
-        f"pyshacl:\n{_render(reference)}")
+    # Result for result against pyshacl: tests/test_validation_engines.py (every field).
 
 
 def test_rudof_agrees_on_the_real_graph(built: BuildResult, rudof: pyrudof.Rudof,
@@ -166,6 +154,5 @@ def test_rudof_agrees_on_the_real_graph(built: BuildResult, rudof: pyrudof.Rudof
     conforms, results = _by_rudof(rudof, shapes, data)
     violations = {r for r in results if r[3] == "Violation"}
     assert not violations, f"rudof finds Violations in the real graph:\n{_render(violations)}"
-    assert results == _by_pyshacl(shapes, data)
-    assert {r[3] for r in results} <= {"Warning"}
+    assert {r[3] for r in results} == {"Warning"}
     assert conforms is (not results)
