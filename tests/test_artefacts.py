@@ -35,7 +35,7 @@ from helpers import fresh_app, serving
 import exomirkg
 from exomirkg import about, paths
 from exomirkg.build import BuildResult
-from exomirkg.web.artefacts import CATALOGUE
+from exomirkg.downloads import CATALOGUE
 
 EKG = "https://w3id.org/exomirkg/"
 DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")

@@ -13,9 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from geometry import Box, edges_behind_drugs, segment_crosses_box
 
-from exomirkg.evidence import Mention
+from exomirkg.evidence import FindingView, Mention
 from exomirkg.web.cytoscape import network_elements
-from exomirkg.web.findings import FindingView
 
 EKG = "https://w3id.org/exomirkg/"
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}

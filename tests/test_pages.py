@@ -14,10 +14,9 @@ import yaml
 from flask.testing import FlaskClient
 
 from exomirkg import paths
-from exomirkg.evidence import Mention
+from exomirkg.evidence import FindingView, Mention
 from exomirkg.queries import load_queries
 from exomirkg.web.cytoscape import network_elements
-from exomirkg.web.findings import FindingView
 from exomirkg.web.search import Document, SearchIndex, normalise
 
 EKG = "https://w3id.org/exomirkg/"

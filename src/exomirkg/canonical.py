@@ -12,12 +12,17 @@ against our prefixes with pyld, the JSON-LD reference implementation in Python.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pyoxigraph
 
-__all__ = ["canonical_quads", "canonical_triples", "compact_jsonld"]
+from exomirkg.namespaces import PREFIXES
+from exomirkg.sparql.rdfout import write_rdf
+
+__all__ = ["canonical_quads", "canonical_triples", "compact_jsonld", "gzip_bytes", "stable_rdf"]
 
 _ALGORITHM = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0
 
@@ -59,3 +64,24 @@ def compact_jsonld(expanded: bytes, prefixes: Mapping[str, str]) -> bytes:
     document = json.loads(expanded) if expanded.strip() else []
     compacted = jsonld.compact(document, {"@context": dict(prefixes)})
     return json.dumps(compacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def stable_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> bytes:
+    """Triples or quads in ``fmt``, byte-identical in every process for the same statements.
+
+    JSON-LD comes compacted with an ``@context`` of our prefixes.
+    """
+    items = list(items)
+    if items and isinstance(items[0], pyoxigraph.Quad):
+        ordered: list[Any] = canonical_quads(items)
+    else:
+        ordered = canonical_triples(items)
+    body = write_rdf(ordered, fmt)
+    if fmt == pyoxigraph.RdfFormat.JSON_LD:
+        body = compact_jsonld(body, PREFIXES)
+    return body
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """gzip with no timestamp or file name in its header, so the same body gives the same bytes."""
+    return gzip.compress(body, compresslevel=9, mtime=0)

@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import url_for
 
-from exomirkg.evidence import Mention
+from exomirkg.evidence import FindingView, Mention
 from exomirkg.web.facets import BadParameter
-from exomirkg.web.findings import FindingView, all_findings
+from exomirkg.web.findings import all_findings
 from exomirkg.web.graphdata import quote_input
 from exomirkg.web.helpers import cached
 

@@ -9,48 +9,21 @@ sha256 is the same whichever worker answers, and a client or cache holding it ge
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
-import pyoxigraph
 from flask import Blueprint, Response, current_app, request
 
-from exomirkg.canonical import canonical_quads, canonical_triples, compact_jsonld
-from exomirkg.namespaces import PREFIXES
-from exomirkg.sparql.rdfout import write_rdf
 from exomirkg.web.state import get_state
 
-__all__ = ["allow_cross_origin", "cors_for_data", "gzip_bytes", "link_header", "send", "stable_rdf"]
+__all__ = ["allow_cross_origin", "cors_for_data", "link_header", "send"]
 
 #: Headers a script on another origin may read from a download or an RDF view.
 EXPOSED_HEADERS = "ETag, Link, Content-Disposition, X-Checksum-Sha256, X-Data-Version"
 #: Let caches keep a copy but ask us (cheaply, by ETag) before each use: a rebuild shows at once.
 CACHE_CONTROL = "public, no-cache"
-
-
-def stable_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> bytes:
-    """Triples or quads in ``fmt``, byte-identical in every process for the same statements.
-
-    JSON-LD comes compacted with an ``@context`` of our prefixes.
-    """
-    items = list(items)
-    if items and isinstance(items[0], pyoxigraph.Quad):
-        ordered: list[Any] = canonical_quads(items)
-    else:
-        ordered = canonical_triples(items)
-    body = write_rdf(ordered, fmt)
-    if fmt == pyoxigraph.RdfFormat.JSON_LD:
-        body = compact_jsonld(body, PREFIXES)
-    return body
-
-
-def gzip_bytes(body: bytes) -> bytes:
-    """gzip with no timestamp or file name in its header, so the same body gives the same bytes."""
-    return gzip.compress(body, compresslevel=9, mtime=0)
 
 
 def link_header(links: Sequence[tuple[str, str, str | None]]) -> str:
@@ -88,7 +61,8 @@ def allow_cross_origin(response: Response, *, expose: str = EXPOSED_HEADERS,
     """
     origins = current_app.config.get("CORS_ORIGINS") or ""
     allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
-    origin = request.headers.get("Origin")
+    # From the environ: ``headers.get`` raises and catches an exception when it is absent.
+    origin = request.environ.get("HTTP_ORIGIN")
     if "*" in allowed:
         response.headers["Access-Control-Allow-Origin"] = "*"
     elif origin and origin in allowed:

@@ -18,6 +18,7 @@ from flask import (
 from markupsafe import Markup, escape
 
 from exomirkg import __version__
+from exomirkg.canonical import stable_rdf
 from exomirkg.namespaces import (
     BASE,
     DCTERMS,
@@ -32,7 +33,7 @@ from exomirkg.namespaces import (
 from exomirkg.release import RELEASE_FILES, module_triples, ontology_triples, release_files
 from exomirkg.sparql.negotiation import GRAPH_FORMATS
 from exomirkg.store import plain
-from exomirkg.web.delivery import cors_for_data, send, stable_rdf
+from exomirkg.web.delivery import cors_for_data, send
 from exomirkg.web.graphdata import entity_iri, quote_input, select
 from exomirkg.web.helpers import PAGE_TYPES, cached, choose_media
 from exomirkg.web.state import get_state

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, url_for
 
-from exomirkg.web.artefacts import CATALOGUE, Download, downloads
+from exomirkg.downloads import CATALOGUE, Download
+from exomirkg.web.artefacts import downloads
 from exomirkg.web.delivery import cors_for_data, send
 from exomirkg.web.graphdata import quote_input
 from exomirkg.web.state import get_state

@@ -13,7 +13,8 @@ from typing import Any
 import pyoxigraph
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
-from exomirkg.evidence import Mention, StatementView, assemble_statements
+from exomirkg.canonical import stable_rdf
+from exomirkg.evidence import Mention, StatementView, assemble_findings, assemble_statements
 from exomirkg.namespaces import (
     BASE,
     DCTERMS,
@@ -30,9 +31,8 @@ from exomirkg.namespaces import (
 from exomirkg.sparql.negotiation import GRAPH_FORMATS, SUFFIX_MEDIA_TYPES
 from exomirkg.sparql.rdfout import describe
 from exomirkg.store import plain
-from exomirkg.web.delivery import cors_for_data, link_header, send, stable_rdf
+from exomirkg.web.delivery import cors_for_data, link_header, send
 from exomirkg.web.facets import findings_table
-from exomirkg.web.findings import assemble_findings
 from exomirkg.web.graphdata import entity_iri, quote_input, select
 from exomirkg.web.helpers import PAGE_TYPES, choose_media
 from exomirkg.web.state import get_state

@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from exomirkg.evidence import Mention, StatementView
+from exomirkg.downloads import compact
+from exomirkg.evidence import ROLES, FindingView, Mention, StatementView
 from exomirkg.evidence import assemble_statements as _assemble_statements
 from exomirkg.namespaces import BASE, GRAPH_INFERRED, OBO
 from exomirkg.store import plain
-from exomirkg.web.artefacts import compact
-from exomirkg.web.findings import ROLES, FindingView, all_findings
+from exomirkg.web.findings import all_findings
 from exomirkg.web.graphdata import quote_input, select
 from exomirkg.web.helpers import cached
 

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 
 from exomirkg import about
+from exomirkg.downloads import CATALOGUE
 from exomirkg.web import browse, docs, downloads, entities, minted, network
-from exomirkg.web.artefacts import CATALOGUE
 from exomirkg.web.delivery import link_header
 from exomirkg.web.describe import schema_org_dataset
 from exomirkg.web.graphdata import counts, example_queries, page_query, quote_input, search_index
