@@ -41,6 +41,8 @@ SCRIPT = REPO / "scripts" / "virtuoso.sh"
 QUERY_REPEATS = 3
 #: Findings in the "one section changed" step (a review section holds 10-60).
 CHANGED_FINDINGS = 50
+#: The build's steps, as child_build reports them.
+BUILD_STEPS = ("load", "reason", "validate", "write")
 
 
 # -- helpers run inside child processes ---------------------------------------------------------
@@ -100,23 +102,53 @@ def child_rdflib(nq: str) -> None:
     _time_queries(lambda q: list(dataset.query(q)), 1)
 
 
+def _reset_peak() -> None:
+    """Start a new peak-memory window (Linux: VmHWM := VmRSS); Rust's memory counts too."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_build(nq: str, engine: str) -> None:
+    """The build's steps on the synthetic graph, each with its time and peak resident memory
+    (the whole process, so the data already held counts: what the machine must have)."""
     from rdflib import Dataset
 
+    from exomirkg.namespaces import GRAPH_INFERRED
     from exomirkg.reason import infer
     from exomirkg.validate import validate_dataset
 
+    _reset_peak()
+    start = time.perf_counter()
     dataset = Dataset(default_union=True)
     dataset.parse(nq, format="nquads")
-    base = _rss_mb()
+    _emit(step="load", seconds=time.perf_counter() - start, peak_mb=_peak_mb())
+    _reset_peak()
     start = time.perf_counter()
     inferred = infer(dataset, engine=engine)
     _emit(step="reason", seconds=time.perf_counter() - start, inferred=len(inferred),
-          rss_mb=_rss_mb() - base)
+          peak_mb=_peak_mb())
+    _reset_peak()
     start = time.perf_counter()
     report = validate_dataset(dataset, inferred)
     _emit(step="validate", seconds=time.perf_counter() - start, conforms=report.conforms,
-          timings=report.timings)
+          timings=report.timings, peak_mb=_peak_mb())
+    _reset_peak()
+    start = time.perf_counter()
+    target = dataset.graph(GRAPH_INFERRED)
+    for triple in inferred:
+        target.add(triple)
+    with tempfile.TemporaryDirectory(prefix="exomirkg-write-") as folder:
+        dataset.serialize(Path(folder) / "exomirkg.trig", format="trig")
+    _emit(step="write", seconds=time.perf_counter() - start, peak_mb=_peak_mb())
 
 
 def child_changed(nq: str, findings: int) -> None:
@@ -289,7 +321,7 @@ def ratio(value: float | None, base: float | None) -> str:
 
 
 def measure_size(n: int, work: Path, budget: float, virtuoso: Virtuoso | None,
-                 engines: list[str]) -> dict:
+                 engines: list[str], build_only: bool = False) -> dict:
     nq = work / f"synthetic-{n}.nq"
     out: dict = {"size": n}
     lines, ok = run_child(["generate", str(n), str(nq)], budget * 4)
@@ -298,7 +330,7 @@ def measure_size(n: int, work: Path, budget: float, virtuoso: Virtuoso | None,
         return out
     out["triples"] = lines[-1]["triples"]
     out["generate"] = lines[-1]["generate"]
-    for kind in ("oxigraph", "rdflib"):
+    for kind in () if build_only else ("oxigraph", "rdflib"):
         lines, ok = run_child([kind, str(nq)], budget)
         head = next((line for line in lines if "load" in line), None)
         queries = {line["query"]: line["seconds"] for line in lines if "query" in line}
@@ -323,13 +355,16 @@ def measure_size(n: int, work: Path, budget: float, virtuoso: Virtuoso | None,
     for engine in engines:
         lines, ok = run_child(["build", str(nq), engine], budget)
         steps = {line["step"]: line for line in lines if "step" in line}
-        reason = steps.get("reason", {}).get("seconds")
-        validate = steps.get("validate", {}).get("seconds")
-        out[f"build-{engine}"] = {
-            "reason": reason, "validate": validate,
-            "total": reason + validate if ok and reason and validate else None,
-            "inferred": steps.get("reason", {}).get("inferred"),
-            "validate_timings": steps.get("validate", {}).get("timings")}
+        row: dict = {name: steps.get(name, {}).get("seconds") for name in BUILD_STEPS}
+        row["peak_mb"] = {name: steps.get(name, {}).get("peak_mb") for name in BUILD_STEPS}
+        row["total"] = sum(row[n] for n in BUILD_STEPS) if ok and all(
+            row[n] is not None for n in BUILD_STEPS) else None
+        row["inferred"] = steps.get("reason", {}).get("inferred")
+        row["validate_timings"] = steps.get("validate", {}).get("timings")
+        out[f"build-{engine}"] = row
+    if build_only:
+        nq.unlink(missing_ok=True)
+        return out
     lines, ok = run_child(["changed", str(nq), str(CHANGED_FINDINGS)], budget)
     steps = {line["step"]: line for line in lines if "step" in line}
     out["changed"] = {"findings": CHANGED_FINDINGS,
@@ -345,12 +380,13 @@ def print_size(result: dict, budget: float) -> None:
     if "error" in result:
         print("  ", result["error"])
         return
-    base = result["oxigraph"]
-    print(f"  {'engine':<10} {'load':>10} {'ratio':>7} {'memory':>11} {'ratio':>7} "
-          f"{'examples':>10} {'ratio':>7}")
+    base = result.get("oxigraph")
+    if base:
+        print(f"  {'engine':<10} {'load':>10} {'ratio':>7} {'memory':>11} {'ratio':>7} "
+              f"{'examples':>10} {'ratio':>7}")
     for kind in ("oxigraph", "virtuoso", "rdflib"):
         row = result.get(kind)
-        if row is None:
+        if row is None or base is None:
             continue
         if "error" in row:
             print(f"  {kind:<10} error: {row['error'][:100]}")
@@ -360,8 +396,14 @@ def print_size(result: dict, budget: float) -> None:
               f"{fmt(row['queries'])} {ratio(row['queries'], base['queries'])}")
     for key, row in result.items():
         if key.startswith("build-"):
-            print(f"  {key:<14} reason {fmt(row['reason'])}  validate {fmt(row['validate'])}  "
-                  f"total {fmt(row['total'])}  (inferred {row['inferred']})")
+            print(f"  {key:<14} total {fmt(row['total'])}  (inferred {row['inferred']}); "
+                  "per step, time and peak resident memory of the process:")
+            for name in BUILD_STEPS:
+                peak = row["peak_mb"][name]
+                print(f"    {name:<9} {fmt(row[name])}  {fmt(peak, 'mb') if peak else '       -'}")
+            timings = row.get("validate_timings") or {}
+            if timings:
+                print("    validate: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     if "changed" in result:
         row = result["changed"]
         print(f"  one section changed ({row['findings']} findings): reason {fmt(row['reason'])}  "
@@ -440,6 +482,8 @@ def main() -> None:
     parser.add_argument("--engines", default="reasonable,owlrl",
                         help="OWL 2 RL engines for the build step")
     parser.add_argument("--no-virtuoso", action="store_true")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only the build steps (load, reason, validate, write) per size")
     parser.add_argument("--no-read-scaling", action="store_true")
     parser.add_argument("--read-scaling-only", action="store_true")
     parser.add_argument("--json", type=Path, default=REPO / "build" / "growth.json")
@@ -457,7 +501,7 @@ def main() -> None:
     try:
         if not args.read_scaling_only:
             virtuoso = None
-            if not args.no_virtuoso:
+            if not args.no_virtuoso and not args.build_only:
                 if shutil.which("virtuoso-t"):
                     virtuoso = Virtuoso(work / "virtuoso")
                     virtuoso.start()
@@ -466,7 +510,8 @@ def main() -> None:
             try:
                 for n in sizes:
                     result = measure_size(n, work, args.budget, virtuoso,
-                                          [e for e in args.engines.split(",") if e])
+                                          [e for e in args.engines.split(",") if e],
+                                          build_only=args.build_only)
                     report["sizes"].append(result)
                     print_size(result, args.budget)
             finally:
