@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test build lint clean vendor
+.PHONY: install serve test fast build lint clean vendor
 
 $(BIN)/exomirkg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ serve: build
 test: install
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the slow, browser and external-engine tests, on every core
+# (CI runs the whole suite with `make test`).
+fast: install
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser and not backend"
 
 lint: install
 	$(BIN)/ruff check src tests
