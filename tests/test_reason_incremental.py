@@ -1,0 +1,139 @@
+"""Reasoning does only the work that can add something: rules re-run only when a triple they
+read changed, and the OWL 2 RL closure re-runs only when the rules added what it can use.
+
+Each skip must leave the inferred graph as it was: the tests below make a rule's output need
+(or not need) the closure again and check the result, whatever was skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from exomirkg.reason import ENGINES, infer, load_rules, rule_reads
+
+EX = "https://example.org/"
+SKIPPED_OWL = "OWL 2 RL: skipped"
+
+
+def _iri(name: str) -> URIRef:
+    return URIRef(EX + name)
+
+
+def _rule(folder: Path, name: str, body: str, stratum: int = 1) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.rq").write_text(
+        f"#+ summary: test rule {name}\n#+ stratum: {stratum}\n"
+        f"PREFIX ex: <{EX}>\n{body}\n", encoding="utf-8")
+
+
+def _dataset(*triples: tuple) -> Dataset:
+    dataset = Dataset()
+    for triple in triples:
+        dataset.add(triple)
+    return dataset
+
+
+def _make_after_closure(folder: Path) -> None:
+    """A rule whose output first appears after the closure: it reads ex:q2, which only the
+    closure gives (ex:q rdfs:subPropertyOf ex:q2, see _QUERY)."""
+    _rule(folder, "make", "CONSTRUCT { ?x ex:p ?y } WHERE { ?x ex:q2 ?y }")
+
+
+_QUERY = ((_iri("q"), RDF.type, OWL.ObjectProperty), (_iri("q2"), RDF.type, OWL.ObjectProperty),
+          (_iri("q"), RDFS.subPropertyOf, _iri("q2")), (_iri("x"), _iri("q"), _iri("y")))
+
+
+@pytest.fixture(autouse=True)
+def _debug(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="exomirkg.reason")
+
+
+def test_shipped_rules_read_what_their_where_names() -> None:
+    reads = {rule.name: rule.reads for rule in load_rules()}
+    ekg = "https://w3id.org/exomirkg/"
+    # FILTER NOT EXISTS nested in FILTER NOT EXISTS counts (rdflib's algebra drops it).
+    assert reads["retracted-only"] >= {f"type {ekg}RetractedReference", f"{ekg}retracted"}
+    # A variable predicate bound by VALUES reads just those predicates.
+    assert f"{ekg}resistanceViaMechanism" in reads["link-drug-mechanism"]
+    assert not any(key.startswith("type ") for key in reads["link-drug-mechanism"])
+    # Property paths count each IRI on them.
+    assert f"{ekg}findingInhibitsPathway" in reads["resistance-via-pathway"]
+    # A free variable predicate may read anything.
+    assert reads["owl-property-chain"] is None
+
+
+@pytest.mark.parametrize("where", [
+    "?s ?p ?o",
+    "?s ex:p ?o . GRAPH ?g { ?s ex:q ?o }",
+    "?s !ex:p ?o",
+    "{ VALUES ?p { ex:p } } UNION { ?s ?p ?o }",
+])
+def test_rule_that_may_read_anything_is_never_skipped(where: str) -> None:
+    assert rule_reads(f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:r ?o }} WHERE {{ {where} }}") is None
+
+
+def test_rule_type_pattern_reads_its_class_or_every_class() -> None:
+    text = f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:r ?c }} WHERE {{ ?s a ex:A . ?s a ?c }}"
+    assert rule_reads(text) == frozenset({f"type {EX}A", "type *"})
+
+
+def test_rule_reruns_when_a_later_rule_feeds_it(tmp_path: Path) -> None:
+    """Rules run in name order; b reads what c writes, so b runs again in the next round."""
+    _rule(tmp_path, "b", "CONSTRUCT { ?x ex:r2 ?y } WHERE { ?x ex:r1 ?y }")
+    _rule(tmp_path, "c", "CONSTRUCT { ?x ex:r1 ?y } WHERE { ?x ex:r0 ?y }")
+    inferred = infer(_dataset((_iri("x"), _iri("r0"), _iri("y"))), rules_dir=tmp_path)
+    assert (_iri("x"), _iri("r2"), _iri("y")) in inferred
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_closure_reruns_for_rule_output_with_a_new_domain_type(
+        tmp_path: Path, engine: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The rule's triple gives x a type it had not: the closure must run again."""
+    _make_after_closure(tmp_path)
+    dataset = _dataset(
+        (_iri("p"), RDF.type, OWL.ObjectProperty), (_iri("p"), RDFS.domain, _iri("D")),
+        (_iri("D"), RDFS.subClassOf, _iri("E")),
+        *_QUERY)
+    inferred = infer(dataset, rules_dir=tmp_path, engine=engine)
+    assert (_iri("x"), RDF.type, _iri("E")) in inferred
+    assert SKIPPED_OWL not in caplog.text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_closure_skipped_when_rule_output_adds_nothing_it_can_use(
+        tmp_path: Path, engine: str, caplog: pytest.LogCaptureFixture) -> None:
+    """x is already a D and x ex:s y already holds: the closure has nothing to add."""
+    _make_after_closure(tmp_path)
+    dataset = _dataset(
+        (_iri("p"), RDF.type, OWL.ObjectProperty), (_iri("p"), RDFS.domain, _iri("D")),
+        (_iri("p"), RDFS.subPropertyOf, _iri("s")),
+        (_iri("x"), RDF.type, _iri("D")), (_iri("x"), _iri("s"), _iri("y")), *_QUERY)
+    inferred = infer(dataset, rules_dir=tmp_path, engine=engine)
+    assert (_iri("x"), _iri("p"), _iri("y")) in inferred
+    assert SKIPPED_OWL in caplog.text
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    # a super-property triple not known yet
+    ((_iri("p"), RDFS.subPropertyOf, _iri("s")), (_iri("x"), _iri("s"), _iri("y"))),
+    # an inverse: p is not plain
+    ((_iri("p"), OWL.inverseOf, _iri("pi")), (_iri("y"), _iri("pi"), _iri("x"))),
+    # a restriction on p: not plain
+    ((_iri("R"), OWL.onProperty, _iri("p")), None),
+    # x is the same as another node
+    ((_iri("x"), OWL.sameAs, _iri("x2")), (_iri("x2"), _iri("p"), _iri("y"))),
+])
+def test_closure_reruns_when_rule_output_can_give_more(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, extra: tuple,
+        expected: tuple | None) -> None:
+    _make_after_closure(tmp_path)
+    dataset = _dataset((_iri("p"), RDF.type, OWL.ObjectProperty), *_QUERY, extra)
+    inferred = infer(dataset, rules_dir=tmp_path)
+    assert SKIPPED_OWL not in caplog.text
+    if expected is not None:
+        assert expected in inferred
