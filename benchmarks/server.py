@@ -1,16 +1,22 @@
-"""Benchmark: our endpoint (pyoxigraph behind gunicorn) vs rdflib-endpoint, same data, same run.
+"""Benchmark: our endpoint against a bare Flask + pyoxigraph app and rdflib-endpoint, same run.
 
-Starts, on 127.0.0.1 and free ports: ``exomirkg serve`` over the data, the baseline
-``rdflib-endpoint serve`` (rdflib's own SPARQL engine, from PyPI) over the same triples, and
-an empty Flask app under gunicorn (the floor for one HTTP round trip). Then, for the review
-graph and a synthetic graph of about 10^5 triples (``benchmarks/synthetic.py``), runs five
-queries at concurrency 1, 8 and 32 and prints p50/p95 latency, throughput and the ratios.
-Each cell is bounded by a request count and a time budget; requests still running at the
-budget are counted as timeouts; the two servers are measured in alternating rounds and a
-ratio is the median of the rounds'. Not a test: it prints figures, it asserts nothing.
+Starts, on 127.0.0.1 and free ports: ``exomirkg serve`` over the data; the bare app
+(:data:`bare_app`: the same data in a pyoxigraph store, queries answered in the request
+thread with no guard, no time or memory limit, no query processes), under gunicorn with the
+same worker and thread settings; the baseline ``rdflib-endpoint serve`` (rdflib's own SPARQL
+engine, from PyPI) over the same triples; and an empty Flask app under gunicorn (the floor for
+one HTTP round trip). Then, for the review graph and a synthetic graph of about 10^5 triples
+(``benchmarks/synthetic.py``), runs five queries at concurrency 1, 8 and 32 and prints p50/p95
+latency, throughput and the ratios ours/baseline, a lookup's p50 over an empty request's, and
+whether the figures meet point 4 of issue 17 (ours/bare >= 0.9 at 1 and 8 clients, lookup
+p50 <= 1.2x empty). Each cell is bounded by a request count and a time budget; requests
+still running at the budget are counted as timeouts; the servers are measured in alternating
+rounds (the order reversed every round) and a ratio is the median of the rounds'. Not a
+test: it prints figures, it asserts nothing.
 
     python benchmarks/server.py [--requests 200] [--budget 20] [--rounds 3]
                                 [--sizes review,100000] [--queries "label lookup,3-hop join"]
+                                [--against bare,rdflib] [--concurrency 1,8,32]
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, Response, request
 
 #: The empty reference app (``gunicorn --pythonpath benchmarks server:empty_app``).
 empty_app = Flask("empty")
@@ -38,6 +44,45 @@ empty_app = Flask("empty")
 @empty_app.route("/ping")
 def _ping() -> str:
     return ""
+
+
+#: Environment variable naming the TriG file the bare app serves.
+BARE_DATA = "EXOMIRKG_BENCH_BARE_TRIG"
+#: The bare reference (``gunicorn --pythonpath benchmarks server:bare_app``): the same data in
+#: a pyoxigraph store, each query answered in the request thread with pyoxigraph's own
+#: writers. No guard, no time limit, no memory limit, no query processes, no sandbox: what
+#: the safety walls are measured against.
+bare_app = Flask("bare")
+_bare_store = None
+
+
+def _load_bare_store() -> None:
+    # At import, in each gunicorn worker (no --preload): what `exomirkg serve` does too.
+    global _bare_store
+    trig = os.environ.get(BARE_DATA)
+    if trig:
+        import pyoxigraph
+
+        _bare_store = pyoxigraph.Store()
+        _bare_store.bulk_load(path=trig, format=pyoxigraph.RdfFormat.TRIG)
+
+
+_load_bare_store()
+
+
+@bare_app.route("/sparql", methods=["GET", "POST"])
+def _bare_sparql() -> Response:
+    import pyoxigraph
+
+    query = request.values.get("query")
+    if not query or _bare_store is None:
+        return Response("no query (or no data)\n", status=400, mimetype="text/plain")
+    answer = _bare_store.query(query, use_default_graph_as_union=True)
+    if isinstance(answer, pyoxigraph.QueryTriples):
+        return Response(answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES),
+                        mimetype="application/n-triples")
+    return Response(answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON),
+                    mimetype="application/sparql-results+json")
 
 
 PREFIXES = """PREFIX ekg: <https://w3id.org/exomirkg/>
@@ -56,7 +101,8 @@ QUERIES: dict[str, str] = {
     "subClassOf* path": PREFIXES + """SELECT ?d ?c WHERE {
   ?c rdfs:subClassOf* ekg:Drug . ?d a ?c }""",
 }
-CONCURRENCY = (1, 8, 32)
+#: Client counts measured (comma-separated, as `--concurrency` takes them).
+CONCURRENCY = "1,8,32"
 #: Back-to-back rounds of empty request and lookup behind the lookup/empty p50 ratio.
 FLOOR_ROUNDS = 9
 
@@ -110,6 +156,7 @@ def _measure(port: int, path: str, count: int, concurrency: int, budget: float) 
         while True:
             with lock:
                 if issued[0] >= count or time.monotonic() > deadline:
+                    conn.close()  # now, not when collected: the next round opens its own
                     return
                 issued[0] += 1
             start = time.perf_counter()
@@ -179,21 +226,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="review,100000")
     parser.add_argument("--queries", default=",".join(QUERIES),
                         help="comma-separated names of the queries to run (default: all)")
+    parser.add_argument("--against", default="bare,rdflib",
+                        help="baselines: bare (Flask + pyoxigraph), rdflib (rdflib-endpoint)")
+    parser.add_argument("--concurrency", default=CONCURRENCY,
+                        help="comma-separated client counts")
+    parser.add_argument("--floor-rounds", type=int, default=FLOOR_ROUNDS,
+                        help="back-to-back rounds behind the lookup/empty p50 ratio")
     args = parser.parse_args()
     unknown = [name for name in args.queries.split(",") if name not in QUERIES]
     if unknown:
         parser.error(f"unknown queries {unknown}; choose from {', '.join(QUERIES)}")
+    args.against = [name for name in args.against.split(",") if name]
+    if not set(args.against) <= set(BASELINES):
+        parser.error(f"--against: choose from {', '.join(BASELINES)}")
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
     bin_dir = Path(sys.executable).parent
-    here = Path(__file__).resolve().parent
 
     with tempfile.TemporaryDirectory(prefix="exomirkg-bench-") as tmp:
         folder = Path(tmp)
         empty_port = _free_port()
-        empty = _start([str(bin_dir / "gunicorn"), "--pythonpath", str(here), "-b",
-                        f"127.0.0.1:{empty_port}", "-w", "2", "--threads", "8",
-                        "--no-control-socket",
-                        # Same server settings as `exomirkg serve`, access log included.
-                        "--access-logfile", "-", "server:empty_app"], empty_port, "/ping")
+        empty = _start(_gunicorn(bin_dir, empty_port, "server:empty_app"), empty_port, "/ping")
         try:
             floor = _measure(empty_port, "/ping", args.requests * 3, 1, args.budget)
             print(f"empty Flask round trip (gunicorn, c=1): p50 {_ms(floor['p50'])} ms, "
@@ -203,41 +255,59 @@ def main() -> None:
             _stop(empty)
 
 
-def _lookup_vs_floor(ours_port: int, path: str, empty_port: int, args) -> float:
+#: The baselines ``--against`` can name, in the order their columns are printed.
+BASELINES = ("bare", "rdflib")
+#: The targets of point 4 of issue 17 (ours against the bare app).
+TARGET_RATIO, TARGET_FLOOR, TARGET_CONCURRENCY = 0.9, 1.2, (1, 8)
+
+
+def _gunicorn(bin_dir: Path, port: int, app: str) -> list[str]:
+    """gunicorn serving an app of this module with the settings of `exomirkg serve`."""
+    return [str(bin_dir / "gunicorn"), "--pythonpath", str(Path(__file__).resolve().parent),
+            "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "8", "--no-control-socket",
+            # `exomirkg serve` logs each request too (to stdout, sent to /dev/null here).
+            "--access-logfile", "-", app]
+
+
+def _lookup_vs_floor(port: int, path: str, empty_port: int, args) -> float:
     """Median over rounds of (lookup p50 / empty p50), measured back to back (shared CPU)."""
     ratios = []
-    for _ in range(FLOOR_ROUNDS):
+    for _ in range(args.floor_rounds):
         floor = _measure(empty_port, "/ping", args.requests, 1, args.budget)
-        lookup = _measure(ours_port, path, args.requests, 1, args.budget)
+        lookup = _measure(port, path, args.requests, 1, args.budget)
         if floor["p50"] and lookup["p50"]:
             ratios.append(lookup["p50"] / floor["p50"])
     return statistics.median(ratios) if ratios else float("nan")
 
 
-def _compare(ours_port: int, path: str, base_port: int, base_path: str, count: int,
-             concurrency: int, args) -> tuple[dict, dict, float]:
-    """Measure both servers in alternating rounds (the CPU is shared and noisy).
+def _compare(targets: list[tuple[int, str, str]], count: int, concurrency: int,
+             args) -> tuple[list[dict], list[float]]:
+    """Measure the servers in alternating rounds (the CPU is shared and noisy).
 
-    Each round gives both the same share of the request count and time budget; the ratio
-    reported is the median of the rounds' throughput ratios, the latencies are pooled. When
-    a server left requests unfinished in some round, the ratio is that of the pooled
-    throughputs instead (a round where the baseline finished nothing has no ratio).
+    ``targets`` are (port, request path, settle path), ours first. Each round gives every
+    server the same share of the request count and time budget, in an order that reverses
+    every round; the ratio ours/baseline reported is the median of the rounds' throughput
+    ratios, the latencies are pooled. When a server left requests unfinished in some round,
+    the ratio is that of the pooled throughputs instead.
     """
     rounds = max(1, args.rounds)
-    ours: list[dict] = []
-    theirs: list[dict] = []
-    for _ in range(rounds):
-        ours.append(_measure(ours_port, path, max(1, count // rounds), concurrency,
-                             args.budget / rounds))
-        _settle(ours_port, "/sparql")
-        theirs.append(_measure(base_port, base_path, max(1, count // rounds), concurrency,
-                               args.budget / rounds))
-        _settle(base_port, "/")
-    mine, base = _pool(ours), _pool(theirs)
-    if mine["failed"] or base["failed"]:
-        return mine, base, mine["rps"] / base["rps"] if base["rps"] else float("inf")
-    ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=True)]
-    return mine, base, statistics.median(ratios)
+    runs: list[list[dict]] = [[] for _ in targets]
+    for round_ in range(rounds):
+        order = list(range(len(targets)))
+        for i in (order if round_ % 2 == 0 else order[::-1]):
+            port, path, settle = targets[i]
+            runs[i].append(_measure(port, path, max(1, count // rounds), concurrency,
+                                    args.budget / rounds))
+            _settle(port, settle)
+    pooled = [_pool(run) for run in runs]
+    ratios = []
+    for run, base in zip(runs[1:], pooled[1:], strict=True):
+        if pooled[0]["failed"] or base["failed"]:
+            ratios.append(pooled[0]["rps"] / base["rps"] if base["rps"] else float("inf"))
+        else:
+            ratios.append(statistics.median(a["rps"] / b["rps"]
+                                            for a, b in zip(runs[0], run, strict=True)))
+    return pooled, ratios
 
 
 def _settle(port: int, path: str, limit: float = 300.0) -> None:
@@ -268,48 +338,99 @@ def _pool(results: list[dict]) -> dict:
             "rps": len(latencies) / wall if wall else 0.0}
 
 
+def _start_servers(args, trig: Path, nt: Path, size: str,
+                   bin_dir: Path) -> dict[str, tuple[subprocess.Popen, int, str, str]]:
+    """Start ours and the baselines asked for: name -> (process, port, /sparql, settle path)."""
+    servers: dict[str, tuple[subprocess.Popen, int, str, str]] = {}
+    try:
+        port = _free_port()
+        # A synthetic graph has no build-info.json (it was never validated): allow it.
+        # Defaults but the time limit (a query of the 10^5 graph must not be the one cut);
+        # ROW_CAP's default is complete answers, as the baselines give.
+        process = _start([str(bin_dir / "exomirkg"), "serve", "--data", str(trig), "--host",
+                          "127.0.0.1", "--port", str(port), "--workers", "2", "--threads",
+                          "8", "--query-workers", "2", "--timeout", "120",
+                          *([] if size == "review" else ["--allow-invalid"])],
+                         port, "/health")
+        servers["ours"] = (process, port, "/sparql", "/sparql")
+        if "bare" in args.against:
+            port = _free_port()
+            process = _start(_gunicorn(bin_dir, port, "server:bare_app"), port,
+                             "/sparql?query=ASK%7B%7D", env={BARE_DATA: str(trig)})
+            servers["bare"] = (process, port, "/sparql", "/sparql")
+        if "rdflib" in args.against:
+            port = _free_port()
+            process = _start([str(bin_dir / "rdflib-endpoint"), "serve", str(nt), "--host",
+                              "127.0.0.1", "--port", str(port)], port,
+                             "/sparql?query=ASK%7B%7D", limit=600)
+            # rdflib-endpoint serves SPARQL at its root.
+            servers["rdflib"] = (process, port, "/", "/")
+    except BaseException:
+        for process, *_ in servers.values():
+            _stop(process)
+        raise
+    return servers
+
+
 def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
     for size in args.sizes.split(","):
         trig, nt, count = _prepare(size, folder)
         print(f"\n== {size} graph: {count} triples ==")
-        ours_port, base_port = _free_port(), _free_port()
-        ours = _start([str(bin_dir / "exomirkg"), "serve", "--data", str(trig),
-                       "--host", "127.0.0.1", "--port", str(ours_port), "--workers", "2",
-                       "--threads", "8", "--query-workers", "2", "--row-cap", "10000000",
-                       "--timeout", "120"], ours_port, "/health")
-        base = _start([str(bin_dir / "rdflib-endpoint"), "serve", str(nt), "--host",
-                       "127.0.0.1", "--port", str(base_port)], base_port,
-                      "/sparql?query=ASK%7B%7D", limit=600)
+        servers = _start_servers(args, trig, nt, size, bin_dir)
+        names = [name for name in ("ours", *BASELINES) if name in servers]
+        cells: list[tuple[float, str]] = []  # ours/bare at the concurrencies of point 4
+        floor: float | None = None
         try:
-            print(f"{'query':<18}{'c':>3} | {'ours p50':>9}{'p95':>9}{'req/s':>8} | "
-                  f"{'rdflib p50':>10}{'p95':>9}{'req/s':>8} | {'x rps':>6}  notes")
+            print(f"{'query':<18}{'c':>3} | " + " | ".join(
+                f"{name + ' p50':>10}{'p95':>9}{'req/s':>8}" for name in names)
+                + " | " + " ".join(f"{'x ' + name:>8}" for name in names[1:]) + "  notes")
             for name in args.queries.split(","):
                 query = QUERIES[name]
-                path = "/sparql?" + urlencode({"query": query})
-                # rdflib-endpoint serves SPARQL at its root.
-                base_path = "/?" + urlencode({"query": query})
+                targets = [(servers[s][1], servers[s][2] + "?" + urlencode({"query": query}),
+                            servers[s][3]) for s in names]
                 # Warm-up, not counted: connections, worker processes, caches.
-                _measure(ours_port, path, 16, 8, args.budget)
-                _measure(base_port, base_path, 2, 1, args.budget)
-                for concurrency in CONCURRENCY:
+                for (port, path, _), server in zip(targets, names, strict=True):
+                    _measure(port, path, 2 if server == "rdflib" else 16,
+                             1 if server == "rdflib" else 8, args.budget)
+                for concurrency in args.concurrency:
                     count_n = args.requests if concurrency == 1 else args.requests * 2
-                    mine, theirs, ratio = _compare(ours_port, path, base_port, base_path,
-                                                   count_n, concurrency, args)
-                    notes = []
-                    for label, result in (("ours", mine), ("rdflib", theirs)):
-                        if result["failed"]:
-                            notes.append(f"{label}: {result['failed']} failed/timed out")
-                    print(f"{name:<18}{concurrency:>3} | {_ms(mine['p50'])} {_ms(mine['p95'])}"
-                          f"{mine['rps']:8.1f} | {_ms(theirs['p50'])}  {_ms(theirs['p95'])}"
-                          f"{theirs['rps']:8.1f} | {ratio:6.1f}  {'; '.join(notes)}",
-                          flush=True)
+                    results, ratios = _compare(targets, count_n, concurrency, args)
+                    notes = [f"{server}: {result['failed']} failed/timed out"
+                             for server, result in zip(names, results, strict=True)
+                             if result["failed"]]
+                    print(f"{name:<18}{concurrency:>3} | " + " | ".join(
+                        f"{_ms(r['p50'])}  {_ms(r['p95'])}{r['rps']:8.1f}" for r in results)
+                        + " | " + " ".join(f"{ratio:8.2f}" for ratio in ratios)
+                        + f"  {'; '.join(notes)}", flush=True)
+                    if "bare" in names and concurrency in TARGET_CONCURRENCY:
+                        cells.append((ratios[names.index("bare") - 1],
+                                      f"{name} c={concurrency}"))
                 if name == "label lookup":
-                    ratio = _lookup_vs_floor(ours_port, path, empty_port, args)
-                    print(f"{'':<18}    lookup p50 / empty Flask p50 = {ratio:.2f} "
-                          f"(median of {FLOOR_ROUNDS} back-to-back rounds)")
+                    for server in ("ours", "bare"):
+                        if server in servers:
+                            ratio = _lookup_vs_floor(servers[server][1], targets[
+                                names.index(server)][1], empty_port, args)
+                            print(f"{'':<18}    {server} lookup p50 / empty Flask p50 = "
+                                  f"{ratio:.2f} (median of {args.floor_rounds} back-to-back "
+                                  "rounds)", flush=True)
+                            if server == "ours":
+                                floor = ratio
         finally:
-            _stop(ours)
-            _stop(base)
+            for process, *_ in servers.values():
+                _stop(process)
+        _summarise(cells, floor)
+
+
+def _summarise(cells: list[tuple[float, str]], floor: float | None) -> None:
+    """Say whether the figures meet point 4 of issue 17: ``cells`` are (ours/bare throughput,
+    where), ``floor`` ours lookup p50 / empty p50."""
+    if cells:
+        worst = min(cells)
+        print(f"point 4: ours/bare throughput >= {TARGET_RATIO} at c=1,8 in "
+              f"{sum(r >= TARGET_RATIO for r, _ in cells)} of {len(cells)} cells; lowest "
+              f"{worst[0]:.2f} ({worst[1]})")
+    if floor is not None:
+        print(f"point 4: lookup p50 / empty p50 = {floor:.2f} (target <= {TARGET_FLOOR})")
 
 
 if __name__ == "__main__":

@@ -185,9 +185,15 @@ def serve(context: click.Context, **options: Any) -> None:
                     "be wrong. Run `exomirkg build` to validate it.", fg="red", bold=True,
                     err=True)
     if store_path is not None:
-        from exomirkg.store import prepare_store_dir
+        from exomirkg.store import prepare_store_dir, store_holds
 
-        prepare_store_dir(trig, store_path.resolve(), in_child=True)
+        # A folder already filled from this build is served as it is: replicas over one
+        # read-only store must not write it again under each other (docs/scale.md).
+        if store_holds(trig, store_path.resolve()):
+            click.echo(f"serving the store in {store_path} as it is: it holds {trig.name}",
+                       err=True)
+        else:
+            prepare_store_dir(trig, store_path.resolve(), in_child=True)
     click.echo(f"serving {trig} at http://{options['host']}:{options['port']}/sparql",
                err=True)
     # Only what the command line or the environment gave overrides server/instance/config.py;

@@ -109,8 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BODY_CAP", 1_000_000, "largest request body in bytes (413)", "--body-cap", int),
     Setting("CORS_ORIGINS", "*", "`*`, a comma-separated list of origins, or empty for no "
             "CORS", "--cors-origins"),
-    Setting("STORE_PATH", None, "on-disk pyoxigraph store folder, refilled from the build at "
-            "start", "--store-path", "dir", shown="(memory)"),
+    Setting("STORE_PATH", None, "on-disk pyoxigraph store folder, filled from the build at "
+            "start unless it already holds that build (replicas share one)", "--store-path",
+            "dir", shown="(memory)"),
     Setting("DATA_FILE", None, "serve this TriG file instead of `build/exomirkg.trig`",
             "--data", "file", shown="(the build)"),
     Setting("BUILD_DIR", str(paths.BUILD_DIR), "build folder to serve (built first when "

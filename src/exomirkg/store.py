@@ -7,6 +7,8 @@ the endpoint): whole datasets with :func:`dataset_to_store`, single terms with
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,13 @@ from rdflib.namespace import XSD
 #: rdflib's name for a Dataset's default graph.
 _RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 
-__all__ = ["Row", "dataset_to_store", "load_store", "plain", "prepare_store_dir", "select_rows",
-           "to_oxigraph", "to_rdflib"]
+__all__ = ["STORE_STAMP", "Row", "dataset_to_store", "load_store", "plain", "prepare_store_dir",
+           "select_rows", "store_holds", "to_oxigraph", "to_rdflib"]
 
 #: A solution as a dict of variable name -> term (absent variables are left out).
 Row = dict[str, Any]
+#: The file in a store folder that says which build filled it (RocksDB ignores it).
+STORE_STAMP = "exomirkg-source.json"
 
 
 def load_store(trig_path: Path, store_path: Path | None = None) -> pyoxigraph.Store:
@@ -42,7 +46,9 @@ def prepare_store_dir(trig_path: Path, store_path: Path, *, in_child: bool = Fal
     """Fill an on-disk store folder from the TriG file, replacing what it held.
 
     Run once before the server starts, in one process: RocksDB allows one writer, and the
-    server's processes then open the folder read-only.
+    server's processes then open the folder read-only. When the fill is complete the folder
+    gets a stamp naming the TriG file's sha256 (:func:`store_holds`), so servers started
+    later over the same folder (replicas) read it as it is instead of writing it again.
 
     :param in_child: do it in a child interpreter. ``exomirkg serve`` does, because gunicorn
         forks its workers from the calling process, and RocksDB's background threads (which
@@ -55,11 +61,33 @@ def prepare_store_dir(trig_path: Path, store_path: Path, *, in_child: bool = Fal
         subprocess.run([sys.executable, "-m", "exomirkg.store", str(trig_path),  # noqa: S603
                         str(store_path)], check=True)
         return
+    # First: a fill that stops half way must not look complete.
+    (store_path / STORE_STAMP).unlink(missing_ok=True)
     store = pyoxigraph.Store(str(store_path))
     store.clear()
     store.bulk_load(path=str(trig_path), format=pyoxigraph.RdfFormat.TRIG)
     store.flush()
     del store
+    (store_path / STORE_STAMP).write_text(
+        json.dumps({"source": trig_path.name, "sha256": _sha256(trig_path)}), encoding="utf-8")
+
+
+def store_holds(trig_path: Path, store_path: Path) -> bool:
+    """Whether ``store_path`` was filled, completely, from this very TriG file (its stamp
+    names the file's current sha256)."""
+    try:
+        stamp = json.loads((store_path / STORE_STAMP).read_text(encoding="utf-8"))
+        return stamp["sha256"] == _sha256(trig_path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def to_rdflib(term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal

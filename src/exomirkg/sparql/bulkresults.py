@@ -1,25 +1,40 @@
-"""Large SELECT answers through pyoxigraph's own (Rust) writers, still cut at the row cap.
+"""SELECT answers through pyoxigraph's own (Rust) writers, still cut at the row cap.
 
 Writing each term from Python costs about a microsecond (a Python object per term), several
-times pyoxigraph's own writers. Those write a whole answer, so the cap is kept by streaming
-the answer as SPARQL TSV (one line per solution: the format escapes newlines and tabs) into
-a sink that counts lines and stops the writer one solution past the cap. The TSV is then
-re-read by pyoxigraph and written in the negotiated format, all in Rust. The first rows are
-already taken in Python (small answers are faster that way); they are prepended as TSV.
+times pyoxigraph's own writers. :func:`write_whole` lets the writer write the negotiated
+format straight away into a sink that counts solutions as they pass: lines in TSV (the
+format escapes newlines and tabs), ``<result>`` elements in XML (``<`` is escaped in text),
+and in JSON the ``},{`` between two solutions (an upper bound while writing, as a literal
+may hold those three characters; exact at the end). The sink stops the writer one solution
+past the cap and the answer is cut there, except in JSON, where :class:`CapUnsure` asks
+for the query to be run again through :func:`write_rest`.
+
+:func:`write_rest` streams the answer as SPARQL TSV into a sink that counts lines and stops
+the writer one solution past the cap; the TSV is then re-read by pyoxigraph and written in
+the negotiated format, all in Rust. Rows already taken in Python are prepended as TSV.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 import pyoxigraph
 
 from exomirkg.sparql.negotiation import SOLUTION_FORMATS
 
-__all__ = ["SOLUTION_FORMATS", "write_rest"]
+__all__ = ["SOLUTION_FORMATS", "CapUnsure", "write_rest", "write_whole"]
 
 _TSV = pyoxigraph.QueryResultsFormat.TSV
+_JSON_MEDIA = "application/sparql-results+json"
+_XML_MEDIA = "application/sparql-results+xml"
+_TSV_MEDIA = "text/tab-separated-values"
+#: What marks one solution in each format :func:`write_whole` writes itself (CSV is not
+#: one of them: a quoted value may hold a line break).
+_MARKS = {_TSV_MEDIA: b"\n", _XML_MEDIA: b"<result>", _JSON_MEDIA: b"},{"}
+#: A JSON string (the unrolled form: one pass, no backtracking).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 class _CapReached(Exception):
@@ -44,6 +59,94 @@ class _LineSink:
 
     def flush(self) -> None:
         """Nothing buffered here."""
+
+
+class CapUnsure(Exception):
+    """A JSON answer may have more solutions than the cap; its solutions are spent."""
+
+
+class _MarkSink:
+    """A file-like sink for pyoxigraph's writer: keeps what it writes, counts ``mark``
+    (also across two writes), and stops the writer once the count passes ``limit``."""
+
+    def __init__(self, mark: bytes, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.marks = 0
+        self.mark = mark
+        self.limit = limit
+        self.tail = b""
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.marks += chunk.count(self.mark)
+        if len(self.mark) > 1:
+            # A mark split between two writes: in the last bytes before and first after.
+            edge = len(self.mark) - 1
+            self.marks += (self.tail + chunk[:edge]).count(self.mark)
+            self.tail = (self.tail + chunk)[-edge:]
+        if self.marks > self.limit:
+            raise _CapReached
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing buffered here."""
+
+
+def _json_rows(body: bytes) -> int:
+    """Solutions in pyoxigraph's compact SPARQL JSON (no whitespace between tokens)."""
+    if body.endswith(b"[]}}"):
+        return 0
+    separators = body.count(b"},{")
+    # ``}},{"`` is always a separator (in a string that quote would be escaped); when every
+    # ``},{`` is one of those, no literal holds one and no solution is empty.
+    if separators != body.count(b'}},{"'):
+        separators = _JSON_STRING.sub(b"", body).count(b"},{")
+    return separators + 1
+
+
+def write_whole(solutions: pyoxigraph.QuerySolutions, media: str, cap: int | None,
+                note: str) -> tuple[bytes, int, bool] | None:
+    """Write ``solutions`` with pyoxigraph's writer for ``media``, at most ``cap`` rows.
+
+    :param cap: the row cap; None for none.
+    :param note: the truncation sentence, put in the body where the format has room.
+    :returns: (body, rows, truncated), or None for a format this does not write (CSV);
+        ``solutions`` is then left unread.
+    :raises CapUnsure: a JSON answer reached the cap (or looked as if): ``solutions`` is
+        spent; run the query again and write it with :func:`write_rest`, which cuts exactly.
+    """
+    mark = _MARKS.get(media)
+    if mark is None:
+        return None
+    if cap is None:
+        # Nothing to stop: one call into the writer (a sink costs ~10 µs on a small answer).
+        body = solutions.serialize(format=SOLUTION_FORMATS[media])
+        if media == _JSON_MEDIA:
+            return body, _json_rows(body), False
+        return body, body.count(mark) - (media == _TSV_MEDIA), False
+    # TSV counts its header line too; JSON counts separators, one fewer than solutions.
+    limit = {_TSV_MEDIA: cap + 1, _XML_MEDIA: cap, _JSON_MEDIA: cap - 1}[media]
+    sink = _MarkSink(mark, limit)
+    try:
+        solutions.serialize(sink, format=SOLUTION_FORMATS[media])
+    except _CapReached:
+        if media == _JSON_MEDIA:
+            raise CapUnsure from None
+        written = b"".join(sink.chunks)
+        if media == _TSV_MEDIA:
+            body = _cut_after_lines(written, cap + 1)
+        else:
+            # Before the first solution past the cap, then the closing tags.
+            cut = -1
+            for _ in range(cap + 1):
+                cut = written.index(b"<result>", cut + 1)
+            body = written[:cut] + b"</results></sparql>"
+        return _with_note(body, media, cap, note), cap, True
+    body = b"".join(sink.chunks)
+    if media == _JSON_MEDIA:
+        return body, _json_rows(body), False
+    return body, sink.marks - (media == _TSV_MEDIA), False
 
 
 def _tsv_line(row: Sequence) -> bytes:

@@ -9,14 +9,17 @@ caller's ``__main__``. They load the store themselves and talk over two pipes. (
 lookup, which cannot run away, is answered in the web process instead: ``guard.is_lookup``.)
 
 The hop to a worker is on every query's path, so it is kept short: jobs and answers cross the
-pipes as ``marshal``-ed tuples (no pickled classes), and the answer is awaited with a
-``poll`` object made once per worker. Most of the hop's cost is waking a sleeping process
-(~70-85 µs each way on a 2-core VM), so with ``spin`` on (the default) both sides briefly
-poll instead of sleeping: the web thread for :data:`ANSWER_SPIN` s while a short query
-runs, a worker for :data:`JOB_SPIN` s after answering (yielding its CPU to any other
-runnable task meanwhile), then they sleep as before. In interleaved runs this cut a label
-lookup's round trip from ~1.75x to ~1.4-1.6x an empty Flask request; the cost is at most
-that CPU time per query (``QUERY_SPIN=false`` turns it off).
+pipes as ``marshal``-ed tuples (no pickled classes) in one framed write each, the answer's
+body beside its tuple, not in it (so it is never copied through ``marshal``), and the
+answer is awaited with a ``poll`` object made once per worker. Much of the hop's cost is
+waking a sleeping process (~70-85 µs each way on a 2-core VM), so with ``spin`` on (the
+default) both sides briefly poll instead of sleeping: the web thread for
+:data:`ANSWER_SPIN` s while a short query runs, a worker for :data:`JOB_SPIN` s after
+answering (yielding its CPU to any other runnable task meanwhile), then they sleep as before.
+They poll only while a CPU would otherwise idle (:func:`_cpu_to_spare`): on a busy machine
+polling takes CPU from the processes with work to do (always polling cost a third of the
+throughput at 8 clients on 2 cores, and 0.5-0.9 ms of CPU per query at 1 client).
+``QUERY_SPIN=false`` turns it off.
 (Pinning a worker to its caller's CPU was also tried: no reliable gain, so it is not done.)
 """
 
@@ -29,16 +32,17 @@ import os
 import queue as queue_module
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from exomirkg.sparql.results import UNCAPPED
 from exomirkg.sparql.sandbox import rss_bytes as sandbox_rss
 
 __all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
@@ -51,10 +55,12 @@ ANSWER_SPIN = 0.0003
 #: Seconds a worker polls (yielding its CPU) for the next job after answering.
 JOB_SPIN = 0.002
 _yield_cpu = getattr(os, "sched_yield", lambda: None)
+#: CPUs this process may run on.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: (pid, descriptor) of /proc/loadavg, opened once per process.
+_loadavg: tuple[int, int] | None = None
 #: Seconds between two looks at a running query's resident memory.
 MEMORY_WATCH = 0.05
-#: The row cap that never cuts (``ROW_CAP`` 0 or unset: complete answers).
-UNCAPPED = 2**62
 #: Python frames the parser may use in a query process (rdflib recurses per nesting level;
 #: 20,000 frames read 450 levels, far past ``guard.MAX_DEPTH``, within the C stack).
 _WORKER_RECURSION = 20_000
@@ -109,9 +115,53 @@ class Outcome:
     status: int = 0
 
 
-def _outcome_bytes(outcome: Outcome) -> bytes:
-    return marshal.dumps((outcome.kind, outcome.body, outcome.message, outcome.rows,
-                          outcome.truncated, outcome.status))
+def _send_outcome(fd: int, outcome: Outcome) -> None:
+    _write_frame(fd, marshal.dumps((outcome.kind, outcome.message, outcome.rows,
+                                    outcome.truncated, outcome.status)), outcome.body)
+
+
+#: A frame's head: the lengths of its marshalled part and of its body.
+_FRAME = struct.Struct("!II")
+
+
+def _write_frame(fd: int, meta: bytes, body: bytes = b"") -> None:
+    """One message on a pipe, in one ``writev`` unless the pipe is full."""
+    parts = [memoryview(_FRAME.pack(len(meta), len(body)) + meta), memoryview(body)]
+    while parts:
+        written = os.writev(fd, parts)
+        while parts and written >= parts[0].nbytes:
+            written -= parts.pop(0).nbytes
+        if parts:
+            parts[0] = parts[0][written:]
+
+
+def _read_frame(fd: int) -> tuple[bytes, bytes]:
+    """One message from a pipe: (marshalled part, body).
+
+    :raises EOFError: the other end closed the pipe (the process ended).
+    """
+    chunk = os.read(fd, 65536)
+    while len(chunk) < _FRAME.size:
+        more = os.read(fd, _FRAME.size - len(chunk))
+        if not more:
+            raise EOFError
+        chunk += more
+    meta_size, body_size = _FRAME.unpack_from(chunk)
+    total = _FRAME.size + meta_size + body_size
+    start = _FRAME.size + meta_size
+    if len(chunk) == total:
+        return chunk[_FRAME.size:start], chunk[start:]
+    # A large answer: read the rest straight into one buffer.
+    buffer = bytearray(total)
+    view = memoryview(buffer)
+    view[:len(chunk)] = chunk
+    got = len(chunk)
+    while got < total:
+        count = os.readv(fd, [view[got:]])
+        if not count:
+            raise EOFError
+        got += count
+    return bytes(view[_FRAME.size:start]), bytes(view[start:])
 
 
 @runtime_checkable
@@ -184,8 +234,8 @@ def evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
         if isinstance(answer, pyoxigraph.QueryBoolean):
             written = results.write_boolean(bool(answer), job.media)
         elif isinstance(answer, pyoxigraph.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            written = results.write_solutions(names, answer, job.media, job.row_cap)
+            written = results.write_solutions(None, answer, job.media, job.row_cap,
+                                              again=lambda: store.query(job.query, **kwargs))
         else:
             written = results.write_graph(answer, job.media, job.row_cap, prefixes)
     except SyntaxError as error:
@@ -257,7 +307,7 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _worker_main(jobs: Connection, answers: Connection, source: StoreSource) -> None:
+def _worker_main(jobs: int, answers: int, source: StoreSource) -> None:
     """Worker loop: wall itself in, load the store once, then answer jobs until EOF."""
     from exomirkg.sparql import guard, sandbox
 
@@ -273,18 +323,36 @@ def _worker_main(jobs: Connection, answers: Connection, source: StoreSource) -> 
     guard.verify("ASK {}")  # import the parser now, not on the first job
     if source.memory:
         sandbox.limit_memory(2 * source.memory)
-    answers.send_bytes(b"ready")
+    _write_frame(answers, b"ready")
     incoming = select.poll()
-    incoming.register(jobs.fileno(), select.POLLIN)
+    incoming.register(jobs, select.POLLIN)
     while True:
         try:
-            raw = jobs.recv_bytes()
+            raw, _ = _read_frame(jobs)
         except (EOFError, OSError):
             return
         job = Job(*marshal.loads(raw))
-        answers.send_bytes(_outcome_bytes(_verified_evaluate(store, job, source.prefixes)))
-        if source.spin:
+        _send_outcome(answers, _verified_evaluate(store, job, source.prefixes))
+        if source.spin and _cpu_to_spare():
             _spin_until_ready(incoming, JOB_SPIN, yield_cpu=True)
+
+
+def _cpu_to_spare() -> bool:
+    """Whether a CPU would idle while the caller polls, so polling costs nobody their time.
+
+    Fewer runnable tasks than CPUs, the caller among them (the other side of the hop, about
+    to run or running, counts too), from the fourth field of ``/proc/loadavg``, read with one
+    ``pread`` (~1.5 µs); without that file, no. On 2 cores this rarely holds: measured there,
+    polling gave no throughput at 1 client either, for 0.5-1 ms of CPU per query.
+    """
+    global _loadavg
+    try:
+        if _loadavg is None or _loadavg[0] != os.getpid():
+            _loadavg = (os.getpid(), os.open("/proc/loadavg", os.O_RDONLY))
+        running = int(os.pread(_loadavg[1], 128, 0).split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return running < _CPUS
 
 
 def _spin_until_ready(poller: Any, seconds: float, *, yield_cpu: bool) -> bool:
@@ -298,10 +366,26 @@ def _spin_until_ready(poller: Any, seconds: float, *, yield_cpu: bool) -> bool:
     return False
 
 
+#: Bytes an answer pipe holds (Linux's default is 64 KiB, its unprivileged maximum 1 MiB).
+ANSWER_PIPE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Let a pipe hold a large answer at once: a 600 kB answer then crosses in one write
+    instead of ten rounds of the worker blocking and the web thread waking (Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), ANSWER_PIPE)
+    except (ImportError, OSError):  # another OS, or over /proc/sys/fs/pipe-max-size
+        pass
+
+
 class _Worker:
     def __init__(self, source: StoreSource) -> None:
         job_read, job_write = os.pipe()
         answer_read, answer_write = os.pipe()
+        _widen(answer_write)
         spec = json.dumps({
             "trig": str(source.trig) if source.trig else None,
             "store_path": str(source.store_path) if source.store_path else None,
@@ -316,8 +400,8 @@ class _Worker:
         )
         os.close(job_read)
         os.close(answer_write)
-        self.conn_out = Connection(job_write, readable=False)
-        self.conn = Connection(answer_read, writable=False)
+        self.job_fd = job_write
+        self.answer_fd = answer_read
         self.poller = select.poll()
         self.poller.register(answer_read, select.POLLIN)
         self.spin = source.spin
@@ -331,14 +415,14 @@ class _Worker:
         self.peak = 0
 
     def send(self, job: Job) -> None:
-        self.conn_out.send_bytes(_job_bytes(job))
+        _write_frame(self.job_fd, _job_bytes(job))
 
     def wait(self, timeout: float) -> bool:
         """Whether an answer (or the worker's end) arrived within ``timeout`` seconds.
 
         :raises EngineMemory: the worker's resident memory passed its limit (it is killed).
         """
-        if self.spin and timeout > ANSWER_SPIN:
+        if self.spin and timeout > ANSWER_SPIN and _cpu_to_spare():
             if _spin_until_ready(self.poller, ANSWER_SPIN, yield_cpu=False):
                 return True
             timeout -= ANSWER_SPIN
@@ -360,11 +444,16 @@ class _Worker:
                 raise EngineMemory
 
     def receive(self) -> Outcome:
-        return Outcome(*marshal.loads(self.conn.recv_bytes()))
+        meta, body = _read_frame(self.answer_fd)
+        kind, message, rows, truncated, status = marshal.loads(meta)
+        return Outcome(kind, body, message, rows, truncated, status)
 
     def wait_ready(self, timeout: float) -> bool:
-        if not self.ready and self.conn.poll(timeout):
-            self.ready = self.conn.recv_bytes() == b"ready"
+        if not self.ready and self.poller.poll(max(0.0, timeout) * 1000):
+            try:
+                self.ready = _read_frame(self.answer_fd)[0] == b"ready"
+            except (EOFError, OSError):  # it died while starting
+                return False
             self.baseline = sandbox_rss(self.process.pid)
         return self.ready
 
@@ -374,8 +463,11 @@ class _Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(5)
-        self.conn.close()
-        self.conn_out.close()
+        for fd in (self.answer_fd, self.job_fd):
+            try:
+                os.close(fd)
+            except OSError:  # closed already (a second kill)
+                pass
 
 
 def _stop_all(workers: list[_Worker]) -> None:
@@ -556,8 +648,8 @@ if __name__ == "__main__":
 
     _spec = json.loads(sys.argv[3])
     _engine._worker_main(
-        Connection(int(sys.argv[1]), writable=False),
-        Connection(int(sys.argv[2]), readable=False),
+        int(sys.argv[1]),
+        int(sys.argv[2]),
         _engine.StoreSource(
             trig=Path(_spec["trig"]) if _spec["trig"] else None,
             store_path=Path(_spec["store_path"]) if _spec["store_path"] else None,

@@ -9,12 +9,13 @@ plain-text responses.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 from flask import Request, Response, current_app, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_current_url
 
@@ -66,14 +67,23 @@ def _charset_ok(request: Request) -> None:
                                  "SPARQL requests must be UTF-8")
 
 
-def _check_utf8(encoded: bytes, where: str) -> None:
+def _check_utf8(encoded: bytes, where: str,
+                decoded: Callable[[], MultiDict[str, str]] | None = None) -> None:
     """Refuse percent-encoded fields that are not UTF-8 (400).
 
-    Werkzeug decodes them with replacement characters, so a stray byte inside a string
-    literal would silently turn the query into another one.
+    Werkzeug leaves such bytes percent-encoded in what it decodes, so a stray byte inside a
+    string literal would silently turn the query into another one.
+
+    :param decoded: Werkzeug's decoding of ``encoded`` (``request.args`` or ``.form``): with
+        no ``%`` left in it, every byte decoded (the check then costs a scan, not a second
+        decoding in Python: ~85 µs of a lookup's time).
     """
-    if encoded.isascii() and b"%" not in encoded:
-        return
+    if encoded.isascii():
+        if b"%" not in encoded:
+            return
+        if decoded is not None and not any("%" in key or "%" in value
+                                           for key, value in decoded().items(multi=True)):
+            return
     for field in encoded.split(b"&"):
         try:
             unquote_to_bytes(field.replace(b"+", b" ")).decode("utf-8")
@@ -100,6 +110,11 @@ def _body(request: Request, body_cap: int) -> bytes:
     return raw
 
 
+def _get(values: MultiDict[str, str], key: str) -> str | None:
+    """``values.get(key)`` without the exception Werkzeug raises and catches on a miss."""
+    return values[key] if key in values else None
+
+
 def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     """Parse a GET or POST to /sparql.
 
@@ -110,14 +125,14 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     if length is not None and length > body_cap:
         raise ProtocolError(413, f"request body of {length} bytes is over the "
                                  f"{body_cap}-byte limit")
-    _check_utf8(request.query_string, "URL's query string")
+    _check_utf8(request.query_string, "URL's query string", lambda: request.args)
     args = request.args
     method = request.method
     if method in ("GET", "HEAD"):
         params = args
     elif request.mimetype == FORM:
         _charset_ok(request)
-        _check_utf8(_body(request, body_cap), "form body")
+        _check_utf8(_body(request, body_cap), "form body", lambda: request.form)
         params = request.form
     elif request.mimetype == DIRECT:
         _charset_ok(request)
@@ -147,8 +162,8 @@ def read_request(request: Request, body_cap: int) -> ProtocolRequest:
     default_graphs = params.getlist("default-graph-uri") or args.getlist("default-graph-uri")
     named_graphs = params.getlist("named-graph-uri") or args.getlist("named-graph-uri")
     # ``output=`` is Fuseki's name for ``format=``; scripts written for Fuseki send it.
-    fmt = (params.get("format") or args.get("format") or params.get("output")
-           or args.get("output"))
+    fmt = (_get(params, "format") or _get(args, "format") or _get(params, "output")
+           or _get(args, "output"))
     query = queries[0] if queries else None
     if query is not None and not query.strip():
         raise ProtocolError(400, "the 'query' parameter is empty")
@@ -246,10 +261,9 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
         return plain_error(status, prefix.get(outcome.kind, "") + outcome.message)
     if outcome.kind != "ok":
         return plain_error(500, f"query evaluation failed: {outcome.message}")
-    response = Response(outcome.body, mimetype=media)
-    response.headers["X-Exomirkg-Rows"] = str(outcome.rows)
+    # Headers given whole: each later assignment would scan the header list again.
+    headers = [("X-Exomirkg-Rows", str(outcome.rows)), ("Vary", "Accept")]
     if outcome.truncated:
-        response.headers["X-Exomirkg-Truncated"] = f"true; limit={cap}"
-        response.headers["Warning"] = f'199 exomirkg "{truncation_note(cap)}"'
-    response.vary.add("Accept")
-    return response
+        headers += [("X-Exomirkg-Truncated", f"true; limit={cap}"),
+                    ("Warning", f'199 exomirkg "{truncation_note(cap)}"')]
+    return Response(outcome.body, mimetype=media, headers=headers)

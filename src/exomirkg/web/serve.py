@@ -51,14 +51,18 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
 
     from exomirkg.settings import DEFAULTS
     from exomirkg.web import create_app
-    from exomirkg.web.front import BufferingWorker
+    from exomirkg.web.front import AccessLogger, BufferingWorker
 
     overrides = {key: value for key, value in (settings or {}).items() if value is not None}
     query_timeout = float(overrides.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
+    query_workers = int(overrides.get("QUERY_WORKERS", DEFAULTS["QUERY_WORKERS"]))
+    queue = overrides.get("QUERY_QUEUE", DEFAULTS["QUERY_QUEUE"])
     # Class attributes set here reach the forked workers.
     worker_class = type("ExomirkgWorker", (BufferingWorker,), {
         "read_timeout": read_timeout, "io_timeout": read_timeout,
-        "body_cap": int(overrides.get("BODY_CAP", DEFAULTS["BODY_CAP"]))})
+        "body_cap": int(overrides.get("BODY_CAP", DEFAULTS["BODY_CAP"])),
+        # One worker's query places (QueryEngine: a queue of QUERY_WORKERS by default).
+        "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue))})
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
@@ -69,6 +73,7 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
             # Queries are stopped by the app's own time limit; gunicorn only catches hangs.
             self.cfg.set("timeout", int(query_timeout) + 30)
             self.cfg.set("accesslog", "-" if access_log else None)
+            self.cfg.set("logger_class", AccessLogger)  # the same lines, written faster
             # No control socket in ~/.gunicorn: several servers may run side by side.
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("post_worker_init", _start_query_workers)

@@ -1,0 +1,95 @@
+"""SELECT answers written by pyoxigraph's writers (``bulkresults.write_whole``) and the framed
+pipe to a query process: the same rows as the store, cut exactly at the cap, in every format."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pyoxigraph
+import pytest
+
+from exomirkg.sparql import engine
+from exomirkg.sparql.bulkresults import _json_rows
+from exomirkg.sparql.engine import Job, evaluate
+from exomirkg.sparql.results import UNCAPPED
+
+FORMATS = {"application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
+           "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
+           "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV}
+#: Answers that are hard to count from the written bytes: empty solutions, literals holding
+#: the JSON separator ``},{`` and quotes, no variable at all, no row, triple terms, many rows.
+QUERIES = {
+    "awkward": 'SELECT ?x ?y WHERE { VALUES (?x ?y) { (1 UNDEF) (UNDEF UNDEF) '
+               '("a}},{\\"b"@en <http://x/y>) (2 3) (UNDEF UNDEF) ("},{" "}},{") } }',
+    "no variable": "SELECT * {}",
+    "no row": "SELECT ?x { FILTER(false) }",
+    "separators in literals": 'SELECT ?x WHERE { VALUES ?x { "},{" "},{" "},{" "a" "b" "c" } }',
+    "triple terms": "SELECT ?t WHERE { VALUES ?i { 1 2 3 } "
+                    "BIND(<<( <http://a> <http://b> ?i )>> AS ?t) }",
+    "many rows": "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } "
+                 "ORDER BY ?s ?p ?o LIMIT 300",
+}
+
+
+def _rows(solutions) -> list[list[str | None]]:
+    return [[None if term is None else str(term) for term in row] for row in solutions]
+
+
+@pytest.mark.parametrize("cap", [1, 2, 5, 64, 100, UNCAPPED])
+@pytest.mark.parametrize("media", FORMATS)
+@pytest.mark.parametrize("name", QUERIES)
+def test_answers_are_the_store_s_cut_exactly_at_the_cap(store: pyoxigraph.Store, name: str,
+                                                      media: str, cap: int) -> None:
+    query = QUERIES[name]
+    outcome = evaluate(store, Job(query=query, media=media, row_cap=cap, union=True), {})
+    assert outcome.kind == "ok", outcome.message
+    whole = _rows(store.query(query, use_default_graph_as_union=True))
+    got = _rows(pyoxigraph.parse_query_results(outcome.body, format=FORMATS[media]))
+    assert got == whole[:cap], f"{name} as {media}, cap {cap}: other rows than the store's"
+    assert outcome.rows == len(whole[:cap]), "X-Exomirkg-Rows must count the rows sent"
+    assert outcome.truncated == (len(whole) > cap)
+    if outcome.truncated and media.endswith("json"):
+        assert json.loads(outcome.body)["exomirkg:truncated"]["limit"] == cap
+    if outcome.truncated and media.endswith("xml"):
+        assert b"<!-- results truncated" in outcome.body
+
+
+@pytest.mark.parametrize(("body", "rows"), [
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[]}}', 0),
+    (b'{"head":{"vars":[]},"results":{"bindings":[{}]}}', 1),
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}', 2),
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"},{"}},'
+     b'{"x":{"type":"literal","value":"a\\"},{\\""}}]}}', 2),
+])
+def test_json_rows_are_counted_outside_strings(body: bytes, rows: int) -> None:
+    assert _json_rows(body) == rows
+
+
+def test_a_frame_larger_than_the_pipe_arrives_whole() -> None:
+    read, write = os.pipe()
+    body = os.urandom(3 * 2**20)  # past the 1 MiB answer pipe: several reads
+
+    def send() -> None:
+        engine._write_frame(write, b"meta", body)
+        os.close(write)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        assert engine._read_frame(read) == (b"meta", body)
+        with pytest.raises(EOFError):  # the writer's end is closed: the process ended
+            engine._read_frame(read)
+    finally:
+        sender.join(10)
+        os.close(read)
+
+
+def test_polling_waits_for_an_idle_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runnable count is read (the caller is one of them): never fewer than one CPU's
+    worth, always fewer than a million CPUs."""
+    monkeypatch.setattr(engine, "_CPUS", 1)
+    assert not engine._cpu_to_spare()
+    monkeypatch.setattr(engine, "_CPUS", 10**6)
+    assert engine._cpu_to_spare(), "/proc/loadavg could not be read"
