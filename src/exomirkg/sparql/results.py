@@ -19,14 +19,14 @@ How a truncation note appears (besides the ``X-Exomirkg-Truncated`` header on ev
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from json.encoder import encode_basestring as _js  # C-accelerated; keeps non-ASCII
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import pyoxigraph
 
@@ -40,6 +40,8 @@ __all__ = ["UNCAPPED", "Written", "truncation_note", "write_boolean", "write_gra
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = str(RDF.langString)
 _SPARQL_RESULTS_NS = str(SPARQL_RESULTS)
+_XML_QUOTES = {"\"": "&quot;", "'": "&apos;"}
+_XML_SPACE = " \t\r\n"
 #: The row cap that never cuts (``ROW_CAP`` 0 or unset: complete answers).
 UNCAPPED = 2**62
 #: Answers up to this many rows are written in Python (faster for small answers); larger
@@ -67,40 +69,49 @@ def _capped(items: Iterable, cap: int) -> tuple[list, bool]:
     return (taken[:cap], True) if len(taken) > cap else (taken, False)
 
 
-def _json_term(term: object) -> dict[str, str]:
-    if isinstance(term, pyoxigraph.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, pyoxigraph.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, pyoxigraph.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    # RDF-star quoted triple: SPARQL-star JSON form.
-    assert isinstance(term, pyoxigraph.Triple)
-    return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                        "predicate": _json_term(term.predicate),
-                                        "object": _json_term(term.object)}}
+def _xml_text(text: str) -> str:
+    """Escape as pyoxigraph's XML writer does (quotes too, in text and attributes alike)."""
+    return escape(text, _XML_QUOTES)
+
+
+def _xml_value(text: str) -> str:
+    """A literal's text: as :func:`_xml_text`, with leading and trailing white space as
+    character references (which parsers keep, as pyoxigraph writes it)."""
+    body = text.strip(_XML_SPACE)
+    if len(body) == len(text):
+        return _xml_text(text)
+    if not body:
+        return "".join(f"&#{ord(c)};" for c in text)
+    start = len(text) - len(text.lstrip(_XML_SPACE))
+    end = start + len(body)
+    return ("".join(f"&#{ord(c)};" for c in text[:start]) + _xml_text(body)
+            + "".join(f"&#{ord(c)};" for c in text[end:]))
 
 
 def _xml_term(term: object) -> str:
     if isinstance(term, pyoxigraph.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{_xml_text(term.value)}</uri>"
     if isinstance(term, pyoxigraph.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
     if isinstance(term, pyoxigraph.Literal):
         if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+            return (f'<literal xml:lang="{_xml_text(term.language)}">'
+                    f"{_xml_value(term.value)}</literal>")
         if term.datatype.value != _XSD_STRING:
-            return (f"<literal datatype={quoteattr(term.datatype.value)}>"
-                    f"{escape(term.value)}</literal>")
-        return f"<literal>{escape(term.value)}</literal>"
+            return (f'<literal datatype="{_xml_text(term.datatype.value)}">'
+                    f"{_xml_value(term.value)}</literal>")
+        return f"<literal>{_xml_value(term.value)}</literal>"
     assert isinstance(term, pyoxigraph.Triple)
     return ("<triple>" + "".join(f"<{k}>{_xml_term(getattr(term, k))}</{k}>"
                                  for k in ("subject", "predicate", "object")) + "</triple>")
+
+
+def _csv_field(text: str) -> str:
+    # Quoted only when RFC 4180 needs it. Not the csv module: it also quotes a lone empty
+    # field and a leading space, where pyoxigraph's writer (the embedded answers) does not.
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _csv_value(term: object) -> str:
@@ -110,12 +121,34 @@ def _csv_value(term: object) -> str:
         return f"_:{term.value}"
     if isinstance(term, (pyoxigraph.NamedNode, pyoxigraph.Literal)):
         return term.value
-    return str(term)
+    assert isinstance(term, pyoxigraph.Triple)
+    return " ".join(_csv_field(_csv_value(part))
+                    for part in (term.subject, term.predicate, term.object))
+
+
+#: Turtle's number and boolean forms, which SPARQL TSV writes bare (as pyoxigraph does).
+_TSV_BARE = {
+    str(XSD.integer): re.compile(r"[+-]?[0-9]+"),
+    str(XSD.decimal): re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    str(XSD.double): re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
+    str(XSD.boolean): re.compile(r"true|false"),
+}
 
 
 def _tsv_value(term: object) -> str:
-    # TSV keeps RDF term syntax (N-Triples form), which pyoxigraph's str() gives.
-    return "" if term is None else str(term)
+    """RDF term syntax, Turtle's short forms where it has one (pyoxigraph's TSV bytes)."""
+    if term is None:
+        return ""
+    kind = type(term)
+    if kind is pyoxigraph.Literal and not term.language:
+        bare = _TSV_BARE.get(term.datatype.value)
+        if bare is not None and bare.fullmatch(term.value):
+            return term.value
+    elif kind is pyoxigraph.Triple:
+        return (f"<<( {_tsv_value(term.subject)} {_tsv_value(term.predicate)} "
+                f"{_tsv_value(term.object)} )>>")
+    # N-Triples form otherwise, which str() gives (it escapes \t, \n, \r and ").
+    return str(term)
 
 
 def _json_term_text(term: object) -> str:
@@ -135,7 +168,9 @@ def _json_term_text(term: object) -> str:
         return '{"type":"literal","value":' + _js(term.value) + "}"
     if kind is pyoxigraph.BlankNode:
         return '{"type":"bnode","value":' + _js(term.value) + "}"
-    return json.dumps(_json_term(term), ensure_ascii=False)
+    return ('{"type":"triple","value":{"subject":' + _json_term_text(term.subject)
+            + ',"predicate":' + _json_term_text(term.predicate)
+            + ',"object":' + _json_term_text(term.object) + "}}")
 
 
 def _solutions_json(variables: list[str], rows: list, truncated: bool, cap: int) -> bytes:
@@ -207,28 +242,27 @@ def _write_python(variables: list[str], solutions: Iterator, media: str, cap: in
     if media == "application/sparql-results+json":
         body = _solutions_json(variables, rows, truncated, cap)
     elif media == "application/sparql-results+xml":
+        # pyoxigraph's layout, byte for byte (no whitespace between elements), so an answer
+        # reads the same whichever engine or writer made it.
         out = io.StringIO()
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{_SPARQL_RESULTS_NS}">')
+        out.write(f'<?xml version="1.0"?><sparql xmlns="{_SPARQL_RESULTS_NS}">')
         if truncated:
             out.write(f"\n<!-- {truncation_note(cap)} -->")
-        out.write("\n<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables))
-        out.write("</head>\n<results>\n")
+        out.write("<head>" + "".join(f'<variable name="{_xml_text(v)}"/>' for v in variables))
+        out.write("</head><results>")
         for row in rows:
             out.write("<result>")
             for i in range(width):
                 if row[i] is not None:
-                    out.write(f"<binding name={quoteattr(variables[i])}>{_xml_term(row[i])}"
+                    out.write(f'<binding name="{_xml_text(variables[i])}">{_xml_term(row[i])}'
                               "</binding>")
-            out.write("</result>\n")
-        out.write("</results>\n</sparql>\n")
+            out.write("</result>")
+        out.write("</results></sparql>")
         body = out.getvalue().encode("utf-8")
     elif media == "text/csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(variables)
-        for row in rows:
-            writer.writerow([_csv_value(row[i]) for i in range(width)])
-        body = out.getvalue().encode("utf-8")
+        lines = [",".join(_csv_field(v) for v in variables)]
+        lines += [",".join(_csv_field(_csv_value(row[i])) for i in range(width)) for row in rows]
+        body = ("\r\n".join(lines) + "\r\n").encode("utf-8")
     elif media == "text/tab-separated-values":
         lines = ["\t".join(f"?{v}" for v in variables)]
         lines += ["\t".join(_tsv_value(row[i]) for i in range(width)) for row in rows]
@@ -244,8 +278,8 @@ def write_boolean(value: bool, media: str) -> Written:
     if media == "application/sparql-results+json":
         body = json.dumps({"head": {}, "boolean": value}).encode()
     elif media == "application/sparql-results+xml":
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{_SPARQL_RESULTS_NS}">'
-                f"<head/><boolean>{word}</boolean></sparql>\n").encode()
+        body = (f'<?xml version="1.0"?><sparql xmlns="{_SPARQL_RESULTS_NS}">'
+                f"<head></head><boolean>{word}</boolean></sparql>").encode()
     elif media == "text/csv":
         body = f"_askResult\r\n{word}\r\n".encode()
     else:
