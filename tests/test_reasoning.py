@@ -22,7 +22,7 @@ from exomirkg.cli import main
 from exomirkg.explain import explain_drug
 from exomirkg.load import parse_turtle, source_files
 from exomirkg.namespaces import EKG, GRAPH_INFERRED, OBO, PROV
-from exomirkg.reason import ENGINES, infer, load_rules
+from exomirkg.reason import ENGINES, construct_as_insert, infer, infer_into, load_rules
 from exomirkg.store import dataset_to_store
 from exomirkg.validate import validate_dataset
 
@@ -43,6 +43,7 @@ UNSUPPORTED = [
 ]
 #: Properties that make a drug-mechanism link.
 LINK_PROPERTIES = [EKG.drugLinkedToMechanism, EKG.exposedToResistanceVia]
+RDF_TYPE = pyoxigraph.NamedNode(str(RDF.type))
 
 
 def _fixture_dataset() -> Dataset:
@@ -95,6 +96,45 @@ def test_every_rule_is_a_construct_with_summary_and_stratum() -> None:
         assert rule.summary, f"{rule.path}: add a '#+ summary:' line"
         assert rule.stratum >= 1, f"{rule.path}: '#+ stratum:' must be 1 or more"
         pyoxigraph.Store().query(rule.text)  # raises SyntaxError on a broken rule
+
+
+def test_every_rule_runs_inside_the_store_with_its_construct_s_triples(
+        store: pyoxigraph.Store) -> None:
+    """Each shipped rule becomes an INSERT (no Python object per triple) that writes exactly
+    the triples its CONSTRUCT gives, on the built review (asserted + inferred)."""
+    work = pyoxigraph.Store()
+    work.extend(pyoxigraph.Quad(q.subject, q.predicate, q.object, pyoxigraph.DefaultGraph())
+                for q in store)
+    staging = pyoxigraph.NamedNode("urn:test:staging")
+    some_rule_adds = False
+    for rule in load_rules():
+        update = construct_as_insert(rule.text, staging.value)
+        assert update is not None, f"{rule.path}: no INSERT form; it would run in Python"
+        work.update(update)
+        got = {(q.subject, q.predicate, q.object)
+               for q in work.quads_for_pattern(None, None, None, staging)}
+        want = {(t.subject, t.predicate, t.object) for t in work.query(rule.text)}
+        assert got == want, rule.name
+        some_rule_adds |= bool(want)
+        work.update(f"CLEAR GRAPH <{staging.value}>")
+    assert some_rule_adds
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("PREFIX ex: <http://x/>\nCONSTRUCT { ?s ex:p \"}\" } WHERE { ?s ?p ?o }",
+     'PREFIX ex: <http://x/>\nINSERT { GRAPH <urn:g> { ?s ex:p "}" } } WHERE { ?s ?p ?o }'),
+    ("construct {?s <http://x/q> ?o} where {{?s ?p ?o} # }\n}",
+     "INSERT { GRAPH <urn:g> {?s <http://x/q> ?o} } where {{?s ?p ?o} # }\n}"),
+    # An update cannot hold these: the rule keeps the CONSTRUCT path.
+    ("CONSTRUCT WHERE { ?s ?p ?o }", None),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5", None),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s", None),
+    ("CONSTRUCT { ?s ?p ?o } FROM <http://x/g> WHERE { ?s ?p ?o }", None),
+    ("CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }", None),
+    ("SELECT * { ?s ?p ?o }", None),
+])
+def test_construct_as_insert(text: str, expected: str | None) -> None:
+    assert construct_as_insert(text, "urn:g") == expected
 
 
 def test_rule_without_summary_is_refused(tmp_path: Path) -> None:
@@ -283,6 +323,23 @@ def test_asserted_graphs_byte_identical_after_reasoning() -> None:
     inferred = infer(dataset)
     assert len(inferred) > 0
     assert _sorted_nquads(dataset) == before, "infer() must not modify the asserted dataset"
+
+
+def test_a_store_reasons_as_its_dataset_does(fixture_build: tuple[Dataset, Graph]) -> None:
+    """infer() over the pyoxigraph copy (the build's path) gives the rdflib path's triples,
+    and infer_into() replaces graph/inferred with them, leaving the other graphs alone."""
+    dataset = _fixture_dataset()
+    store = dataset_to_store(dataset)
+    asserted = set(store)
+    assert set(infer(store)) == set(fixture_build[1])
+    stale = pyoxigraph.Quad(pyoxigraph.NamedNode("http://example.org/stale"), RDF_TYPE,
+                            RDF_TYPE, pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
+    store.add(stale)
+    count = infer_into(store)
+    inferred = set(store.quads_for_pattern(None, None, None,
+                                           pyoxigraph.NamedNode(str(GRAPH_INFERRED))))
+    assert count == len(inferred) == len(fixture_build[1]) and stale not in inferred
+    assert set(store) - inferred == asserted
 
 
 def test_engines_derive_the_same_abox() -> None:

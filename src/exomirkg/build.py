@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
 from exomirkg.load import load_dataset
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
-from exomirkg.reason import infer
+from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, write_release
-from exomirkg.store import dataset_to_store
+from exomirkg.store import dataset_to_store, graph_to_rdflib
 from exomirkg.validate import ValidationReport, validate_dataset
 
 __all__ = [
@@ -46,6 +47,8 @@ class BuildResult:
     report: ValidationReport | None
     timings: dict[str, float]
     files: list[Path]
+    #: The dataset with graph/inferred in pyoxigraph, as reasoned and checked.
+    store: pyoxigraph.Store
 
 
 def _step(name: str, progress: Callable[[str], None] | None, timings: dict[str, float]):
@@ -82,16 +85,20 @@ def build_dataset(
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
     with _step("reason", progress, timings):
-        inferred = infer(dataset, rules_dir=layout.rules_dir)
+        # One pyoxigraph copy of the dataset serves reasoning, the checks and the release.
+        store = dataset_to_store(dataset)
+        infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir)
+        inferred = graph_to_rdflib(store, pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
     report = None
     if validate:
         with _step("validate", progress, timings):
             report = validate_dataset(dataset, inferred, shapes_dir=layout.shapes_dir,
-                                      checks_dir=layout.checks_dir, data_root=data_root)
-    target = dataset.graph(GRAPH_INFERRED)
-    for triple in inferred:
-        target.add(triple)
-    return BuildResult(dataset, inferred, report, timings, [])
+                                      checks_dir=layout.checks_dir, data_root=data_root,
+                                      store=store)
+    # Only now: the checks name an inferred node's file from the asserted graphs.
+    dataset.graph(GRAPH_INFERRED).addN((*triple, dataset.graph(GRAPH_INFERRED))
+                                       for triple in inferred)
+    return BuildResult(dataset, inferred, report, timings, [], store)
 
 
 def build_inputs(data_root: Path | None = None) -> list[Path]:
@@ -164,7 +171,7 @@ def build(
         }
         # The ontology release (exomirkg.owl, -full.owl, .ttl, -full.ttl), from the same
         # statements the server loads, so its files and the server's are the same bytes.
-        released = write_release(dataset_to_store(result.dataset), __version__, out)
+        released = write_release(result.store, __version__, out)
         info["sha256"].update({path.name: _sha256(path) for path in released
                                if path.name in RELEASE_FILES})
         (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")

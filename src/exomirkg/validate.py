@@ -627,6 +627,7 @@ def validate_dataset(
     checks_dir: Path | None = None,
     data_root: Path | None = None,
     engine: str | None = None,
+    store: pyoxigraph.Store | None = None,
 ) -> ValidationReport:
     """Validate the asserted graphs against the shapes, then run every check.
 
@@ -636,6 +637,8 @@ def validate_dataset(
     :param checks_dir: folder of ``*-violation.rq`` checks (default :data:`paths.CHECKS_DIR`).
     :param data_root: the data folder, to name the file each result comes from.
     :param engine: SHACL engine, ``rudof`` or ``pyshacl`` (default :func:`default_shapes_engine`).
+    :param store: the dataset and the inferred graph already in pyoxigraph, for the checks
+        (else they are copied there).
     :returns: the report; it conforms when no result is a Violation.
     :raises DataFileError: when a shapes file or a check cannot be read.
     :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
@@ -653,7 +656,8 @@ def validate_dataset(
     start = time.perf_counter()
     checks = load_checks(checks_dir)
     if checks:
-        results += run_checks(checks_store(dataset, inferred), checks, locate)
+        results += run_checks(checks_store(dataset, inferred) if store is None else store,
+                              checks, locate)
     timings["checks"] = time.perf_counter() - start
     results.sort(key=sort_key)
     conforms = not any(r.severity == "Violation" for r in results)
