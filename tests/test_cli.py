@@ -48,13 +48,19 @@ def test_build_writes_trig_nt_and_info(built: BuildResult, build_dir: Path) -> N
     assert nt_lines == len({t for t in built.dataset.triples((None, None, None))})
 
 
-def test_build_command_prints_a_timing_line_per_step(tmp_path: Path) -> None:
+def test_build_command_prints_a_timing_line_per_step_and_rebuilds_the_same_bytes(
+        tmp_path: Path, built: BuildResult, build_dir: Path) -> None:
+    """A rebuild in another process (another hash seed, new blank nodes) writes the files of
+    the session's build byte for byte, as an incremental build will be checked against."""
     run = _run(["build", "--out", str(tmp_path)])
     assert run.returncode == 0, run.stderr
     for step in ("load", "reason", "validate", "write"):
         assert any(line.startswith(step) and line.endswith(" s") for line in
                    run.stdout.splitlines()), f"no timing line for {step}:\n{run.stdout}"
-    assert (tmp_path / TRIG_FILE).is_file()
+    info = json.loads((tmp_path / BUILD_INFO).read_text())
+    assert info["sha256"] == json.loads((build_dir / BUILD_INFO).read_text())["sha256"]
+    assert (tmp_path / TRIG_FILE).read_bytes() == (build_dir / TRIG_FILE).read_bytes()
+    assert b"_:" in (tmp_path / NT_FILE).read_bytes(), "no blank node: the check is empty"
 
 
 def test_malformed_turtle_gives_one_line_with_file_and_line(data_copy: Path) -> None:

@@ -15,11 +15,12 @@ import pyoxigraph
 from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
+from exomirkg.canonical import stable_rdf
 from exomirkg.load import load_dataset
-from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES
+from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, write_release
-from exomirkg.store import dataset_to_store, graph_to_rdflib
+from exomirkg.store import dataset_quads, dataset_to_store, graph_to_rdflib
 from exomirkg.validate import ValidationReport, validate_dataset
 
 __all__ = [
@@ -144,17 +145,17 @@ def build(
     timings = result.timings
     with _step("write", progress, timings):
         out.mkdir(parents=True, exist_ok=True)
-        for prefix, namespace in PREFIXES.items():
-            result.dataset.bind(prefix, namespace)
+        # Canonical blank-node labels (RDFC-1.0) and sorted statements: a rebuild of the same
+        # data writes the same bytes (rdflib's labels were new on every run). The quads come
+        # from rdflib's terms, not the store, which keeps a number's value, not its lexical
+        # form ("01"^^xsd:long would be written "1"^^xsd:integer).
+        quads = dataset_quads(result.dataset)
         trig = out / TRIG_FILE
-        result.dataset.serialize(trig, format="trig")
-        merged = Graph()
-        for triple in result.dataset.triples((None, None, None)):
-            merged.add(triple)
+        trig.write_bytes(stable_rdf(quads, pyoxigraph.RdfFormat.TRIG))
         nt = out / NT_FILE
-        # Sorted lines make the dump byte-identical across builds of the same data.
-        nt_text = merged.serialize(format="nt", encoding="utf-8").decode("utf-8")
-        nt.write_text("".join(sorted(nt_text.splitlines(keepends=True))), encoding="utf-8")
+        nt.write_bytes(stable_rdf(dict.fromkeys(pyoxigraph.Triple(q.subject, q.predicate,
+                                                                  q.object) for q in quads),
+                                  pyoxigraph.RdfFormat.N_TRIPLES))
         graphs = {
             str(g.identifier): len(g)
             for g in result.dataset.graphs()

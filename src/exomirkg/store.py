@@ -21,8 +21,9 @@ from rdflib.namespace import XSD
 #: rdflib's name for a Dataset's default graph.
 _RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 
-__all__ = ["STORE_STAMP", "Row", "dataset_to_store", "graph_to_rdflib", "load_store", "plain",
-           "prepare_store_dir", "select_rows", "store_holds", "to_oxigraph", "to_rdflib"]
+__all__ = ["STORE_STAMP", "Row", "dataset_quads", "dataset_to_store", "graph_to_rdflib",
+           "load_store", "plain", "prepare_store_dir", "select_rows", "store_holds",
+           "to_oxigraph", "to_rdflib"]
 
 #: A solution as a dict of variable name -> term (absent variables are left out).
 Row = dict[str, Any]
@@ -126,6 +127,29 @@ def graph_to_rdflib(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> Gra
     out.addN((term(quad.subject), term(quad.predicate), term(quad.object), out)
              for quad in store.quads_for_pattern(None, None, None, graph))
     return out
+
+
+def dataset_quads(dataset: Dataset) -> list[pyoxigraph.Quad]:
+    """Every quad of an rdflib Dataset as pyoxigraph's, lexical forms kept (a store would
+    keep a number's value instead); rdflib's default graph becomes the default graph."""
+    iris: dict[str, pyoxigraph.NamedNode] = {}
+
+    def term(node: URIRef | BNode | Literal
+             ) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+        if type(node) is URIRef:
+            iri = iris.get(node)
+            if iri is None:
+                iri = iris[node] = pyoxigraph.NamedNode(str(node))
+            return iri
+        return to_oxigraph(node)
+
+    quads = []
+    for graph in dataset.graphs():
+        name = graph.identifier
+        target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
+                  else term(name))
+        quads += [pyoxigraph.Quad(term(s), term(p), term(o), target) for s, p, o in graph]
+    return quads
 
 
 def dataset_to_store(dataset: Dataset,
