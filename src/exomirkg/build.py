@@ -15,12 +15,12 @@ import pyoxigraph
 from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
-from exomirkg.canonical import stable_rdf
+from exomirkg.canonical import canonical_dataset_files
 from exomirkg.load import load_dataset
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, write_release
-from exomirkg.store import dataset_quads, dataset_to_store, graph_to_rdflib
+from exomirkg.store import dataset_nquads, dataset_to_store, graph_to_rdflib
 from exomirkg.validate import ValidationReport, validate_dataset
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "build",
     "build_dataset",
     "build_inputs",
+    "process_dataset",
+    "write_build",
 ]
 
 #: File names inside the build folder.
@@ -82,6 +84,25 @@ def build_dataset(
     timings: dict[str, float] = {}
     with _step("load", progress, timings):
         dataset = load_dataset(data_root)
+    return process_dataset(dataset, data_root=data_root, validate=validate, progress=progress,
+                           timings=timings)
+
+
+def process_dataset(
+    dataset: Dataset,
+    *,
+    data_root: Path | None = None,
+    validate: bool = True,
+    progress: Callable[[str], None] | None = None,
+    timings: dict[str, float] | None = None,
+) -> BuildResult:
+    """The build's reason and validate steps on a loaded dataset (the growth benchmark's
+    synthetic graphs go through these very steps).
+
+    :param data_root: where the rules, shapes and checks are, and the files results name.
+    :param timings: step times so far, to which these steps' are added.
+    """
+    timings = {} if timings is None else timings
     # One layout for every folder the build reads: rules, shapes and checks come from the
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
@@ -140,8 +161,14 @@ def build(
     :returns: the build result; files are written even when validation fails, so a curator
         can inspect them, and the caller decides the exit code.
     """
-    out = out_dir or paths.BUILD_DIR
     result = build_dataset(data_root, validate=validate, progress=progress)
+    write_build(result, out_dir or paths.BUILD_DIR, progress=progress)
+    return result
+
+
+def write_build(result: BuildResult, out: Path,
+                progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the build's files into ``out`` (the write step); also kept in ``result.files``."""
     timings = result.timings
     with _step("write", progress, timings):
         out.mkdir(parents=True, exist_ok=True)
@@ -149,13 +176,11 @@ def build(
         # data writes the same bytes (rdflib's labels were new on every run). The quads come
         # from rdflib's terms, not the store, which keeps a number's value, not its lexical
         # form ("01"^^xsd:long would be written "1"^^xsd:integer).
-        quads = dataset_quads(result.dataset)
+        trig_bytes, nt_bytes = canonical_dataset_files(dataset_nquads(result.dataset))
         trig = out / TRIG_FILE
-        trig.write_bytes(stable_rdf(quads, pyoxigraph.RdfFormat.TRIG))
+        trig.write_bytes(trig_bytes)
         nt = out / NT_FILE
-        nt.write_bytes(stable_rdf(dict.fromkeys(pyoxigraph.Triple(q.subject, q.predicate,
-                                                                  q.object) for q in quads),
-                                  pyoxigraph.RdfFormat.N_TRIPLES))
+        nt.write_bytes(nt_bytes)
         graphs = {
             str(g.identifier): len(g)
             for g in result.dataset.graphs()
@@ -177,4 +202,4 @@ def build(
                                if path.name in RELEASE_FILES})
         (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
     result.files = [trig, nt, *(p for p in released if p.parent == out), out / BUILD_INFO]
-    return result
+    return result.files

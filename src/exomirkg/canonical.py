@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pyoxigraph
@@ -22,13 +22,39 @@ import pyoxigraph
 from exomirkg.namespaces import PREFIXES
 from exomirkg.sparql.rdfout import write_rdf
 
-__all__ = ["canonical_quads", "canonical_triples", "compact_jsonld", "gzip_bytes", "stable_rdf"]
+__all__ = ["canonical_quads", "canonical_triples", "canonical_dataset_files", "compact_jsonld",
+           "gzip_bytes", "stable_rdf"]
 
 _ALGORITHM = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0
 
 
-def _key(term: object) -> str:
-    return str(term)
+def _canonical_lines(quads: Iterable[pyoxigraph.Quad]
+                     ) -> list[tuple[pyoxigraph.NamedNode | pyoxigraph.BlankNode
+                                     | pyoxigraph.DefaultGraph, list[bytes]]]:
+    """Per graph, in order of name (the default graph first), its N-Triples lines sorted,
+    blank nodes labelled by RDFC-1.0 over the whole dataset.
+
+    Sorting written lines (bytes, compared in C) costs a tenth of sorting terms by a Python
+    key (``str()`` of four terms per statement: 2.6 s of a 10^5-triple build's 13 s write).
+    An N-Triples line is its terms' ``str()`` joined, so the order is the terms' order.
+    """
+    quads = quads if isinstance(quads, list) else list(quads)
+    dataset = pyoxigraph.Dataset(quads)
+    dataset.canonicalize(_ALGORITHM)
+    names = {quad.graph_name for quad in quads}
+    if any(isinstance(name, pyoxigraph.BlankNode) for name in names):
+        names = {quad.graph_name for quad in dataset}  # relabelled too
+    out = []
+    for name in sorted(names, key=lambda g: "" if isinstance(g, pyoxigraph.DefaultGraph)
+                       else str(g)):
+        # N-Quads of one graph: each line is an N-Triples line plus the same graph suffix.
+        body = pyoxigraph.serialize(dataset.quads_for_graph_name(name),
+                                    format=pyoxigraph.RdfFormat.N_QUADS) or b""
+        suffix = b" ." if isinstance(name, pyoxigraph.DefaultGraph) else f" {name} .".encode()
+        cut = len(suffix) + 1  # and the newline
+        out.append((name, sorted(line[:-cut] + b" .\n" for line in body.splitlines(
+            keepends=True))))
+    return out
 
 
 def canonical_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
@@ -41,16 +67,46 @@ def canonical_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
     >>> str(canonical_quads(a)[0])
     '_:c14n0 <http://e/p> "x"'
     """
-    dataset = pyoxigraph.Dataset(quads)
-    dataset.canonicalize(_ALGORITHM)
-    return sorted(dataset, key=lambda q: (_key(q.graph_name), _key(q.subject),
-                                          _key(q.predicate), _key(q.object)))
+    return list(_quads_of(_canonical_lines(quads)))
+
+
+def _quads_of(graphs: list[tuple[Any, list[bytes]]]) -> Iterator[pyoxigraph.Quad]:
+    """The statements of :func:`_canonical_lines`, in its order, parsed in Rust."""
+    return pyoxigraph.parse(_nquads(graphs), format=pyoxigraph.RdfFormat.N_QUADS)
+
+
+def _nquads(graphs: list[tuple[Any, list[bytes]]]) -> bytes:
+    parts = []
+    for name, lines in graphs:
+        if isinstance(name, pyoxigraph.DefaultGraph):
+            parts += lines
+        else:
+            suffix = f" {name} .\n".encode()
+            parts += [line[:-3] + suffix for line in lines]
+    return b"".join(parts)
 
 
 def canonical_triples(triples: Iterable[pyoxigraph.Triple]) -> list[pyoxigraph.Triple]:
     """Triples with canonical blank-node labels, sorted by subject, predicate, object."""
+    return [pyoxigraph.Triple(t.subject, t.predicate, t.object)
+            for t in pyoxigraph.parse(_canonical_ntriples(triples),
+                                      format=pyoxigraph.RdfFormat.N_TRIPLES)]
+
+
+def _canonical_ntriples(triples: Iterable[pyoxigraph.Triple]) -> bytes:
     quads = (pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples)
-    return [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in canonical_quads(quads)]
+    return b"".join(line for _name, lines in _canonical_lines(quads) for line in lines)
+
+
+def canonical_dataset_files(nquads: bytes) -> tuple[bytes, bytes]:
+    """An N-Quads dataset as TriG (graphs in order of name) and the union of its graphs as
+    sorted N-Triples (each triple once), from one canonical labelling, so both name a blank
+    node alike."""
+    graphs = _canonical_lines(list(pyoxigraph.parse(nquads,
+                                                    format=pyoxigraph.RdfFormat.N_QUADS)))
+    trig = write_rdf(_quads_of(graphs), pyoxigraph.RdfFormat.TRIG)
+    union = b"".join(sorted({line for _name, lines in graphs for line in lines}))
+    return trig, union
 
 
 def compact_jsonld(expanded: bytes, prefixes: Mapping[str, str]) -> bytes:
@@ -74,6 +130,8 @@ def stable_rdf(items: Iterable[Any], fmt: pyoxigraph.RdfFormat) -> bytes:
     items = list(items)
     if items and isinstance(items[0], pyoxigraph.Quad):
         ordered: list[Any] = canonical_quads(items)
+    elif fmt == pyoxigraph.RdfFormat.N_TRIPLES:
+        return _canonical_ntriples(items)  # already the lines to write
     else:
         ordered = canonical_triples(items)
     body = write_rdf(ordered, fmt)

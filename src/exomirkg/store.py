@@ -21,7 +21,7 @@ from rdflib.namespace import XSD
 #: rdflib's name for a Dataset's default graph.
 _RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 
-__all__ = ["STORE_STAMP", "Row", "dataset_quads", "dataset_to_store", "graph_to_rdflib",
+__all__ = ["STORE_STAMP", "Row", "dataset_nquads", "dataset_to_store", "graph_to_rdflib",
            "load_store", "plain", "prepare_store_dir", "select_rows", "store_holds",
            "to_oxigraph", "to_rdflib"]
 
@@ -129,27 +129,20 @@ def graph_to_rdflib(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> Gra
     return out
 
 
-def dataset_quads(dataset: Dataset) -> list[pyoxigraph.Quad]:
-    """Every quad of an rdflib Dataset as pyoxigraph's, lexical forms kept (a store would
-    keep a number's value instead); rdflib's default graph becomes the default graph."""
-    iris: dict[str, pyoxigraph.NamedNode] = {}
-
-    def term(node: URIRef | BNode | Literal
-             ) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
-        if type(node) is URIRef:
-            iri = iris.get(node)
-            if iri is None:
-                iri = iris[node] = pyoxigraph.NamedNode(str(node))
-            return iri
-        return to_oxigraph(node)
-
-    quads = []
+def dataset_nquads(dataset: Dataset) -> bytes:
+    """An rdflib Dataset as N-Quads, lexical forms kept (a store would keep a number's value
+    instead); rdflib's default graph becomes the default graph. rdflib writes each graph as
+    N-Triples (its N-Quads writer uses deprecated Dataset APIs), given its graph here."""
+    parts = []
     for graph in dataset.graphs():
-        name = graph.identifier
-        target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
-                  else term(name))
-        quads += [pyoxigraph.Quad(term(s), term(p), term(o), target) for s, p, o in graph]
-    return quads
+        lines = graph.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+        if str(graph.identifier) == _RDFLIB_DEFAULT_GRAPH:
+            parts += lines
+        else:
+            suffix = f" {graph.identifier.n3()} .\n".encode()
+            # An N-Triples line ends " .\n" (rdflib writes no comment or blank line).
+            parts += [line[:-3] + suffix for line in lines if line.strip()]
+    return b"".join(parts)
 
 
 def dataset_to_store(dataset: Dataset,
