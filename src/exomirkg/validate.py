@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
+from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import RDF, RDFS, XSD, NamespaceManager
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.paths import Path as RdfPath
@@ -162,6 +163,13 @@ def asserted_graph(dataset: Dataset) -> Graph:
             for triple in graph:
                 data.add(triple)
     return data
+
+
+def _asserted_view(dataset: Dataset) -> ReadOnlyGraphAggregate:
+    """The graphs :func:`asserted_graph` merges, read in place: copying them cost 24 s at
+    10^6 triples, a third of the validation, for rudof, which reads them as N-Triples."""
+    return ReadOnlyGraphAggregate([graph for graph in dataset.graphs()
+                                   if graph.identifier != GRAPH_INFERRED and len(graph)])
 
 
 def _namespaces() -> NamespaceManager:
@@ -604,19 +612,20 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     return results
 
 
-def _validate_shapes(data: Graph, shapes: Graph, locate: _Locator, engine: str
+def _validate_shapes(dataset: Dataset, shapes: Graph, locate: _Locator, engine: str
                      ) -> list[ValidationResult]:
-    """Run the shapes with ``engine``; if rudof cannot read the shapes or the data (a term
-    rdflib accepts and rudof's strict reader does not), pyshacl validates instead."""
+    """Run the shapes on the asserted graphs with ``engine``; if rudof cannot read the shapes
+    or the data (a term rdflib accepts and rudof's strict reader does not), pyshacl
+    validates instead."""
     if engine == "rudof":
         import pyrudof
 
         try:
-            return run_shapes_rudof(data, shapes, locate)
+            return run_shapes_rudof(_asserted_view(dataset), shapes, locate)
         except pyrudof.RudofError as error:
             logger.warning("rudof cannot validate this graph (%s); falling back to pyshacl",
                            error)
-    return run_shapes(data, shapes, locate)
+    return run_shapes(asserted_graph(dataset), shapes, locate)
 
 
 def validate_dataset(
@@ -650,8 +659,7 @@ def validate_dataset(
     locate = _Locator(dataset, data_root)
     start = time.perf_counter()
     shapes = load_shapes(shapes_dir)
-    results = _validate_shapes(asserted_graph(dataset), shapes, locate, engine) if len(
-        shapes) else []
+    results = _validate_shapes(dataset, shapes, locate, engine) if len(shapes) else []
     timings["shapes"] = time.perf_counter() - start
     start = time.perf_counter()
     checks = load_checks(checks_dir)
