@@ -174,8 +174,8 @@ def write_build(result: BuildResult, out: Path,
         out.mkdir(parents=True, exist_ok=True)
         # Canonical blank-node labels (RDFC-1.0) and sorted statements: a rebuild of the same
         # data writes the same bytes (rdflib's labels were new on every run). The quads come
-        # from rdflib's terms, not the store, which keeps a number's value, not its lexical
-        # form ("01"^^xsd:long would be written "1"^^xsd:integer).
+        # from rdflib's terms, not the store, which keeps a number's value, not its datatype
+        # ("2019"^^xsd:long would be written "2019"^^xsd:integer).
         trig_bytes, nt_bytes = canonical_dataset_files(dataset_nquads(result.dataset))
         trig = out / TRIG_FILE
         trig.write_bytes(trig_bytes)

@@ -130,8 +130,9 @@ def graph_to_rdflib(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> Gra
 
 
 def dataset_nquads(dataset: Dataset) -> bytes:
-    """An rdflib Dataset as N-Quads, lexical forms kept (a store would keep a number's value
-    instead); rdflib's default graph becomes the default graph. rdflib writes each graph as
+    """An rdflib Dataset as N-Quads, datatypes kept (a store would keep a number's value:
+    ``"2019"^^xsd:long`` becomes ``xsd:integer``); rdflib's default graph becomes the default
+    graph. rdflib writes each graph as
     N-Triples (its N-Quads writer uses deprecated Dataset APIs), given its graph here."""
     parts = []
     for graph in dataset.graphs():
