@@ -413,12 +413,14 @@ class _Reasoner:
                 format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=pyoxigraph.DefaultGraph())
             annotation.update(row[0].value for row in self.store.query(
                 f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
-        for graph in [] if isinstance(sources, pyoxigraph.Store) else sources:
-            # One N-Triples load per graph: Rust parses it, no per-term Python objects.
-            self.store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
-                                 format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                 to_graph=pyoxigraph.DefaultGraph())
-            annotation.update(str(s) for s in graph.subjects(RDF.type, OWL.AnnotationProperty))
+        else:
+            for graph in sources:
+                # One N-Triples load per graph: Rust parses it, no per-term Python objects.
+                self.store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
+                                     format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                     to_graph=pyoxigraph.DefaultGraph())
+                annotation.update(str(s) for s in graph.subjects(RDF.type,
+                                                                 OWL.AnnotationProperty))
         # OWL 2 RL input: the asserted triples without literal objects or annotation
         # predicates (annotation properties as the asserted data declares them), plus every
         # inferred triple without a literal object.

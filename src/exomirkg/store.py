@@ -132,17 +132,17 @@ def graph_to_rdflib(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> Gra
 def dataset_nquads(dataset: Dataset) -> bytes:
     """An rdflib Dataset as N-Quads, datatypes kept (a store would keep a number's value:
     ``"2019"^^xsd:long`` becomes ``xsd:integer``); rdflib's default graph becomes the default
-    graph. rdflib writes each graph as
-    N-Triples (its N-Quads writer uses deprecated Dataset APIs), given its graph here."""
+    graph. rdflib writes each graph as N-Triples (its N-Quads writer uses deprecated Dataset
+    APIs), and each line gets its graph here."""
     parts = []
     for graph in dataset.graphs():
-        lines = graph.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+        lines = [line for line in graph.serialize(format="nt", encoding="utf-8").splitlines(
+            keepends=True) if line.strip()]
         if str(graph.identifier) == _RDFLIB_DEFAULT_GRAPH:
             parts += lines
         else:
             suffix = f" {graph.identifier.n3()} .\n".encode()
-            # An N-Triples line ends " .\n" (rdflib writes no comment or blank line).
-            parts += [line[:-3] + suffix for line in lines if line.strip()]
+            parts += [line[:-3] + suffix for line in lines]  # each ends " .\n"
     return b"".join(parts)
 
 
