@@ -118,8 +118,8 @@ def process_dataset(
                                       checks_dir=layout.checks_dir, data_root=data_root,
                                       store=store)
     # Only now: the checks name an inferred node's file from the asserted graphs.
-    dataset.graph(GRAPH_INFERRED).addN((*triple, dataset.graph(GRAPH_INFERRED))
-                                       for triple in inferred)
+    target = dataset.graph(GRAPH_INFERRED)
+    target.addN((*triple, target) for triple in inferred)
     return BuildResult(dataset, inferred, report, timings, [], store)
 
 

@@ -28,15 +28,18 @@ __all__ = ["canonical_quads", "canonical_triples", "canonical_dataset_files", "c
 _ALGORITHM = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0
 
 
-def _canonical_lines(quads: Iterable[pyoxigraph.Quad]
-                     ) -> list[tuple[pyoxigraph.NamedNode | pyoxigraph.BlankNode
-                                     | pyoxigraph.DefaultGraph, list[bytes]]]:
-    """Per graph, in order of name (the default graph first), its N-Triples lines sorted,
+#: Per graph: its name, its N-Quads lines sorted, and how many bytes end each line after
+#: the object (`` <graph> .\n``, or `` .\n`` in the default graph).
+_Lines = list[tuple[Any, list[bytes], int]]
+
+
+def _canonical_lines(quads: Iterable[pyoxigraph.Quad]) -> _Lines:
+    """Per graph, in order of name (the default graph first), its N-Quads lines sorted,
     blank nodes labelled by RDFC-1.0 over the whole dataset.
 
     Sorting written lines (bytes, compared in C) costs a tenth of sorting terms by a Python
     key (``str()`` of four terms per statement: 2.6 s of a 10^5-triple build's 13 s write).
-    An N-Triples line is its terms' ``str()`` joined, so the order is the terms' order.
+    Within a graph every line ends alike, so the order is the terms' order.
     """
     # Streamed, never a list: a Python object per statement held at once was gigabytes at
     # 10^6 triples; the dataset holds them in Rust.
@@ -46,14 +49,20 @@ def _canonical_lines(quads: Iterable[pyoxigraph.Quad]
     out = []
     for name in sorted(names, key=lambda g: "" if isinstance(g, pyoxigraph.DefaultGraph)
                        else str(g)):
-        # N-Quads of one graph: each line is an N-Triples line plus the same graph suffix.
         body = pyoxigraph.serialize(dataset.quads_for_graph_name(name),
                                     format=pyoxigraph.RdfFormat.N_QUADS) or b""
-        suffix = b" ." if isinstance(name, pyoxigraph.DefaultGraph) else f" {name} .".encode()
-        cut = len(suffix) + 1  # and the newline
-        out.append((name, sorted(line[:-cut] + b" .\n" for line in body.splitlines(
-            keepends=True))))
+        tail = 3 if isinstance(name, pyoxigraph.DefaultGraph) else len(f" {name} .\n")
+        out.append((name, sorted(body.splitlines(keepends=True)), tail))
     return out
+
+
+def _triple_lines(graphs: _Lines) -> Iterator[bytes]:
+    """Every statement of :func:`_canonical_lines` as an N-Triples line (graph dropped)."""
+    for _name, lines, tail in graphs:
+        if tail == 3:
+            yield from lines
+        else:
+            yield from (line[:-tail] + b" .\n" for line in lines)
 
 
 def canonical_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
@@ -69,20 +78,10 @@ def canonical_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
     return list(_quads_of(_canonical_lines(quads)))
 
 
-def _quads_of(graphs: list[tuple[Any, list[bytes]]]) -> Iterator[pyoxigraph.Quad]:
+def _quads_of(graphs: _Lines) -> Iterator[pyoxigraph.Quad]:
     """The statements of :func:`_canonical_lines`, in its order, parsed in Rust."""
-    return pyoxigraph.parse(_nquads(graphs), format=pyoxigraph.RdfFormat.N_QUADS)
-
-
-def _nquads(graphs: list[tuple[Any, list[bytes]]]) -> bytes:
-    parts = []
-    for name, lines in graphs:
-        if isinstance(name, pyoxigraph.DefaultGraph):
-            parts += lines
-        else:
-            suffix = f" {name} .\n".encode()
-            parts += [line[:-3] + suffix for line in lines]
-    return b"".join(parts)
+    return pyoxigraph.parse(b"".join(line for _name, lines, _tail in graphs for line in lines),
+                            format=pyoxigraph.RdfFormat.N_QUADS)
 
 
 def canonical_triples(triples: Iterable[pyoxigraph.Triple]) -> list[pyoxigraph.Triple]:
@@ -94,7 +93,7 @@ def canonical_triples(triples: Iterable[pyoxigraph.Triple]) -> list[pyoxigraph.T
 
 def _canonical_ntriples(triples: Iterable[pyoxigraph.Triple]) -> bytes:
     quads = (pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples)
-    return b"".join(line for _name, lines in _canonical_lines(quads) for line in lines)
+    return b"".join(_triple_lines(_canonical_lines(quads)))
 
 
 def canonical_dataset_files(nquads: bytes) -> tuple[bytes, bytes]:
@@ -103,7 +102,7 @@ def canonical_dataset_files(nquads: bytes) -> tuple[bytes, bytes]:
     node alike."""
     graphs = _canonical_lines(pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS))
     trig = write_rdf(_quads_of(graphs), pyoxigraph.RdfFormat.TRIG)
-    union = b"".join(sorted({line for _name, lines in graphs for line in lines}))
+    union = b"".join(sorted(set(_triple_lines(graphs))))
     return trig, union
 
 

@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph
 
-from exomirkg.namespaces import RDF, SPARQL_RESULTS, XSD
+from exomirkg.namespaces import SPARQL_RESULTS, XSD
 from exomirkg.sparql.negotiation import GRAPH_FORMATS
 from exomirkg.sparql.rdfout import write_rdf
 
@@ -38,7 +38,6 @@ __all__ = ["UNCAPPED", "Written", "truncation_note", "write_boolean", "write_gra
            "write_solutions"]
 
 _XSD_STRING = str(XSD.string)
-_RDF_LANG_STRING = str(RDF.langString)
 _SPARQL_RESULTS_NS = str(SPARQL_RESULTS)
 _XML_QUOTES = {"\"": "&quot;", "'": "&apos;"}
 _XML_SPACE = " \t\r\n"
