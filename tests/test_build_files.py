@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
 
+from exomirkg.build import NT_FILE, TRIG_FILE, build
 from exomirkg.canonical import canonical_dataset_files
-from exomirkg.store import dataset_nquads
+from exomirkg.load import Sources
 
 EX = "http://example.org/"
 
@@ -25,8 +28,8 @@ def _dataset(label: str) -> Dataset:
 
 
 def test_the_files_keep_lexical_forms_and_do_not_depend_on_blank_node_labels() -> None:
-    trig, nt = canonical_dataset_files(dataset_nquads(_dataset("first")))
-    assert (trig, nt) == canonical_dataset_files(dataset_nquads(_dataset("other")))
+    trig, nt = canonical_dataset_files(Sources.from_rdflib(_dataset("first")).nquads())
+    assert (trig, nt) == canonical_dataset_files(Sources.from_rdflib(_dataset("other")).nquads())
     # A pyoxigraph store would have made it "2019"^^xsd:integer.
     line = (f'<{EX}s> <{EX}year> "2019"^^<http://www.w3.org/2001/XMLSchema#long> .\n'
             ).encode()
@@ -38,3 +41,30 @@ def test_the_files_keep_lexical_forms_and_do_not_depend_on_blank_node_labels() -
     # The blank node is one node across both graphs, as in the data.
     assert len({q.object for q in quads if q.predicate.value == EX + "part"}
                | {q.subject for q in quads if q.predicate.value == EX + "label"}) == 1
+
+
+def test_a_build_writes_each_term_as_its_file_states_it(data_copy: Path, tmp_path: Path) -> None:
+    """The build reads the files with pyoxigraph's parser, not into a store: the written
+    files keep a lexical form and a derived datatype the store would change, while the
+    store answers by value."""
+    (data_copy / "triples" / "sections" / "zz-terms.ttl").write_text(
+        "@prefix ekg: <https://w3id.org/exomirkg/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ekg:zz_node ekg:zzYear "2019"^^xsd:long ; ekg:zzCount "01"^^xsd:integer .\n',
+        encoding="utf-8")
+    result = build(tmp_path / "out", data_root=data_copy, validate=False)
+    nt = (tmp_path / "out" / NT_FILE).read_bytes()
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    node = "<https://w3id.org/exomirkg/zz_node>"
+    assert f'{node} <https://w3id.org/exomirkg/zzYear> "2019"^^<{xsd}long> .\n'.encode() in nt
+    assert f'{node} <https://w3id.org/exomirkg/zzCount> "01"^^<{xsd}integer> .\n'.encode() in nt
+    written = {(q.predicate.value.rsplit("/", 1)[1], q.object) for q in pyoxigraph.parse(
+        path=str(tmp_path / "out" / TRIG_FILE), format=pyoxigraph.RdfFormat.TRIG)
+        if q.subject.value.endswith("zz_node")}
+    assert written == {
+        ("zzYear", pyoxigraph.Literal("2019", datatype=pyoxigraph.NamedNode(xsd + "long"))),
+        ("zzCount", pyoxigraph.Literal("01", datatype=pyoxigraph.NamedNode(xsd + "integer")))}
+    (year,) = result.store.query(
+        "SELECT ?y { <https://w3id.org/exomirkg/zz_node> <https://w3id.org/exomirkg/zzYear> ?y }",
+        use_default_graph_as_union=True)
+    assert year["y"] == pyoxigraph.Literal("2019", datatype=pyoxigraph.NamedNode(xsd + "integer"))

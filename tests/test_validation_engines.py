@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pyoxigraph
 import pyrudof
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -39,7 +40,9 @@ from exomirkg.load import load_dataset
 from exomirkg.namespaces import SH, section_graph
 from exomirkg.reason import infer
 from exomirkg.report import ValidationReport, ValidationResult, sort_key
-from exomirkg.validate import (
+from exomirkg.store import to_rdflib
+from exomirkg.validate import (  # noqa: I001
+    _Statements,
     asserted_graph,
     default_shapes_engine,
     load_shapes,
@@ -365,3 +368,29 @@ def test_validation_falls_back_to_pyshacl_when_rudof_cannot_read_the_data(
     assert "falling back to pyshacl" in caplog.text
     assert [(r.focus, r.message) for r in report.results] == [
         ("<http://example.org/%zz>", "needs ex:p")]
+
+
+def test_the_files_statements_as_text_give_the_graphs_report() -> None:
+    """The build hands rudof the files' statements as N-Triples text (no rdflib graph of
+    them); the values it reports are matched back along every kind of path (inverse,
+    sequence, alternative, zero-or-more) to the same terms as through an rdflib graph, and
+    the report is pyshacl's."""
+    shapes = Graph().parse(data=TRICKY_SHAPES + """
+ex:S2 a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path [ sh:alternativePath ( ex:p ex:q ) ] ; sh:datatype xsd:string ;
+                  sh:message "a string" ] ,
+        [ sh:path ( [ sh:zeroOrMorePath ex:s ] ex:t ) ; sh:datatype xsd:string ;
+          sh:message "strings below" ] .
+""", format="turtle")
+    text = pyoxigraph.serialize(pyoxigraph.parse(TRICKY_DATA.encode(),
+                                                 format=pyoxigraph.RdfFormat.TURTLE),
+                                format=pyoxigraph.RdfFormat.N_TRIPLES)
+    # The same statements in rdflib, blank-node labels kept.
+    graph = Graph()
+    for quad in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES):
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    from_text = run_shapes_rudof(_Statements(text=text), shapes)
+    assert len([r for r in from_text if r.message == "a string"]) == 13
+    assert len([r for r in from_text if r.message == "strings below"]) == 1
+    _assert_same(from_text, run_shapes_rudof(graph, shapes), "statements as text")
+    _assert_same(from_text, run_shapes(graph, shapes), "statements as text, pyshacl")

@@ -54,7 +54,6 @@ def load_store(source: str | Path | None = None) -> pyoxigraph.Store:
     :param source: a built ``exomirkg.trig`` or the folder holding it (``exomirkg build``).
     :raises FileNotFoundError: when ``source`` holds no built graph.
     """
-    from exomirkg.store import dataset_to_store
     from exomirkg.store import load_store as load_trig
 
     trig = _built_trig(source)
@@ -62,7 +61,7 @@ def load_store(source: str | Path | None = None) -> pyoxigraph.Store:
         return load_trig(trig)
     from exomirkg.build import build_dataset
 
-    return dataset_to_store(build_dataset(validate=False).dataset)
+    return build_dataset(validate=False).store
 
 
 def load_dataset(source: str | Path | None = None) -> rdflib.Dataset:

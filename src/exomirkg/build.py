@@ -7,8 +7,9 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph
@@ -16,12 +17,12 @@ from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
 from exomirkg.canonical import canonical_dataset_files
-from exomirkg.load import load_dataset
+from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, write_release
-from exomirkg.store import dataset_nquads, dataset_to_store, graph_to_rdflib
-from exomirkg.validate import ValidationReport, validate_dataset
+from exomirkg.store import graph_to_rdflib
+from exomirkg.validate import ValidationReport, validate_sources
 
 __all__ = [
     "BUILD_INFO",
@@ -31,7 +32,7 @@ __all__ = [
     "build",
     "build_dataset",
     "build_inputs",
-    "process_dataset",
+    "process_sources",
     "write_build",
 ]
 
@@ -43,15 +44,33 @@ BUILD_INFO = "build-info.json"
 
 @dataclass
 class BuildResult:
-    """What a build produced."""
+    """What a build produced.
 
-    dataset: Dataset
-    inferred: Graph
-    report: ValidationReport | None
-    timings: dict[str, float]
-    files: list[Path]
+    The build itself never makes rdflib objects (at 10^6 triples they cost more time and
+    memory than every step together); :attr:`dataset` and :attr:`inferred` are made from
+    the statements when a caller asks for them.
+    """
+
+    #: The asserted graphs as the files state them.
+    sources: Sources
     #: The dataset with graph/inferred in pyoxigraph, as reasoned and checked.
     store: pyoxigraph.Store
+    report: ValidationReport | None
+    timings: dict[str, float]
+    files: list[Path] = field(default_factory=list)
+
+    @cached_property
+    def inferred(self) -> Graph:
+        """The reasoner's triples (graph/inferred) as an rdflib graph."""
+        return graph_to_rdflib(self.store, pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The asserted graphs and graph/inferred as an rdflib Dataset (union default graph)."""
+        dataset = self.sources.to_rdflib()
+        target = dataset.graph(GRAPH_INFERRED)
+        target.addN((*triple, target) for triple in self.inferred)
+        return dataset
 
 
 def _step(name: str, progress: Callable[[str], None] | None, timings: dict[str, float]):
@@ -74,30 +93,29 @@ def build_dataset(
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Load, reason and validate in memory; the inferred triples go into graph/inferred.
+    """Read, reason and validate in memory; the inferred triples go into graph/inferred.
 
     :param data_root: folder holding ontology/ and triples/.
     :param validate: run the shapes and checks.
     :param progress: called with one line per step.
-    :returns: the dataset (asserted graphs plus graph/inferred) and the report.
+    :returns: the statements, the store (asserted graphs plus graph/inferred) and the report.
     """
     timings: dict[str, float] = {}
     with _step("load", progress, timings):
-        dataset = load_dataset(data_root)
-    return process_dataset(dataset, data_root=data_root, validate=validate, progress=progress,
+        sources = parse_sources(data_root)
+    return process_sources(sources, data_root=data_root, validate=validate, progress=progress,
                            timings=timings)
 
 
-def process_dataset(
-    dataset: Dataset,
+def process_sources(
+    sources: Sources,
     *,
     data_root: Path | None = None,
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
     timings: dict[str, float] | None = None,
 ) -> BuildResult:
-    """The build's reason and validate steps on a loaded dataset (the growth benchmark's
-    synthetic graphs go through these very steps).
+    """The build's reason and validate steps on the statements read.
 
     :param data_root: where the rules, shapes and checks are, and the files results name.
     :param timings: step times so far, to which these steps' are added.
@@ -107,20 +125,15 @@ def process_dataset(
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
     with _step("reason", progress, timings):
-        # One pyoxigraph copy of the dataset serves reasoning, the checks and the release.
-        store = dataset_to_store(dataset)
+        # One pyoxigraph store serves reasoning, the checks and the release.
+        store = sources.load_into(pyoxigraph.Store())
         infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir)
-        inferred = graph_to_rdflib(store, pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
     report = None
     if validate:
         with _step("validate", progress, timings):
-            report = validate_dataset(dataset, inferred, shapes_dir=layout.shapes_dir,
-                                      checks_dir=layout.checks_dir, data_root=data_root,
-                                      store=store)
-    # Only now: the checks name an inferred node's file from the asserted graphs.
-    target = dataset.graph(GRAPH_INFERRED)
-    target.addN((*triple, target) for triple in inferred)
-    return BuildResult(dataset, inferred, report, timings, [], store)
+            report = validate_sources(sources, store, shapes_dir=layout.shapes_dir,
+                                      checks_dir=layout.checks_dir, data_root=data_root)
+    return BuildResult(sources, store, report, timings)
 
 
 def build_inputs(data_root: Path | None = None) -> list[Path]:
@@ -173,19 +186,22 @@ def write_build(result: BuildResult, out: Path,
     with _step("write", progress, timings):
         out.mkdir(parents=True, exist_ok=True)
         # Canonical blank-node labels (RDFC-1.0) and sorted statements: a rebuild of the same
-        # data writes the same bytes (rdflib's labels were new on every run). The quads come
-        # from rdflib's terms, not the store, which keeps a number's value, not its datatype
-        # ("2019"^^xsd:long would be written "2019"^^xsd:integer).
-        trig_bytes, nt_bytes = canonical_dataset_files(dataset_nquads(result.dataset))
+        # data writes the same bytes (the parser's labels are new on every run). The asserted
+        # quads are the files' statements, not the store's, which keeps a number's value, not
+        # its datatype ("2019"^^xsd:long would be written "2019"^^xsd:integer).
+        inferred = result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                     from_graph=pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
+        everything = Sources({**result.sources.graphs, GRAPH_INFERRED: inferred})
+        trig_bytes, nt_bytes = canonical_dataset_files(everything.nquads())
         trig = out / TRIG_FILE
         trig.write_bytes(trig_bytes)
         nt = out / NT_FILE
         nt.write_bytes(nt_bytes)
-        graphs = {
-            str(g.identifier): len(g)
-            for g in result.dataset.graphs()
-            if len(g) and str(g.identifier) != "urn:x-rdflib:default"
-        }
+        counts = {row["g"].value: int(row["n"].value) for row in result.store.query(
+            "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        # In load order, then graph/inferred, as the build always listed them.
+        graphs = {name: counts[name] for name in [*map(str, result.sources.graphs),
+                                                  str(GRAPH_INFERRED)] if counts.get(name)}
         info = {
             "version": __version__,
             "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),

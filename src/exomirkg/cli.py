@@ -40,7 +40,7 @@ def _data_errors_exit_2(func: Callable[..., Any]) -> Callable[..., Any]:
 def _store(out_dir: Path | None):
     """The built store if it is newer than every source file, else a fresh in-memory build."""
     from exomirkg.build import TRIG_FILE, build_dataset, build_inputs
-    from exomirkg.store import dataset_to_store, load_store
+    from exomirkg.store import load_store
 
     trig = (out_dir or paths.BUILD_DIR) / TRIG_FILE
     if trig.is_file():
@@ -48,7 +48,7 @@ def _store(out_dir: Path | None):
         if trig.stat().st_mtime >= newest:
             return load_store(trig)
         click.echo(f"note: {trig} is older than the data; building in memory", err=True)
-    return dataset_to_store(build_dataset(_data_root(), validate=False).dataset)
+    return build_dataset(_data_root(), validate=False).store
 
 
 DATA_ROOT_HELP = ("Folder holding ontology/, triples/, validation/ and server/ (default: this "

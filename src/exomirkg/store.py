@@ -1,8 +1,9 @@
 """Move the built dataset into a pyoxigraph store, the engine that answers SPARQL.
 
-The one bridge between rdflib (build, reasoning input, shapes) and pyoxigraph (rules, checks,
-the endpoint): whole datasets with :func:`dataset_to_store`, single terms with
-:func:`to_rdflib` and :func:`to_oxigraph`.
+The one bridge between rdflib (API users, pyshacl, tests) and pyoxigraph (the build, rules,
+checks, the endpoint): whole datasets with :func:`dataset_to_store` and
+:func:`graph_to_rdflib` (both through N-Triples text, as :class:`exomirkg.load.Sources`
+carries the files' statements), single terms with :func:`to_rdflib` and :func:`to_oxigraph`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from typing import Any
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 
-#: rdflib's name for a Dataset's default graph.
-_RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
+from exomirkg.load import Sources
 
-__all__ = ["STORE_STAMP", "Row", "dataset_nquads", "dataset_to_store", "graph_to_rdflib",
+__all__ = ["STORE_STAMP", "Row", "dataset_to_store", "graph_to_rdflib",
            "load_store", "plain", "prepare_store_dir", "select_rows", "store_holds",
            "to_oxigraph", "to_rdflib"]
 
@@ -129,23 +128,6 @@ def graph_to_rdflib(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> Gra
     return out
 
 
-def dataset_nquads(dataset: Dataset) -> bytes:
-    """An rdflib Dataset as N-Quads, datatypes kept (a store would keep a number's value:
-    ``"2019"^^xsd:long`` becomes ``xsd:integer``); rdflib's default graph becomes the default
-    graph. rdflib writes each graph as N-Triples (its N-Quads writer uses deprecated Dataset
-    APIs), and each line gets its graph here."""
-    parts = []
-    for graph in dataset.graphs():
-        lines = [line for line in graph.serialize(format="nt", encoding="utf-8").splitlines(
-            keepends=True) if line.strip()]
-        if str(graph.identifier) == _RDFLIB_DEFAULT_GRAPH:
-            parts += lines
-        else:
-            suffix = f" {graph.identifier.n3()} .\n".encode()
-            parts += [line[:-3] + suffix for line in lines]  # each ends " .\n"
-    return b"".join(parts)
-
-
 def dataset_to_store(dataset: Dataset,
                      extra: Iterable[tuple[Graph, URIRef]] = ()) -> pyoxigraph.Store:
     """Copy an rdflib Dataset (named graphs kept) into an in-memory pyoxigraph store.
@@ -153,18 +135,10 @@ def dataset_to_store(dataset: Dataset,
     :param extra: more graphs to add, each into the named graph given with it (the reasoner's
         output into graph/inferred).
     """
-    store = pyoxigraph.Store()
-    # One N-Triples load per named graph: rdflib's N-Quads writer uses deprecated Dataset APIs.
-    parts: list[tuple[Graph, URIRef]] = [(g, g.identifier) for g in dataset.graphs()
-                                         if isinstance(g.identifier, URIRef)]
-    for graph, name in [*parts, *extra]:
-        if len(graph) == 0:
-            continue
-        target = (pyoxigraph.DefaultGraph() if str(name) == _RDFLIB_DEFAULT_GRAPH
-                  else pyoxigraph.NamedNode(str(name)))
-        store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
-                        format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=target)
-    return store
+    sources = Sources.from_rdflib(dataset)
+    for graph, name in extra:
+        sources.graphs[name] = graph.serialize(format="nt", encoding="utf-8")
+    return sources.load_into(pyoxigraph.Store())
 
 
 def to_oxigraph(term: URIRef | BNode | Literal

@@ -24,14 +24,13 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import RDF, RDFS, XSD, NamespaceManager
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.paths import Path as RdfPath
 from rdflib.term import Identifier
 
 from exomirkg import paths
-from exomirkg.load import DataFileError, parse_turtle, source_files
+from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, SH
 from exomirkg.queries import read_header
 from exomirkg.report import (
@@ -41,7 +40,7 @@ from exomirkg.report import (
     ValidationResult,
     sort_key,
 )
-from exomirkg.store import dataset_to_store, to_rdflib
+from exomirkg.store import dataset_to_store, to_oxigraph, to_rdflib
 
 __all__ = [
     "CHECK_SCOPES",
@@ -58,6 +57,7 @@ __all__ = [
     "run_shapes",
     "run_shapes_rudof",
     "validate_dataset",
+    "validate_sources",
 ]
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ _RUDOF_BARE = {XSD[name] for name in (
 _RUDOF_DATATYPE_PREFIXES = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS)}
 #: A printed path that is one predicate (rudof writes complex paths as ``(a | b)``, ``^(p)``).
 _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\()]*\Z")
+#: rdf:type, for the store's lookups.
+_OX_TYPE = pyoxigraph.NamedNode(str(RDF.type))
 #: The terms of a result's description, looked up once (a Namespace attribute is not free).
 _SH_RESULT, _SH_COMPONENT, _SH_SOURCE, _SH_SEVERITY, _SH_FOCUS, _SH_VALUE, _SH_PATH, \
     _SH_MESSAGE = (SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape,
@@ -165,11 +167,84 @@ def asserted_graph(dataset: Dataset) -> Graph:
     return data
 
 
-def _asserted_view(dataset: Dataset) -> ReadOnlyGraphAggregate:
-    """The graphs :func:`asserted_graph` merges, read in place: copying them cost 24 s at
-    10^6 triples, a third of the validation, for rudof, which reads them as N-Triples."""
-    return ReadOnlyGraphAggregate([graph for graph in dataset.graphs()
-                                   if graph.identifier != GRAPH_INFERRED and len(graph)])
+class _Statements:
+    """The data rudof validates, as N-Triples text, and the lookup its results need: the
+    objects of a node along a SHACL path, as the data writes them (a value rudof prints is
+    matched to one of these). From an rdflib graph, or from the statements the build read
+    (:class:`exomirkg.load.Sources`), whose index is made on first use: a conforming graph
+    never pays for it.
+    """
+
+    def __init__(self, graph: Graph | None = None, text: bytes | None = None) -> None:
+        self.graph = graph
+        self._text = text
+        self._lines: dict[bool, dict[bytes, list[bytes]]] = {}
+        self._parsed: dict[tuple[bool, bytes], list[pyoxigraph.Triple]] = {}
+
+    def text(self) -> str:
+        if self.graph is not None:
+            return self.graph.serialize(format="nt")
+        return (self._text or b"").decode("utf-8")
+
+    def contains(self, subject: Identifier, predicate: URIRef, obj: Identifier) -> bool:
+        if self.graph is not None:
+            return (subject, predicate, obj) in self.graph
+        return obj in self.objects(subject, predicate)
+
+    def objects(self, node: Identifier, path: URIRef | RdfPath) -> set[Identifier]:
+        """The nodes reached from ``node`` along ``path`` (rdflib's path objects)."""
+        if self.graph is not None:
+            return set(self.graph.objects(node, path))
+        return {to_rdflib(term) for term in self._walk({to_oxigraph(node)}, path)}
+
+    def _index(self, by_object: bool) -> dict[bytes, list[bytes]]:
+        """N-Triples lines by their subject's (or IRI / blank-node object's) written form."""
+        if by_object not in self._lines:
+            index: dict[bytes, list[bytes]] = {}
+            for line in (self._text or b"").splitlines(keepends=True):
+                if by_object:
+                    # The object is the last term; an IRI or a blank node holds no space.
+                    key = line[line.rfind(b" ", 0, len(line) - 3) + 1:-3]
+                    if key[:1] != b"<" and key[:2] != b"_:":
+                        continue
+                else:
+                    key = line[:line.find(b" ")]
+                index.setdefault(key, []).append(line)
+            self._lines[by_object] = index
+        return self._lines[by_object]
+
+    def _triples(self, term: object, by_object: bool) -> list[pyoxigraph.Triple]:
+        key = (by_object, str(term).encode("utf-8"))
+        if key not in self._parsed:
+            lines = self._index(by_object).get(key[1], [])
+            self._parsed[key] = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+                                 for q in pyoxigraph.parse(b"".join(lines),
+                                                           format=pyoxigraph.RdfFormat.N_TRIPLES)]
+        return self._parsed[key]
+
+    def _walk(self, nodes: set, path: URIRef | RdfPath) -> set:
+        if isinstance(path, URIRef):
+            return {t.object for node in nodes if not isinstance(node, pyoxigraph.Literal)
+                    for t in self._triples(node, False) if t.predicate.value == str(path)}
+        if isinstance(path, InvPath) and isinstance(path.arg, URIRef):
+            return {t.subject for node in nodes if not isinstance(node, pyoxigraph.Literal)
+                    for t in self._triples(node, True) if t.predicate.value == str(path.arg)}
+        if isinstance(path, SequencePath):
+            for step in path.args:
+                nodes = self._walk(nodes, step)
+            return nodes
+        if isinstance(path, AlternativePath):
+            return set().union(*(self._walk(nodes, step) for step in path.args))
+        if isinstance(path, MulPath):
+            reached = set(nodes) if path.mod in ("*", "?") else set()
+            frontier = nodes
+            while frontier:
+                frontier = self._walk(frontier, path.path) - reached
+                reached |= frontier
+                if path.mod == "?":
+                    break
+            return reached
+        raise ValueError(f"unsupported SHACL path: {path!r}")  # an inverse of a complex path
 
 
 def _namespaces() -> NamespaceManager:
@@ -208,34 +283,49 @@ def _show_path(path: object, *graphs: Graph) -> str:
 
 
 class _Locator:
-    """Find the source file that declares a node (its rdf:type), else that uses it."""
+    """Find the source file that declares a node (its rdf:type), else that describes it, else
+    that uses it: the first such file in load order; graph/inferred only for a node no file
+    names. Looked up in the store per node asked about (a table of every node cost 8 s at
+    10^6 triples)."""
 
-    def __init__(self, dataset: Dataset, data_root: Path | None) -> None:
+    def __init__(self, store: pyoxigraph.Store, graphs: Iterable[URIRef],
+                 data_root: Path | None) -> None:
         root = (data_root or paths.DATA_ROOT).resolve()
+        self.store = store
         self.files: dict[URIRef, str] = {}
         for source in source_files(data_root):
             try:
                 self.files.setdefault(source.graph, str(source.path.resolve().relative_to(root)))
             except ValueError:
                 self.files.setdefault(source.graph, str(source.path))
-        self.declared: dict[object, URIRef] = {}
-        self.described: dict[object, URIRef] = {}
-        self.mentioned: dict[object, URIRef] = {}
-        for subject, predicate, obj, graph in dataset.quads((None, None, None, None)):
-            name = graph.identifier if isinstance(graph, Graph) else graph
-            if predicate == RDF.type:
-                self.declared.setdefault(subject, name)
-            self.described.setdefault(subject, name)
-            self.mentioned.setdefault(obj, name)
+        self.inferred = str(GRAPH_INFERRED)
+        self.rank = {str(name): index for index, name in enumerate(graphs)}
+        self.cache: dict[object, str] = {}
+
+    def _graph_of(self, node: object) -> str | None:
+        try:
+            term = to_oxigraph(node)  # type: ignore[arg-type]
+        except ValueError:  # an IRI rdflib made and pyoxigraph cannot hold: no file to name
+            return None
+        subject = None if isinstance(term, pyoxigraph.Literal) else term
+        patterns = [(subject, _OX_TYPE, None), (subject, None, None), (None, None, term)]
+        inferred = None
+        for pattern in patterns if subject is not None else patterns[2:]:
+            names = {quad.graph_name.value for quad in self.store.quads_for_pattern(*pattern)
+                     if isinstance(quad.graph_name, pyoxigraph.NamedNode)}
+            ranked = [name for name in names if name in self.rank and name != self.inferred]
+            if ranked:
+                return min(ranked, key=self.rank.__getitem__)
+            inferred = inferred or (self.inferred if self.inferred in names else None)
+        return inferred  # only the reasoner says anything of it
 
     def file_of(self, node: object) -> str:
-        for table in (self.declared, self.described, self.mentioned):
-            graph = table.get(node)
-            if graph is not None:
-                if graph == GRAPH_INFERRED:
-                    return INFERRED_FILE
-                return self.files.get(graph, str(graph))
-        return UNKNOWN_FILE
+        if node not in self.cache:
+            graph = self._graph_of(node) if node is not None else None
+            self.cache[node] = (UNKNOWN_FILE if graph is None
+                                else INFERRED_FILE if graph == self.inferred
+                                else self.files.get(URIRef(graph), graph))
+        return self.cache[node]
 
 
 def _first_message(messages: Iterable[Literal]) -> str:
@@ -461,11 +551,11 @@ def _within_range(shapes: Graph, source: Identifier | None, component: Identifie
 
 
 def run_shapes_rudof(
-    data: Graph, shapes: Graph, locate: _Locator | None = None
+    data: Graph | _Statements, shapes: Graph, locate: _Locator | None = None
 ) -> list[ValidationResult]:
     """Validate a graph against the shapes with rudof; the results are :func:`run_shapes`'s.
 
-    rudof reads both graphs as N-Triples written by rdflib, so blank-node labels survive: a
+    rudof reads both graphs as N-Triples, so blank-node labels survive: a
     property shape it reports is the shapes graph's own node (traced to its node shape), and a
     blank focus node or value is the data's. From rudof's result come the focus node, source
     shape, constraint component, severity and value (its printed form read back and matched to
@@ -490,8 +580,8 @@ def run_shapes_rudof(
     strict = pyrudof.ReaderMode.Strict  # a triple rudof cannot read fails, never drops
     engine.read_shacl(shapes.serialize(format="nt"), format=pyrudof.ShaclFormat.NTriples,
                       reader_mode=strict)
-    engine.read_data(data.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples,
-                     reader_mode=strict)
+    statements = data if isinstance(data, _Statements) else _Statements(graph=data)
+    engine.read_data(statements.text(), format=pyrudof.RDFFormat.NTriples, reader_mode=strict)
     report = engine.validate_shacl()
     # Per source shape: its sh:path, that path in rdflib, its sh:message(s).
     shape_info: dict[Identifier | None, tuple[Identifier | None, URIRef | RdfPath | None,
@@ -523,8 +613,8 @@ def run_shapes_rudof(
             if walk is None:
                 value = _resolve(value, {focus}, used)
             elif not (isinstance(walk, URIRef) and not getattr(value, "language", None)
-                      and (focus, walk, value) in data):
-                value = _resolve(value, set(data.objects(focus, walk)), used)
+                      and statements.contains(focus, walk, value)):
+                value = _resolve(value, statements.objects(focus, walk), used)
             used.add(value)
         key = (focus, source, component, severity, value, path)
         if key in seen or _within_range(shapes, source, component, value):
@@ -612,20 +702,21 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     return results
 
 
-def _validate_shapes(dataset: Dataset, shapes: Graph, locate: _Locator, engine: str
+def _validate_shapes(sources: Sources, shapes: Graph, locate: _Locator, engine: str
                      ) -> list[ValidationResult]:
     """Run the shapes on the asserted graphs with ``engine``; if rudof cannot read the shapes
-    or the data (a term rdflib accepts and rudof's strict reader does not), pyshacl
+    or the data (a term the parser accepts and rudof's strict reader does not), pyshacl
     validates instead."""
+    text = sources.ntriples(exclude=frozenset({GRAPH_INFERRED}))
     if engine == "rudof":
         import pyrudof
 
         try:
-            return run_shapes_rudof(_asserted_view(dataset), shapes, locate)
+            return run_shapes_rudof(_Statements(text=text), shapes, locate)
         except pyrudof.RudofError as error:
             logger.warning("rudof cannot validate this graph (%s); falling back to pyshacl",
                            error)
-    return run_shapes(asserted_graph(dataset), shapes, locate)
+    return run_shapes(Graph().parse(data=text, format="nt"), shapes, locate)
 
 
 def validate_dataset(
@@ -636,18 +727,39 @@ def validate_dataset(
     checks_dir: Path | None = None,
     data_root: Path | None = None,
     engine: str | None = None,
-    store: pyoxigraph.Store | None = None,
 ) -> ValidationReport:
-    """Validate the asserted graphs against the shapes, then run every check.
+    """Validate an rdflib dataset's asserted graphs against the shapes, then run every check.
 
     :param dataset: the asserted dataset (a graph/inferred in it is used if ``inferred`` is None).
     :param inferred: the reasoner's output, for checks of scope ``inferred`` and ``union``.
+    :returns: :func:`validate_sources`'s report.
+    """
+    sources = Sources.from_rdflib(dataset)
+    if inferred is not None:
+        sources.graphs[GRAPH_INFERRED] = inferred.serialize(format="nt", encoding="utf-8")
+    return validate_sources(sources, sources.load_into(pyoxigraph.Store()),
+                            shapes_dir=shapes_dir, checks_dir=checks_dir, data_root=data_root,
+                            engine=engine)
+
+
+def validate_sources(
+    sources: Sources,
+    store: pyoxigraph.Store,
+    *,
+    shapes_dir: Path | None = None,
+    checks_dir: Path | None = None,
+    data_root: Path | None = None,
+    engine: str | None = None,
+) -> ValidationReport:
+    """Validate the asserted graphs against the shapes, then run every check.
+
+    :param sources: the asserted graphs as the files state them (the shapes read these, not
+        the store, which keeps a number's value, not its datatype).
+    :param store: the same graphs with the reasoner's output in graph/inferred, for the checks.
     :param shapes_dir: folder of ``*.ttl`` shapes (default :data:`paths.SHAPES_DIR`).
     :param checks_dir: folder of ``*-violation.rq`` checks (default :data:`paths.CHECKS_DIR`).
     :param data_root: the data folder, to name the file each result comes from.
     :param engine: SHACL engine, ``rudof`` or ``pyshacl`` (default :func:`default_shapes_engine`).
-    :param store: the dataset and the inferred graph already in pyoxigraph, for the checks
-        (else they are copied there).
     :returns: the report; it conforms when no result is a Violation.
     :raises DataFileError: when a shapes file or a check cannot be read.
     :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
@@ -656,16 +768,15 @@ def validate_dataset(
     if engine not in SHAPE_ENGINES:
         raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {SHAPE_ENGINES}")
     timings: dict[str, float] = {}
-    locate = _Locator(dataset, data_root)
+    locate = _Locator(store, sources.graphs, data_root)
     start = time.perf_counter()
     shapes = load_shapes(shapes_dir)
-    results = _validate_shapes(dataset, shapes, locate, engine) if len(shapes) else []
+    results = _validate_shapes(sources, shapes, locate, engine) if len(shapes) else []
     timings["shapes"] = time.perf_counter() - start
     start = time.perf_counter()
     checks = load_checks(checks_dir)
     if checks:
-        results += run_checks(checks_store(dataset, inferred) if store is None else store,
-                              checks, locate)
+        results += run_checks(store, checks, locate)
     timings["checks"] = time.perf_counter() - start
     results.sort(key=sort_key)
     conforms = not any(r.severity == "Violation" for r in results)
