@@ -191,8 +191,9 @@ def write_build(result: BuildResult, out: Path,
         # its datatype ("2019"^^xsd:long would be written "2019"^^xsd:integer).
         inferred = result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                                      from_graph=pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
-        everything = Sources({**result.sources.graphs, GRAPH_INFERRED: inferred})
-        trig_bytes, nt_bytes = canonical_dataset_files(everything.nquads())
+        trig_bytes, nt_bytes = canonical_dataset_files(
+            {str(name): text for name, text in [*result.sources.graphs.items(),
+                                                (GRAPH_INFERRED, inferred)]})
         trig = out / TRIG_FILE
         trig.write_bytes(trig_bytes)
         nt = out / NT_FILE
