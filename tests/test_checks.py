@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from rdflib import Dataset
+from rdflib.namespace import RDF
 from rdflib.plugins.sparql import prepareQuery
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
-from exomirkg.namespaces import PREFIXES, section_graph
-from exomirkg.validate import CHECK_SCOPES, Check, checks_store, load_checks, run_checks
+from exomirkg.load import Sources
+from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, entity_graph, section_graph
+from exomirkg.validate import (
+    CHECK_SCOPES,
+    INFERRED_FILE,
+    Check,
+    checks_store,
+    load_checks,
+    run_checks,
+    validate_sources,
+)
 
 FIXTURES = Path(__file__).parent / "resources" / "checks"
 CHECKS = load_checks()
@@ -89,3 +100,33 @@ def test_check_returns_no_row_on_the_real_graph(check: Check, built: BuildResult
     results = run_checks(checks_store(built.dataset), [check])
     assert not results, f"{check.name}: {check.description}\n" + "\n".join(
         f"  {r.focus} {r.path} {r.value} {r.details}" for r in results)
+
+
+def test_a_result_names_the_first_file_that_declares_its_node(tmp_path: Path) -> None:
+    """A node declared in two files is filed under the first in load order (not whichever
+    the store lists first); a node only the reasoner names, under graph/inferred."""
+    shapes_dir, checks_dir = tmp_path / "shapes", tmp_path / "checks"
+    shapes_dir.mkdir()
+    checks_dir.mkdir()
+    (shapes_dir / "c.shacl.ttl").write_text(
+        "PREFIX ex: <http://example.org/>\nPREFIX sh: <http://www.w3.org/ns/shacl#>\n"
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n"
+        '    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs ex:p" ] .\n',
+        encoding="utf-8")
+    (checks_dir / "c-violation.rq").write_text(
+        "#+ summary: every inferred C\nPREFIX ex: <http://example.org/>\n"
+        "SELECT ?node WHERE { ?node a ex:D }\n", encoding="utf-8")
+    c = "<http://example.org/n> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    sources = Sources({
+        entity_graph("z-later-name"): (c + "<http://example.org/C> .\n").encode(),
+        section_graph("a-earlier-name"): (c + "<http://example.org/C> .\n").encode()})
+    store = sources.load_into(pyoxigraph.Store())
+    store.add(pyoxigraph.Quad(pyoxigraph.NamedNode("http://example.org/m"),
+                              pyoxigraph.NamedNode(str(RDF.type)),
+                              pyoxigraph.NamedNode("http://example.org/D"),
+                              pyoxigraph.NamedNode(str(GRAPH_INFERRED))))
+    report = validate_sources(sources, store, shapes_dir=shapes_dir, checks_dir=checks_dir,
+                              data_root=tmp_path)
+    assert sorted((r.focus, r.file) for r in report.results) == [
+        ("<http://example.org/m>", INFERRED_FILE),
+        ("<http://example.org/n>", str(entity_graph("z-later-name")))]

@@ -17,6 +17,7 @@ import operator
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
     "CHECK_SCOPES",
     "SHAPE_ENGINES",
     "Check",
+    "ShapesRun",
     "ValidationReport",
     "ValidationResult",
     "asserted_graph",
@@ -574,15 +576,29 @@ def run_shapes_rudof(
     :raises pyrudof.RudofError: when rudof cannot read the shapes or the data (callers fall
         back to pyshacl, which names a shapes file it cannot read).
     """
+    statements = data if isinstance(data, _Statements) else _Statements(graph=data)
+    return _rudof_results(_rudof_report(statements, shapes), statements, shapes, locate)
+
+
+def _rudof_report(statements: _Statements, shapes: Graph) -> object:
+    """rudof's own report (Rust; it releases the GIL while it validates, so the build runs
+    this in a thread while it reasons).
+
+    :raises pyrudof.RudofError: when rudof cannot read the shapes or the data.
+    """
     import pyrudof
 
     engine = pyrudof.Rudof(pyrudof.RudofConfig())
     strict = pyrudof.ReaderMode.Strict  # a triple rudof cannot read fails, never drops
     engine.read_shacl(shapes.serialize(format="nt"), format=pyrudof.ShaclFormat.NTriples,
                       reader_mode=strict)
-    statements = data if isinstance(data, _Statements) else _Statements(graph=data)
     engine.read_data(statements.text(), format=pyrudof.RDFFormat.NTriples, reader_mode=strict)
-    report = engine.validate_shacl()
+    return engine.validate_shacl()
+
+
+def _rudof_results(report: object, statements: _Statements, shapes: Graph,
+                   locate: _Locator | None) -> list[ValidationResult]:
+    """rudof's report as :func:`run_shapes_rudof` describes it."""
     # Per source shape: its sh:path, that path in rdflib, its sh:message(s).
     shape_info: dict[Identifier | None, tuple[Identifier | None, URIRef | RdfPath | None,
                                               list[Literal]]] = {}
@@ -591,7 +607,7 @@ def run_shapes_rudof(
     # Values already reported per (focus node, source shape, component), for _resolve.
     taken: dict[tuple[Identifier | None, ...], set[Identifier]] = {}
     results = []
-    for entry in report.violations:
+    for entry in report.violations:  # type: ignore[attr-defined]
         focus = _rudof_term(entry.focus_node)
         source = _rudof_term(entry.source_shape) if entry.source_shape else None
         if source not in shape_info:
@@ -702,21 +718,57 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     return results
 
 
-def _validate_shapes(sources: Sources, shapes: Graph, locate: _Locator, engine: str
-                     ) -> list[ValidationResult]:
-    """Run the shapes on the asserted graphs with ``engine``; if rudof cannot read the shapes
-    or the data (a term the parser accepts and rudof's strict reader does not), pyshacl
-    validates instead."""
-    text = sources.ntriples(exclude=frozenset({GRAPH_INFERRED}))
-    if engine == "rudof":
-        import pyrudof
+class ShapesRun:
+    """The shapes' part of a validation, started before the checks can run: it reads only the
+    files' statements, so the build starts it before reasoning and rudof validates in a
+    thread while the reasoner works (both release the GIL; at 10^6 triples each takes a
+    minute or more on its own core). :func:`validate_sources` takes its results.
+    """
 
+    def __init__(self, sources: Sources, *, shapes_dir: Path | None = None,
+                 engine: str | None = None) -> None:
+        self.engine = engine or default_shapes_engine()
+        if self.engine not in SHAPE_ENGINES:
+            raise ValueError(f"unknown SHACL engine {self.engine!r}; "
+                             f"choose one of {SHAPE_ENGINES}")
+        self.shapes = load_shapes(shapes_dir)
+        self.statements = _Statements(text=sources.ntriples(exclude=frozenset({GRAPH_INFERRED})))
+        self.seconds = 0.0
+        self._future: Future | None = None
+        if self.engine == "rudof" and len(self.shapes):
+            self._executor = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="exomirkg-shapes")
+            self._future = self._executor.submit(self._timed_report)
+            self._executor.shutdown(wait=False)
+
+    def _timed_report(self) -> object:
+        start = time.perf_counter()
         try:
-            return run_shapes_rudof(_Statements(text=text), shapes, locate)
-        except pyrudof.RudofError as error:
-            logger.warning("rudof cannot validate this graph (%s); falling back to pyshacl",
-                           error)
-    return run_shapes(Graph().parse(data=text, format="nt"), shapes, locate)
+            return _rudof_report(self.statements, self.shapes)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def results(self, locate: _Locator) -> list[ValidationResult]:
+        """The shape results (waiting for rudof if it is still at work); if rudof cannot read
+        the shapes or the data (a term the parser accepts and rudof's strict reader does
+        not), pyshacl validates instead."""
+        if not len(self.shapes):
+            return []
+        start = time.perf_counter()
+        try:
+            if self._future is not None:
+                import pyrudof
+
+                try:
+                    return _rudof_results(self._future.result(), self.statements, self.shapes,
+                                          locate)
+                except pyrudof.RudofError as error:
+                    logger.warning("rudof cannot validate this graph (%s); falling back to "
+                                   "pyshacl", error)
+            data = Graph().parse(data=self.statements.text(), format="nt")
+            return run_shapes(data, self.shapes, locate)
+        finally:
+            self.seconds += time.perf_counter() - start
 
 
 def validate_dataset(
@@ -750,6 +802,7 @@ def validate_sources(
     checks_dir: Path | None = None,
     data_root: Path | None = None,
     engine: str | None = None,
+    shapes: ShapesRun | None = None,
 ) -> ValidationReport:
     """Validate the asserted graphs against the shapes, then run every check.
 
@@ -760,19 +813,17 @@ def validate_sources(
     :param checks_dir: folder of ``*-violation.rq`` checks (default :data:`paths.CHECKS_DIR`).
     :param data_root: the data folder, to name the file each result comes from.
     :param engine: SHACL engine, ``rudof`` or ``pyshacl`` (default :func:`default_shapes_engine`).
+    :param shapes: the shapes' part, already started (:class:`ShapesRun`; ``shapes_dir`` and
+        ``engine`` are then its own).
     :returns: the report; it conforms when no result is a Violation.
     :raises DataFileError: when a shapes file or a check cannot be read.
     :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
     """
-    engine = engine or default_shapes_engine()
-    if engine not in SHAPE_ENGINES:
-        raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {SHAPE_ENGINES}")
+    run = shapes or ShapesRun(sources, shapes_dir=shapes_dir, engine=engine)
     timings: dict[str, float] = {}
     locate = _Locator(store, sources.graphs, data_root)
-    start = time.perf_counter()
-    shapes = load_shapes(shapes_dir)
-    results = _validate_shapes(sources, shapes, locate, engine) if len(shapes) else []
-    timings["shapes"] = time.perf_counter() - start
+    results = run.results(locate)
+    timings["shapes"] = run.seconds
     start = time.perf_counter()
     checks = load_checks(checks_dir)
     if checks:
