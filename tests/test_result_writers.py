@@ -86,6 +86,22 @@ def test_a_frame_larger_than_the_pipe_arrives_whole() -> None:
         os.close(read)
 
 
+@pytest.mark.parametrize("size", [0, 100, 65536 - 12, 65536, 200_000])
+def test_a_frame_arrives_whole_at_every_size(size: int) -> None:
+    """Bodies that fit the first read and bodies read on into their own buffer alike."""
+    read, write = os.pipe()
+    engine._widen(write)
+    body = os.urandom(size)
+    try:
+        engine._write_frame(write, b"meta", body)
+        meta, got = engine._read_frame(read)
+        assert (meta, len(got)) == (b"meta", size)
+        assert got == body, "the body must arrive byte for byte"
+    finally:
+        os.close(write)
+        os.close(read)
+
+
 def test_polling_waits_for_an_idle_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """The runnable count is read (the caller is one of them): never fewer than one CPU's
     worth, always fewer than a million CPUs."""

@@ -59,6 +59,21 @@ def test_serve_runs_under_gunicorn_with_flags(build_dir: Path, built: BuildResul
         assert requests.get(f"{base}/sparql?query=ASK%7B%7D", timeout=30).json()["boolean"]
 
 
+@pytest.mark.slow
+def test_serve_sends_an_answer_larger_than_one_pipe_read(build_dir: Path,
+                                                         built: BuildResult) -> None:
+    """An answer past the first 64 KiB read of the answer pipe reaches the client whole
+    through gunicorn (WSGI bodies must be ``bytes``: the Flask test client does not check)."""
+    for base, process in _serve("--out", str(build_dir)):
+        wait_healthy(base, process)
+        answer = requests.get(f"{base}/sparql", params={"query": "SELECT * { ?s ?p ?o }"},
+                              headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert answer.status_code == 200, answer.text[:300]
+        assert len(answer.content) > 65536, "the test needs an answer past one pipe read"
+        rows = answer.json()["results"]["bindings"]
+        assert int(answer.headers["X-Exomirkg-Rows"]) == len(rows) > 0
+
+
 def test_serve_refuses_a_build_that_failed_validation(runner: CliRunner,
                                                       invalid_build: Path) -> None:
     result = runner.invoke(main, ["serve", "--out", str(invalid_build)])
