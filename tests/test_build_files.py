@@ -28,7 +28,7 @@ def _dataset(label: str) -> Dataset:
 
 
 def _graphs(label: str) -> dict[str, bytes]:
-    return {str(name): text for name, text in Sources.from_rdflib(_dataset(label)).graphs.items()}
+    return Sources.from_rdflib(_dataset(label)).by_name()
 
 
 def test_the_files_keep_lexical_forms_and_do_not_depend_on_blank_node_labels() -> None:

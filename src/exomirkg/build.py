@@ -196,8 +196,7 @@ def write_build(result: BuildResult, out: Path,
         inferred = result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                                      from_graph=pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
         trig_bytes, nt_bytes = canonical_dataset_files(
-            {str(name): text for name, text in [*result.sources.graphs.items(),
-                                                (GRAPH_INFERRED, inferred)]})
+            {**result.sources.by_name(), str(GRAPH_INFERRED): inferred})
         trig = out / TRIG_FILE
         trig.write_bytes(trig_bytes)
         nt = out / NT_FILE

@@ -147,17 +147,11 @@ class Sources:
         """Every graph's statements (but those of ``exclude``) as one N-Triples text."""
         return b"".join(text for name, text in self.graphs.items() if name not in exclude)
 
-    def nquads(self) -> bytes:
-        """Every statement as N-Quads, in its named graph."""
-        parts = []
-        for name, text in self.graphs.items():
-            if name == DATASET_DEFAULT_GRAPH_ID:
-                parts.append(text)
-                continue
-            suffix = f" <{name}> .\n".encode()
-            # Each N-Triples line ends " .\n"; its graph goes before the dot.
-            parts += [line[:-3] + suffix for line in text.splitlines(keepends=True)]
-        return b"".join(parts)
+    def by_name(self) -> dict[str, bytes]:
+        """Graph IRI -> N-Triples, ``""`` for the default graph (the form
+        :func:`exomirkg.canonical.canonical_dataset_files` takes)."""
+        return {"" if name == DATASET_DEFAULT_GRAPH_ID else str(name): text
+                for name, text in self.graphs.items()}
 
     def load_into(self, store: pyoxigraph.Store) -> pyoxigraph.Store:
         """Load every graph into its named graph of ``store`` (Rust to Rust).
