@@ -76,6 +76,17 @@ def test_malformed_turtle_gives_one_line_with_file_and_line(data_copy: Path) -> 
     assert f"{broken}:21:" in error_lines[0]
 
 
+def test_a_broken_rule_header_gives_one_line_naming_the_rule(data_copy: Path) -> None:
+    rule = data_copy / "ontology" / "rules" / "link-label.rq"
+    rule.write_text(rule.read_text().replace("#+ summary: A readable label",
+                                             "#+ summary: A label: readable"))
+    run = _run(["build", "--out", str(data_copy / "out")], data_root=data_copy)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert f"{rule}: bad #+ header" in line
+
+
 def test_query_prints_csv_from_stdin(built: BuildResult, build_dir: Path) -> None:
     query = ('PREFIX ekg: <https://w3id.org/exomirkg/> PREFIX rdfs: '
              '<http://www.w3.org/2000/01/rdf-schema#>\n'

@@ -45,7 +45,12 @@ def read_header(text: str) -> dict[str, Any]:
     try:
         header = yaml.safe_load("\n".join(lines)) or {}
     except yaml.YAMLError as error:
-        raise ValueError(f"bad #+ header (YAML; quote values holding ': '): {error}") from None
+        # One line (YAML's message spans lines and draws a caret): the CLI prints one line.
+        mark = getattr(error, "problem_mark", None)
+        where = f" at header line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
+        raise ValueError(f"bad #+ header (YAML; quote values holding ': '): {problem}{where}"
+                         ) from None
     if not isinstance(header, dict):
         raise ValueError("the #+ header must be 'key: value' lines")
     return header

@@ -42,6 +42,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from exomirkg import paths
+from exomirkg.load import DataFileError
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
@@ -144,7 +145,8 @@ def load_rules(rules_dir: Path | None = None) -> list[Rule]:
     """Read every ``*.rq`` rule, sorted by stratum then name.
 
     :param rules_dir: folder of rules (default :data:`paths.RULES_DIR`).
-    :raises ValueError: for a rule that is not a CONSTRUCT or lacks a ``#+ summary:``.
+    :raises DataFileError: for a rule that is not a CONSTRUCT, lacks a ``#+ summary:`` or whose
+        header is not ``key: value`` YAML (a ValueError: the CLI reports it in one line).
     """
     rules = []
     for path in sorted((rules_dir or paths.RULES_DIR).glob("*.rq")):
@@ -152,11 +154,11 @@ def load_rules(rules_dir: Path | None = None) -> list[Rule]:
         try:
             header = read_header(text)
         except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
+            raise DataFileError(path, None, str(error)) from None
         if not header.get("summary"):
-            raise ValueError(f"{path}: add a '#+ summary:' header line")
+            raise DataFileError(path, None, "add a '#+ summary:' header line")
         if "CONSTRUCT" not in text.upper():
-            raise ValueError(f"{path}: a rule must be a SPARQL CONSTRUCT query")
+            raise DataFileError(path, None, "a rule must be a SPARQL CONSTRUCT query")
         rules.append(
             Rule(path.stem, path, text, str(header["summary"]), int(header.get("stratum", 1)))
         )
