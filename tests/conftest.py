@@ -80,6 +80,21 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
+def min_count_shape(tmp_path: Path) -> tuple[Path, Path]:
+    """A shapes folder whose one shape needs ``ex:p`` on every ``ex:C``
+    (message "needs ex:p"), and an empty checks folder beside it."""
+    shapes_dir, checks_dir = tmp_path / "shapes", tmp_path / "checks"
+    shapes_dir.mkdir()
+    checks_dir.mkdir()
+    (shapes_dir / "c.shacl.ttl").write_text(
+        "PREFIX ex: <http://example.org/>\nPREFIX sh: <http://www.w3.org/ns/shacl#>\n"
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n"
+        '    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs ex:p" ] .\n',
+        encoding="utf-8")
+    return shapes_dir, checks_dir
+
+
+@pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of the data folders, for tests that break or mutate the data."""
     for name in ("ontology", "triples", "validation", "server"):

@@ -102,17 +102,11 @@ def test_check_returns_no_row_on_the_real_graph(check: Check, built: BuildResult
         f"  {r.focus} {r.path} {r.value} {r.details}" for r in results)
 
 
-def test_a_result_names_the_first_file_that_declares_its_node(tmp_path: Path) -> None:
+def test_a_result_names_the_first_file_that_declares_its_node(
+        tmp_path: Path, min_count_shape: tuple[Path, Path]) -> None:
     """A node declared in two files is filed under the first in load order (not whichever
     the store lists first); a node only the reasoner names, under graph/inferred."""
-    shapes_dir, checks_dir = tmp_path / "shapes", tmp_path / "checks"
-    shapes_dir.mkdir()
-    checks_dir.mkdir()
-    (shapes_dir / "c.shacl.ttl").write_text(
-        "PREFIX ex: <http://example.org/>\nPREFIX sh: <http://www.w3.org/ns/shacl#>\n"
-        "ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n"
-        '    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs ex:p" ] .\n',
-        encoding="utf-8")
+    shapes_dir, checks_dir = min_count_shape
     (checks_dir / "c-violation.rq").write_text(
         "#+ summary: every inferred C\nPREFIX ex: <http://example.org/>\n"
         "SELECT ?node WHERE { ?node a ex:D }\n", encoding="utf-8")

@@ -343,18 +343,11 @@ def test_a_result_rudof_repeats_is_reported_once(monkeypatch: pytest.MonkeyPatch
 
 
 def test_validation_falls_back_to_pyshacl_when_rudof_cannot_read_the_data(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    min_count_shape: tuple[Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     """rdflib reads and writes an IRI with a malformed %-escape, rudof's strict reader refuses
     it: pyshacl validates, with a warning, rather than rudof skipping the triple."""
-    shapes_dir, checks_dir = tmp_path / "shapes", tmp_path / "checks"
-    shapes_dir.mkdir()
-    checks_dir.mkdir()
-    (shapes_dir / "c.shacl.ttl").write_text(
-        "PREFIX ex: <http://example.org/>\nPREFIX sh: <http://www.w3.org/ns/shacl#>\n"
-        "ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n"
-        '    sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs ex:p" ] .\n',
-        encoding="utf-8")
+    shapes_dir, checks_dir = min_count_shape
     dataset = Dataset(default_union=True)
     graph = dataset.graph(section_graph("fallback"))
     graph.add((URIRef("http://example.org/%zz"), RDF.type, URIRef("http://example.org/C")))
