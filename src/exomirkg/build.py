@@ -3,7 +3,6 @@ ontology release files (:mod:`exomirkg.release`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, write_release
-from exomirkg.store import graph_to_rdflib
+from exomirkg.store import file_sha256, graph_to_rdflib
 from exomirkg.validate import ShapesRun, ValidationReport, validate_sources
 
 __all__ = [
@@ -155,14 +154,6 @@ def build_inputs(data_root: Path | None = None) -> list[Path]:
     return inputs
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def build(
     out_dir: Path | None = None,
     *,
@@ -212,13 +203,13 @@ def write_build(result: BuildResult, out: Path,
             "triples": sum(graphs.values()),
             "graphs": graphs,
             "conforms": None if result.report is None else result.report.conforms,
-            "sha256": {TRIG_FILE: _sha256(trig), NT_FILE: _sha256(nt)},
+            "sha256": {TRIG_FILE: file_sha256(trig), NT_FILE: file_sha256(nt)},
             "timings": {k: round(v, 3) for k, v in timings.items()},
         }
         # The ontology release (exomirkg.owl, -full.owl, .ttl, -full.ttl), from the same
         # statements the server loads, so its files and the server's are the same bytes.
         released = write_release(result.store, __version__, out)
-        info["sha256"].update({path.name: _sha256(path) for path in released
+        info["sha256"].update({path.name: file_sha256(path) for path in released
                                if path.name in RELEASE_FILES})
         (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
     result.files = [trig, nt, *(p for p in released if p.parent == out), out / BUILD_INFO]

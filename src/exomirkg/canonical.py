@@ -108,13 +108,14 @@ def canonical_dataset_files(graphs: Mapping[str, bytes]) -> tuple[bytes, bytes]:
     took 15 s; the statements with blank nodes are a few hundred.
     """
     lines: dict[str, set[bytes]] = {}
+    # What ends a graph's N-Quads line; each N-Triples line ends " .\n".
+    suffixes = {name: f" <{name}> .\n".encode() if name else b" .\n" for name in graphs}
     blank: list[bytes] = []  # N-Quads lines that may hold a blank node
     for name, text in graphs.items():
         kept = lines.setdefault(name, set())
-        suffix = f" <{name}> .\n".encode() if name else b" .\n"
         for line in text.splitlines(keepends=True):
             if b"_:" in line:  # an IRI or a literal may hold "_:" too: harmless, sorted alike
-                blank.append(line[:-3] + suffix)  # each N-Triples line ends " .\n"
+                blank.append(line[:-3] + suffixes[name])
             elif line.strip():
                 kept.add(line)
     if blank:
@@ -132,8 +133,7 @@ def canonical_dataset_files(graphs: Mapping[str, bytes]) -> tuple[bytes, bytes]:
     ordered = {name: sorted(lines[name]) for name in order}
     quads = []
     for name, sorted_lines in ordered.items():
-        suffix = f" <{name}> .\n".encode() if name else b" .\n"
-        quads += [line[:-3] + suffix for line in sorted_lines]
+        quads += [line[:-3] + suffixes[name] for line in sorted_lines]
     trig = write_rdf(pyoxigraph.parse(b"".join(quads), format=pyoxigraph.RdfFormat.N_QUADS),
                      pyoxigraph.RdfFormat.TRIG)
     # Timsort merges the graphs' sorted runs (a fifth of sorting the union from scratch at

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,12 +180,18 @@ class Sources:
         return dataset
 
     @classmethod
-    def from_rdflib(cls, dataset: Dataset) -> Sources:
+    def from_rdflib(cls, dataset: Dataset,
+                    extra: Iterable[tuple[Graph, URIRef]] = ()) -> Sources:
         """An rdflib Dataset's graphs (the graphs a caller built in memory); its default
-        graph keeps rdflib's name, :data:`DATASET_DEFAULT_GRAPH_ID`."""
-        return cls({graph.identifier: graph.serialize(format="nt", encoding="utf-8")
-                    for graph in dataset.graphs()
-                    if isinstance(graph.identifier, URIRef) and len(graph)})
+        graph keeps rdflib's name, :data:`DATASET_DEFAULT_GRAPH_ID`.
+
+        :param extra: more graphs, each as the named graph given with it (the reasoner's
+            output as graph/inferred), replacing a graph of that name.
+        """
+        parts = [(graph, graph.identifier) for graph in dataset.graphs()
+                 if isinstance(graph.identifier, URIRef) and len(graph)]
+        return cls({name: graph.serialize(format="nt", encoding="utf-8")
+                    for graph, name in [*parts, *extra]})
 
 
 def parse_sources(data_root: Path | None = None) -> Sources:

@@ -20,7 +20,7 @@ from rdflib.namespace import XSD
 
 from exomirkg.load import Sources
 
-__all__ = ["STORE_STAMP", "Row", "dataset_to_store", "graph_to_rdflib",
+__all__ = ["STORE_STAMP", "Row", "dataset_to_store", "file_sha256", "graph_to_rdflib",
            "load_store", "plain", "prepare_store_dir", "select_rows", "store_holds",
            "to_oxigraph", "to_rdflib"]
 
@@ -69,7 +69,7 @@ def prepare_store_dir(trig_path: Path, store_path: Path, *, in_child: bool = Fal
     store.flush()
     del store
     (store_path / STORE_STAMP).write_text(
-        json.dumps({"source": trig_path.name, "sha256": _sha256(trig_path)}), encoding="utf-8")
+        json.dumps({"source": trig_path.name, "sha256": file_sha256(trig_path)}), encoding="utf-8")
 
 
 def store_holds(trig_path: Path, store_path: Path) -> bool:
@@ -77,12 +77,13 @@ def store_holds(trig_path: Path, store_path: Path) -> bool:
     names the file's current sha256)."""
     try:
         stamp = json.loads((store_path / STORE_STAMP).read_text(encoding="utf-8"))
-        return stamp["sha256"] == _sha256(trig_path)
+        return stamp["sha256"] == file_sha256(trig_path)
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256 (hex), read in 1 MB chunks (build files reach hundreds of MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -135,10 +136,7 @@ def dataset_to_store(dataset: Dataset,
     :param extra: more graphs to add, each into the named graph given with it (the reasoner's
         output into graph/inferred).
     """
-    sources = Sources.from_rdflib(dataset)
-    for graph, name in extra:
-        sources.graphs[name] = graph.serialize(format="nt", encoding="utf-8")
-    return sources.load_into(pyoxigraph.Store())
+    return Sources.from_rdflib(dataset, extra).load_into(pyoxigraph.Store())
 
 
 def to_oxigraph(term: URIRef | BNode | Literal

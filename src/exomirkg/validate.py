@@ -736,10 +736,9 @@ class ShapesRun:
         self.seconds = 0.0
         self._future: Future | None = None
         if self.engine == "rudof" and len(self.shapes):
-            self._executor = ThreadPoolExecutor(max_workers=1,
-                                                thread_name_prefix="exomirkg-shapes")
-            self._future = self._executor.submit(self._timed_report)
-            self._executor.shutdown(wait=False)
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-shapes")
+            self._future = executor.submit(self._timed_report)
+            executor.shutdown(wait=False)  # the thread ends with its one task
 
     def _timed_report(self) -> object:
         start = time.perf_counter()
@@ -790,9 +789,7 @@ def validate_dataset(
     :param inferred: the reasoner's output, for checks of scope ``inferred`` and ``union``.
     :returns: :func:`validate_sources`'s report.
     """
-    sources = Sources.from_rdflib(dataset)
-    if inferred is not None:
-        sources.graphs[GRAPH_INFERRED] = inferred.serialize(format="nt", encoding="utf-8")
+    sources = Sources.from_rdflib(dataset, [] if inferred is None else [(inferred, GRAPH_INFERRED)])
     return validate_sources(sources, sources.load_into(pyoxigraph.Store()),
                             shapes_dir=shapes_dir, checks_dir=checks_dir, data_root=data_root,
                             engine=engine)
