@@ -1,4 +1,5 @@
-"""Helpers shared by test modules that talk to a real listening server on 127.0.0.1."""
+"""Helpers shared by test modules that talk to a real listening server on 127.0.0.1 (and the
+browser tests' wait)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,15 @@ class Canary:
         assert self.hits == before + 1, "the canary did not record a test connection"
         del self._server.connections[before:]
         del self.requests[-1:]
+
+
+def wait_until(driver: object, timeout: float, condition: object) -> object:
+    """Poll ``condition(driver)`` until it is truthy, for up to ``timeout`` s (a Selenium
+    wait). A page that re-renders while it is polled (a results table filling in) makes an
+    element found a moment ago stale: that poll counts as not yet, not as a failure; the
+    condition itself is unchanged."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(
+        StaleElementReferenceException,)).until(condition)

@@ -12,8 +12,8 @@ import io
 
 import pytest
 import requests
+from helpers import wait_until
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,7 +44,7 @@ def test_biologist_finds_cisplatin_mirnas_mechanisms_and_references(driver, base
     driver.get(base_url + "/")
     driver.find_element(By.ID, "findings-card").click()
     clicks += 1
-    WebDriverWait(driver, WAIT).until(lambda d: _rows(d))
+    wait_until(driver, WAIT, lambda d: _rows(d))
     everything = int(driver.find_element(By.CSS_SELECTOR, "[data-total]")
                      .get_attribute("data-total"))
     box = driver.find_element(By.CSS_SELECTOR, "input[name=drug][value=cisplatin]")
@@ -52,8 +52,8 @@ def test_biologist_finds_cisplatin_mirnas_mechanisms_and_references(driver, base
     assert "cisplatin" in label and f"({len(expected)})" in label, label
     box.click()  # the form applies itself on change
     clicks += 1
-    WebDriverWait(driver, WAIT).until(lambda d: "drug=cisplatin" in d.current_url)
-    WebDriverWait(driver, WAIT).until(
+    wait_until(driver, WAIT, lambda d: "drug=cisplatin" in d.current_url)
+    wait_until(driver, WAIT,
         lambda d: d.find_element(By.CSS_SELECTOR, "[data-total]").get_attribute("data-total")
         == str(len(expected)))
     rows = _rows(driver)
@@ -83,14 +83,14 @@ def test_biologist_finds_cisplatin_mirnas_mechanisms_and_references(driver, base
 
     # The filter lives in the URL: the back button returns to every finding.
     driver.back()
-    WebDriverWait(driver, WAIT).until(lambda d: "drug=cisplatin" not in d.current_url)
+    wait_until(driver, WAIT, lambda d: "drug=cisplatin" not in d.current_url)
     total = driver.find_element(By.CSS_SELECTOR, "[data-total]").get_attribute("data-total")
     assert int(total) == everything
 
 
 def test_sparql_url_in_a_browser_opens_the_editor(driver, base_url, screenshot):
     driver.get(base_url + "/sparql")
-    WebDriverWait(driver, WAIT).until(
+    wait_until(driver, WAIT,
         lambda d: d.find_elements(By.CSS_SELECTOR, ".yasqe_queryButton"))
     screenshot("sparql-url-in-browser")
     assert driver.find_element(By.TAG_NAME, "h1").text == "SPARQL editor"

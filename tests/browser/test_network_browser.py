@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from geometry import Box, edges_behind_drugs
+from helpers import wait_until
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,7 +35,7 @@ return {nodes: cy.nodes().map(n => ({id: n.id(), kind: n.data('kind'), x: n.posi
 
 def _wait_for_query(driver, query: str) -> None:
     """Until the drawing is that of ``query`` (network.js sets data-query when drawn)."""
-    WebDriverWait(driver, WAIT).until(
+    wait_until(driver, WAIT,
         lambda d: d.find_element(By.ID, "cy").get_attribute("data-query") == query)
 
 

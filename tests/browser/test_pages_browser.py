@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from helpers import wait_until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ def _sparql(base_url: str, query: str) -> list[dict]:
 
 
 def _wait(driver, condition):
-    return WebDriverWait(driver, WAIT).until(condition)
+    return wait_until(driver, WAIT, condition)
 
 
 def test_landing_page_shows_live_counts(driver, base_url, screenshot):
