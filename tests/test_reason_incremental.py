@@ -14,7 +14,9 @@ import pytest
 from rdflib import Dataset, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from exomirkg.reason import ENGINES, infer, load_rules, rule_reads
+from exomirkg import load_dataset
+from exomirkg.namespaces import EKG
+from exomirkg.reason import ENGINES, _Reasoner, _source_graphs, infer, load_rules, rule_reads
 
 EX = "https://example.org/"
 SKIPPED_OWL = "OWL 2 RL: skipped"
@@ -137,3 +139,51 @@ def test_closure_reruns_when_rule_output_can_give_more(
     assert SKIPPED_OWL not in caplog.text
     if expected is not None:
         assert expected in inferred
+
+
+def _without_plain_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every triple goes to the OWL 2 RL engine, as before plain properties were set aside."""
+    monkeypatch.setattr(_Reasoner, "_plain_consequences",
+                        lambda self: (0, self.owl_input))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_properties_set_aside_give_the_same_closure(
+        engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review: the engine never reads a plain property's triples, and what it infers is
+    what it infers reading them all."""
+    dataset = load_dataset()
+    reasoner = _Reasoner(_source_graphs(dataset), load_rules(), engine)
+    # Shown to matter: the review has plain properties (a finding's references, ...).
+    assert f"{EKG}supportingReference" in reasoner.plain
+    shortcut = set(infer(dataset, engine=engine))
+    _without_plain_shortcut(monkeypatch)
+    assert shortcut == set(infer(dataset, engine=engine))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_property_gives_its_super_properties_domains_and_ranges(engine: str) -> None:
+    """ex:p is plain (a domain, a range, a super-property); the super-property ex:s has an
+    inverse and a domain, whose class has a superclass: all of it follows from x p y."""
+    dataset = _dataset(
+        (_iri("p"), RDF.type, OWL.ObjectProperty), (_iri("p"), RDFS.subPropertyOf, _iri("s")),
+        (_iri("p"), RDFS.range, _iri("R")),
+        (_iri("s"), OWL.inverseOf, _iri("si")), (_iri("s"), RDFS.domain, _iri("D")),
+        (_iri("D"), RDFS.subClassOf, _iri("E")),
+        (_iri("x"), _iri("p"), _iri("y")))
+    assert f"{EX}p" in _Reasoner(_source_graphs(dataset), [], engine).plain
+    inferred = set(infer(dataset, rules_dir=Path("/nonexistent"), engine=engine))
+    assert {(_iri("x"), _iri("s"), _iri("y")), (_iri("y"), _iri("si"), _iri("x")),
+            (_iri("x"), RDF.type, _iri("D")), (_iri("x"), RDF.type, _iri("E")),
+            (_iri("y"), RDF.type, _iri("R"))} <= inferred
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_property_triples_reach_the_engine_when_nodes_are_the_same(engine: str) -> None:
+    """With owl:sameAs, OWL 2 RL copies every triple of a node to its equals (eq-rep-s):
+    plain properties included."""
+    dataset = _dataset(
+        (_iri("p"), RDF.type, OWL.ObjectProperty), (_iri("x"), OWL.sameAs, _iri("x2")),
+        (_iri("x"), _iri("p"), _iri("y")))
+    inferred = set(infer(dataset, rules_dir=Path("/nonexistent"), engine=engine))
+    assert (_iri("x2"), _iri("p"), _iri("y")) in inferred

@@ -20,7 +20,7 @@ from exomirkg import paths
 from exomirkg.build import BuildResult
 from exomirkg.cli import main
 from exomirkg.explain import explain_drug
-from exomirkg.load import parse_turtle, source_files
+from exomirkg.load import Sources, parse_turtle, source_files
 from exomirkg.namespaces import EKG, GRAPH_INFERRED, OBO, PROV
 from exomirkg.reason import ENGINES, construct_as_insert, infer, infer_into, load_rules
 from exomirkg.store import dataset_to_store
@@ -340,6 +340,11 @@ def test_a_store_reasons_as_its_dataset_does(fixture_build: tuple[Dataset, Graph
                                            pyoxigraph.NamedNode(str(GRAPH_INFERRED))))
     assert count == len(inferred) == len(fixture_build[1]) and stale not in inferred
     assert set(store) - inferred == asserted
+    # The build hands the reasoner the statements as text: the same triples are inferred.
+    again = dataset_to_store(dataset)
+    infer_into(again, statements=Sources.from_rdflib(dataset).ntriples())
+    assert set(again.quads_for_pattern(None, None, None,
+                                       pyoxigraph.NamedNode(str(GRAPH_INFERRED)))) == inferred
 
 
 def test_engines_derive_the_same_abox() -> None:

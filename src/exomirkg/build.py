@@ -129,7 +129,8 @@ def process_sources(
     with _step("reason", progress, timings):
         # One pyoxigraph store serves reasoning, the checks and the release.
         store = sources.load_into(pyoxigraph.Store())
-        infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir)
+        infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir,
+                   statements=sources.ntriples())
     report = None
     if shapes is not None:
         # The time from the end of reasoning: what is left of the shapes, and the checks.
