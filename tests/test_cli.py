@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from exomirkg.build import BUILD_INFO, NT_FILE, TRIG_FILE, BuildResult
 from exomirkg.cli import main
+from exomirkg.store import file_sha256
 
 COMMANDS = ["build", "validate", "query", "stats", "serve", "explain"]
 
@@ -61,6 +62,46 @@ def test_build_command_prints_a_timing_line_per_step_and_rebuilds_the_same_bytes
     assert info["sha256"] == json.loads((build_dir / BUILD_INFO).read_text())["sha256"]
     assert (tmp_path / TRIG_FILE).read_bytes() == (build_dir / TRIG_FILE).read_bytes()
     assert b"_:" in (tmp_path / NT_FILE).read_bytes(), "no blank node: the check is empty"
+
+
+def test_build_does_nothing_until_a_file_it_reads_or_writes_changes(data_copy: Path) -> None:
+    out = data_copy / "out"
+    first = _run(["build", "--out", str(out)], data_root=data_copy)
+    assert first.returncode == 0, first.stderr
+    info = json.loads((out / BUILD_INFO).read_text())
+    assert info["inputs"]["triples/sections/s2-2-caf-mirnas.ttl"] == file_sha256(
+        data_copy / "triples" / "sections" / "s2-2-caf-mirnas.ttl")
+    assert "(code)" in info["inputs"] and "imports/chebi_import.owl" in info["files"]
+    written = {path: path.stat().st_mtime_ns for path in out.rglob("*")}
+
+    again = _run(["build", "--out", str(out)], data_root=data_copy)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("up to date:"), again.stdout
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*")} == written
+
+    # A quote edited: built again, and the files say so.
+    section = data_copy / "triples" / "sections" / "s2-2-caf-mirnas.ttl"
+    section.write_text(section.read_text().replace("CAFs", "CAFs ", 1))
+    edited = _run(["build", "--out", str(out)], data_root=data_copy)
+    assert edited.returncode == 0, edited.stderr
+    assert not edited.stdout.startswith("up to date"), edited.stdout
+    assert b'"CAFs ' in (out / NT_FILE).read_bytes()
+    # A file it wrote is gone, or asked to: built again.
+    (out / "imports" / "chebi_import.owl").unlink()
+    for args in ([], ["--force"]):
+        rebuilt = _run(["build", "--out", str(out), *args], data_root=data_copy)
+        assert rebuilt.returncode == 0 and "write" in rebuilt.stdout, rebuilt.stdout
+    assert (out / "imports" / "chebi_import.owl").is_file()
+
+
+def test_build_that_failed_validation_is_built_again_to_report(data_copy: Path) -> None:
+    drugs = data_copy / "triples" / "entities" / "drugs.ttl"
+    drugs.write_text(drugs.read_text() + "\nekg:cisplatin ekg:oops ekg:nothing_declared .\n")
+    out = data_copy / "out"
+    for _attempt in range(2):
+        run = _run(["build", "--out", str(out)], data_root=data_copy)
+        assert run.returncode == 1 and "validation failed" in run.stderr, run.stderr
+        assert not run.stdout.startswith("up to date"), run.stdout
 
 
 def test_malformed_turtle_gives_one_line_with_file_and_line(data_copy: Path) -> None:

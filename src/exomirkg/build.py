@@ -3,6 +3,7 @@ ontology release files (:mod:`exomirkg.release`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -31,7 +32,9 @@ __all__ = [
     "build",
     "build_dataset",
     "build_inputs",
+    "input_digests",
     "process_sources",
+    "up_to_date",
     "write_build",
 ]
 
@@ -57,6 +60,8 @@ class BuildResult:
     report: ValidationReport | None
     timings: dict[str, float]
     files: list[Path] = field(default_factory=list)
+    #: The SHA-256 of the files and code it was built from (:func:`input_digests`).
+    inputs: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def inferred(self) -> Graph:
@@ -101,9 +106,13 @@ def build_dataset(
     """
     timings: dict[str, float] = {}
     with _step("load", progress, timings):
+        # Digests first: a file edited while the build reads it makes the next build run.
+        inputs = input_digests(data_root)
         sources = parse_sources(data_root)
-    return process_sources(sources, data_root=data_root, validate=validate, progress=progress,
-                           timings=timings)
+    result = process_sources(sources, data_root=data_root, validate=validate,
+                             progress=progress, timings=timings)
+    result.inputs = inputs
+    return result
 
 
 def process_sources(
@@ -138,6 +147,51 @@ def process_sources(
             report = validate_sources(sources, store, checks_dir=layout.checks_dir,
                                       data_root=data_root, shapes=shapes)
     return BuildResult(sources, store, report, timings)
+
+
+def input_digests(data_root: Path | None = None) -> dict[str, str]:
+    """The SHA-256 of every file a build reads (:func:`build_inputs`, by path relative to the
+    data folder) and of the code that builds (``exomirkg/**/*.py``, as ``"(code)"``)."""
+    root = (data_root or paths.DATA_ROOT).resolve()
+    digests = {}
+    for path in build_inputs(data_root):
+        try:
+            name = path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            name = str(path)
+        digests[name] = file_sha256(path)
+    code = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    digests["(code)"] = code.hexdigest()
+    return digests
+
+
+def up_to_date(out: Path, data_root: Path | None = None, *, validate: bool = True) -> dict | None:
+    """The build info of ``out`` when a build now would write what it holds, else None.
+
+    That is when it was built from files and code with the same SHA-256 as now, every file
+    it wrote is there (the data files with their SHA-256), and it passed validation (when
+    ``validate``; a build that failed or skipped it is made again, to report). A build is
+    deterministic (the same inputs give the same bytes: tests/test_cli.py), so nothing needs
+    doing.
+    """
+    try:
+        info = json.loads((out / BUILD_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or (validate and info.get("conforms") is not True):
+        return None
+    digests, files = info.get("sha256"), info.get("files")
+    if not isinstance(digests, dict) or not isinstance(files, list) \
+            or info.get("inputs") != input_digests(data_root):
+        return None
+    if not all((out / name).is_file() for name in files):
+        return None
+    if any(file_sha256(out / name) != digest for name, digest in digests.items()):
+        return None
+    return info
 
 
 def build_inputs(data_root: Path | None = None) -> list[Path]:
@@ -206,12 +260,15 @@ def write_build(result: BuildResult, out: Path,
             "conforms": None if result.report is None else result.report.conforms,
             "sha256": {TRIG_FILE: file_sha256(trig), NT_FILE: file_sha256(nt)},
             "timings": {k: round(v, 3) for k, v in timings.items()},
+            # What it was built from: `exomirkg build` does nothing while these are unchanged.
+            "inputs": result.inputs,
         }
         # The ontology release (exomirkg.owl, -full.owl, .ttl, -full.ttl), from the same
         # statements the server loads, so its files and the server's are the same bytes.
         released = write_release(result.store, __version__, out)
         info["sha256"].update({path.name: file_sha256(path) for path in released
                                if path.name in RELEASE_FILES})
+        info["files"] = sorted(path.relative_to(out).as_posix() for path in [trig, nt, *released])
         (out / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
     result.files = [trig, nt, *(p for p in released if p.parent == out), out / BUILD_INFO]
     return result.files
