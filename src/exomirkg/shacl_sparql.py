@@ -129,7 +129,8 @@ def shapes_store(text: bytes) -> pyoxigraph.Store:
 
 
 def _decode(term: object) -> Identifier:
-    """A term of the engine's store as rdflib's (as rdflib's parser would have made it)."""
+    """A term of the engine's store as rdflib's, lexical form as written (not normalised:
+    ``"01"^^xsd:integer`` stays ``01``, as the file has it)."""
     if isinstance(term, pyoxigraph.NamedNode):
         return URIRef(term.value)
     if isinstance(term, pyoxigraph.BlankNode):
@@ -139,7 +140,8 @@ def _decode(term: object) -> Identifier:
     if datatype.startswith(LANGUAGE_PREFIX):
         return Literal(term.value, lang=datatype[len(LANGUAGE_PREFIX):])
     if datatype.startswith(DATATYPE_PREFIX):
-        return Literal(term.value, datatype=URIRef(datatype[len(DATATYPE_PREFIX):]))
+        return Literal(term.value, datatype=URIRef(datatype[len(DATATYPE_PREFIX):]),
+                       normalize=False)
     return Literal(term.value)
 
 
@@ -239,17 +241,22 @@ class _Compiler:
 
     def datatype_check(self, datatype: Identifier, v: str) -> tuple[str, bool]:
         """The SPARQL part of sh:datatype, and whether well-formedness is left to Python."""
+        def has_prefix(prefix: str) -> str:
+            return f"(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {_string(prefix)}))"
+
+        def typed(iri: str) -> str:
+            return f"sameTerm(DATATYPE({v}), {_iri(iri)})"
+
         if datatype == RDF.langString:
-            return f"(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {_string(LANGUAGE_PREFIX)}))", False
-        if datatype == XSD.string:
-            return (f"(isLiteral({v}) && (sameTerm(DATATYPE({v}), {_iri(str(XSD.string))}) || "
-                    f"sameTerm(DATATYPE({v}), {_iri(DATATYPE_PREFIX + str(XSD.string))})))", False)
+            return has_prefix(LANGUAGE_PREFIX), False
+        if datatype == XSD.string:  # a plain literal is stored as xsd:string
+            return (f"(isLiteral({v}) && ({typed(str(XSD.string))} || "
+                    f"{typed(DATATYPE_PREFIX + str(XSD.string))}))"), False
         if datatype == RDFS.Literal:
             return f"isLiteral({v})", False
         if datatype == RDFS.Datatype:
-            return f"(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {_string(DATATYPE_PREFIX)}))", False
-        check = f"(isLiteral({v}) && sameTerm(DATATYPE({v}), {_iri(DATATYPE_PREFIX + str(datatype))}))"
-        # rdflib knows the lexical space of XSD datatypes (ill-typed literals), not others'.
+            return has_prefix(DATATYPE_PREFIX), False
+        check = f"(isLiteral({v}) && {typed(DATATYPE_PREFIX + str(datatype))})"
         return check, str(datatype).startswith(str(XSD))
 
     def value_check(self, parameter: URIRef, value: Identifier, v: str, shape: Identifier,
