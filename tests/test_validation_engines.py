@@ -539,6 +539,7 @@ def test_the_build_validates_the_files_statements_with_the_sparql_engine(
 @pytest.mark.parametrize("constraint", [
     "sh:closed true", "sh:languageIn ( \"en\" )", "sh:equals ex:q", "sh:lessThan ex:q",
     "sh:target [ a sh:SPARQLTarget ; sh:select \"SELECT ?this WHERE { ?this ?p ?o }\" ]",
+    "sh:pattern \"^a(?=b)\"",
 ])
 def test_sparql_engine_refuses_a_constraint_it_does_not_compile(constraint: str) -> None:
     shapes = Graph().parse(data=f"""

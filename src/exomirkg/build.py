@@ -123,8 +123,8 @@ def process_sources(
     # One layout for every folder the build reads: rules, shapes and checks come from the
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
-    # The shapes read only the files' statements: rudof validates them in a thread while
-    # the reasoner works (at 10^6 triples each takes minutes; the machine has two cores).
+    # The shapes read only the files' statements: they are validated (in a store of their
+    # own, literals as written) in a thread while the reasoner works on the other core.
     shapes = ShapesRun(sources, shapes_dir=layout.shapes_dir) if validate else None
     with _step("reason", progress, timings):
         # One pyoxigraph store serves reasoning, the checks and the release.
