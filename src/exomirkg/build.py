@@ -3,6 +3,7 @@ ontology release files (:mod:`exomirkg.release`)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import time
 from collections.abc import Callable
@@ -124,7 +125,9 @@ def process_sources(
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
     # The shapes read only the files' statements: they are validated (in a store of their
-    # own, literals as written) in a thread while the reasoner works on the other core.
+    # own, literals as written) in a thread while the reasoner works on the other core. At
+    # 10^6 triples the build took 133 s so, 160 s with the shapes after reasoning; the peak
+    # (the write step's) is the same either way.
     shapes = ShapesRun(sources, shapes_dir=layout.shapes_dir) if validate else None
     with _step("reason", progress, timings):
         # One pyoxigraph store serves reasoning, the checks and the release.
@@ -136,7 +139,20 @@ def process_sources(
         with _step("validate", progress, timings):
             report = validate_sources(sources, store, checks_dir=layout.checks_dir,
                                       data_root=data_root, shapes=shapes)
+        del shapes
+        _return_freed_memory()
     return BuildResult(sources, store, report, timings)
+
+
+def _return_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). The shapes' store, made in its own thread, and the checks' working memory are
+    freed by the end of validation, but glibc keeps their pages: at 10^6 triples 600 MB,
+    which the write step's peak counted on top of its own (4.3 GB -> 3.9 GB)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def build_inputs(data_root: Path | None = None) -> list[Path]:
