@@ -604,3 +604,20 @@ def test_sparql_report_is_pyshacls_on_the_synthetic_graph(synthetic_graph: Graph
     if broken:
         assert len({(r.rule, r.component) for r in violations}) >= 10, _render(violations)
     _assert_same(run_shapes_sparql(data, shapes), reference, "synthetic graph")
+
+
+def test_sparql_pattern_end_anchor_is_sparqls_not_pythons() -> None:
+    """The one documented difference from pyshacl: Python's ``$`` also matches before a final
+    newline, SPARQL's REGEX does not, so a value that ends in a newline passes pyshacl's
+    pattern check and fails this engine's (as the SHACL and SPARQL specifications say)."""
+    shapes = Graph().parse(data=r"""
+        PREFIX ex: <http://example.org/>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+            sh:property [ sh:path ex:doi ; sh:pattern "^10[.][0-9]+/[^\\s]+$" ;
+                          sh:message "a DOI" ] .""", format="turtle")
+    data = Graph().parse(data=r"""
+        PREFIX ex: <http://example.org/>
+        ex:a a ex:C ; ex:doi "10.1/x\n" , "10.1/y" .""", format="turtle")
+    assert run_shapes(data, shapes) == []
+    assert [r.value for r in run_shapes_sparql(data, shapes)] == ['"10.1/x\n"']

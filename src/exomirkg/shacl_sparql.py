@@ -27,7 +27,9 @@ datatype and every language tag is moved into an IRI the store does not know
 verbatim, and blank-node labels are kept by parsing the text first. sh:pattern, sh:minLength
 and sh:uniqueLang read the written text in SPARQL (a pattern SPARQL's REGEX, Rust's regex
 crate, cannot compile, such as a look-ahead, is refused; the shapes' patterns mean the same in
-both); whether a literal is well-formed for its
+both, but for one corner: Python's ``$`` also matches before a final newline, so pyshacl
+passes a DOI written with a trailing newline against a pattern ending in ``$``, and this
+engine, as SPARQL's REGEX says, fails it); whether a literal is well-formed for its
 XSD datatype, and sh:min/maxInclusive/Exclusive, are decided in Python on rdflib's term, as
 pyshacl decides them, for the candidate values SPARQL selects (top-level constraints only).
 """
