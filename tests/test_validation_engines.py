@@ -1,14 +1,19 @@
-"""The build's SHACL engine, rudof, gives pyshacl's report: the same ValidationResult list.
+"""The build's SHACL engine (the shapes compiled to SPARQL) and rudof give pyshacl's report.
 
-pyshacl is the reference. ``run_shapes_rudof`` reads rudof's results back into
-ValidationResults, and on every fixture of tests/resources/shapes, on the review graph and on
-mutated copies of it, the two lists are equal field by field once sorted as the build sorts
-them (``report.sort_key``): severity, rule, focus, file, message, path, value, kind,
-component and details (dataclass equality), and the RDF description each result carries for
-the SHACL report (``rdf``: the same set of predicate-object pairs, RDF terms compared exactly,
-lexical form, datatype and language tag included). One field can differ by design: the message
-of a shape with no ``sh:message``, where each engine writes its own text; every shape of
-validation/shapes/ has one, which a test below keeps true.
+pyshacl is the reference. ``run_shapes_sparql`` (exomirkg.shacl_sparql, the build's engine)
+and ``run_shapes_rudof`` (rudof's results read back) give ValidationResults, and on every
+fixture of tests/resources/shapes, on the review graph, on mutated copies of it and on the
+synthetic graph of benchmarks/synthetic.py, each list equals pyshacl's field by field once
+sorted as the build sorts them (``report.sort_key``): severity, rule, focus, file, message,
+path, value, kind, component and details (dataclass equality), and the RDF description each
+result carries for the SHACL report (``rdf``: the same set of predicate-object pairs, RDF terms
+compared exactly, lexical form, datatype and language tag included). One field can differ by
+design: the message of a shape with no ``sh:message``, where each engine writes its own text;
+every shape of validation/shapes/ has one, which a test below keeps true.
+
+The SPARQL engine reads literals as the files write them (ill-typed, ``xsd:long``, leading
+zeros, language tags in any case, escapes): tests below give it such values both from an
+rdflib graph and from the build's N-Triples text.
 
 Two differences between the engines that the mapping corrects, each shown here on rudof's
 raw output so that a rudof release that fixes it is noticed: rudof prints some literals
@@ -21,7 +26,9 @@ pyshacl (rdflib writes both to N-Triples; no source file of ours does).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import random
 import re
 import sys
 from pathlib import Path
@@ -30,30 +37,36 @@ from types import SimpleNamespace
 import pyoxigraph
 import pyrudof
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, XSD
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
-from exomirkg.load import load_dataset
-from exomirkg.namespaces import SH, section_graph
+from exomirkg.load import DataFileError, Sources, load_dataset, read_ntriples
+from exomirkg.namespaces import EKG, GRAPH_INFERRED, SH, section_graph
 from exomirkg.reason import infer
 from exomirkg.report import ValidationReport, ValidationResult, sort_key
 from exomirkg.store import to_rdflib
 from exomirkg.validate import (  # noqa: I001
+    SHAPE_ENGINES,
+    ShapesRun,
+    _Locator,
     _Statements,
     asserted_graph,
     default_shapes_engine,
     load_shapes,
     run_shapes,
     run_shapes_rudof,
+    run_shapes_sparql,
     validate_dataset,
 )
 
 FIXTURES = Path(__file__).parent / "resources" / "shapes"
 VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
 INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
+#: The engines held to pyshacl, and how each validates an rdflib graph.
+ENGINES = {"sparql": run_shapes_sparql, "rudof": run_shapes_rudof}
 
 #: Values rudof prints in every way it has: escapes, a language tag in odd case, literals it
 #: prints bare (xsd:long, xsd:nonNegativeInteger, xsd:boolean, xsd:dateTime) or without their
@@ -105,13 +118,13 @@ def _assert_same(mapped: list[ValidationResult], reference: list[ValidationResul
     """Every field equal, in the build's order; then each result's RDF terms, exactly."""
     mapped, reference = sorted(mapped, key=sort_key), sorted(reference, key=sort_key)
     assert mapped == reference, (
-        f"{where}: rudof's report is not pyshacl's; fix the mapping in "
-        f"exomirkg.validate.run_shapes_rudof\nrudof:\n{_render(mapped)}\n"
+        f"{where}: the engine's report is not pyshacl's; fix exomirkg.shacl_sparql (sparql) or "
+        f"the mapping in exomirkg.validate.run_shapes_rudof (rudof)\nengine:\n{_render(mapped)}\n"
         f"pyshacl:\n{_render(reference)}")
     for ours, theirs in zip(mapped, reference, strict=True):
         assert set(ours.rdf) == set(theirs.rdf), (
             f"{where}: {ours.rule} on {ours.focus}: RDF description differs\n"
-            f"rudof only: {set(ours.rdf) - set(theirs.rdf)}\n"
+            f"engine only: {set(ours.rdf) - set(theirs.rdf)}\n"
             f"pyshacl only: {set(theirs.rdf) - set(ours.rdf)}")
 
 
@@ -121,7 +134,7 @@ def _assert_same_report(mapped: ValidationReport, reference: ValidationReport,
     property shapes differ): equal results, and SHACL reports equal up to blank nodes."""
     assert mapped.conforms is reference.conforms
     assert mapped.results == reference.results, (
-        f"{where}: rudof's report is not pyshacl's\nrudof:\n{_render(mapped.results)}\n"
+        f"{where}: the engine's report is not pyshacl's\nengine:\n{_render(mapped.results)}\n"
         f"pyshacl:\n{_render(reference.results)}")
     assert isomorphic(mapped.as_graph(), reference.as_graph()), (
         f"{where}: the SHACL (Turtle) reports differ")
@@ -130,15 +143,13 @@ def _assert_same_report(mapped: ValidationReport, reference: ValidationReport,
 # --- which engine -----------------------------------------------------------------------
 
 
-def test_default_engine_is_rudof_when_pyrudof_is_installed() -> None:
-    assert default_shapes_engine() == "rudof"
-
-
-def test_default_engine_falls_back_to_pyshacl_without_pyrudof(
+def test_default_engine_is_the_sparql_compiler_even_without_pyrudof(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert SHAPE_ENGINES == ("sparql", "rudof", "pyshacl")
+    assert default_shapes_engine() == "sparql"
     monkeypatch.setitem(sys.modules, "pyrudof", None)  # makes `import pyrudof` fail
-    assert default_shapes_engine() == "pyshacl"
+    assert default_shapes_engine() == "sparql"
 
 
 def test_an_unknown_engine_is_refused(shapes: Graph) -> None:
@@ -151,21 +162,24 @@ def test_an_unknown_engine_is_refused(shapes: Graph) -> None:
 # --- the same report ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("engine", list(ENGINES))
 @pytest.mark.parametrize("path", [pytest.param(p, id=f"valid/{p.stem}") for p in VALID]
                          + [pytest.param(p, id=f"invalid/{p.stem}") for p in INVALID])
-def test_rudof_report_is_pyshacls_on_every_fixture(path: Path, shapes: Graph) -> None:
+def test_engine_report_is_pyshacls_on_every_fixture(path: Path, engine: str,
+                                                    shapes: Graph) -> None:
     data = _fixture_graph(path)
     reference = run_shapes(data, shapes)
     # An invalid fixture must give results, or the comparison would prove nothing.
     assert bool(reference) is (path.parent.name == "invalid"), _render(reference)
-    _assert_same(run_shapes_rudof(data, shapes), reference, str(path))
+    _assert_same(ENGINES[engine](data, shapes), reference, f"{engine}: {path}")
 
 
-def test_rudof_reads_every_kind_of_value_back_as_the_datas_own_term() -> None:
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_engine_reports_every_kind_of_value_as_the_datas_own_term(engine: str) -> None:
     shapes = Graph().parse(data=TRICKY_SHAPES, format="turtle")
     data = Graph().parse(data=TRICKY_DATA, format="turtle")
-    mapped = run_shapes_rudof(data, shapes)
-    _assert_same(mapped, run_shapes(data, shapes), "tricky values")
+    mapped = ENGINES[engine](data, shapes)
+    _assert_same(mapped, run_shapes(data, shapes), f"{engine}: tricky values")
     assert len(mapped) == 20
     for result in mapped:
         described = dict(result.rdf)
@@ -178,17 +192,20 @@ def test_rudof_reads_every_kind_of_value_back_as_the_datas_own_term() -> None:
 
 @pytest.mark.slow  # pyshacl over the whole review graph, twice
 def test_the_build_report_is_pyshacls_on_the_review_graph(built: BuildResult) -> None:
-    """The build validated with rudof (the default): its report is pyshacl's, in the same
-    order, and so is its SHACL report; each result has what SHACL 1.0 3.6.2 requires."""
+    """The build validated with the SPARQL engine (the default): its report is pyshacl's, in
+    the same order, and so is its SHACL report, and rudof's; each result has what SHACL 1.0
+    3.6.2 requires."""
     assert built.report is not None
     # As build_dataset validates: the asserted dataset and the reasoner's graph beside it.
     dataset = load_dataset()
     inferred = infer(dataset, rules_dir=paths.layout().rules_dir)
     reference = validate_dataset(dataset, inferred, engine="pyshacl")
-    mapped = validate_dataset(dataset, inferred, engine="rudof")
     assert reference.results, "the review graph has Warnings: the comparison must see them"
-    _assert_same_report(mapped, reference, "review graph")
+    for engine in ENGINES:
+        _assert_same_report(validate_dataset(dataset, inferred, engine=engine), reference,
+                            f"{engine}: review graph")
     _assert_same_report(built.report, reference, "the build's report")
+    mapped = validate_dataset(dataset, inferred)
     graph = mapped.as_graph()
     for node in graph.objects(None, SH.result):
         for predicate in (RDF.type, SH.focusNode, SH.resultSeverity,
@@ -196,13 +213,14 @@ def test_the_build_report_is_pyshacls_on_the_review_graph(built: BuildResult) ->
             assert graph.value(node, predicate) is not None, f"a result lacks {predicate}"
 
 
-def test_rudof_report_is_pyshacls_on_the_asserted_graph(built: BuildResult,
-                                                        shapes: Graph) -> None:
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_engine_report_is_pyshacls_on_the_asserted_graph(built: BuildResult, engine: str,
+                                                         shapes: Graph) -> None:
     """The same with one shapes graph, so that the RDF terms are compared exactly too."""
     data = asserted_graph(built.dataset)
     reference = run_shapes(data, shapes)
     assert reference
-    _assert_same(run_shapes_rudof(data, shapes), reference, "asserted graph")
+    _assert_same(ENGINES[engine](data, shapes), reference, f"{engine}: asserted graph")
 
 
 def _edit(path: Path, pattern: str, replacement: str) -> None:
@@ -230,9 +248,9 @@ MUTATIONS = {
 }
 
 
-@pytest.mark.slow  # both engines over a mutated copy of the whole review graph
+@pytest.mark.slow  # every engine over a mutated copy of the whole review graph
 @pytest.mark.parametrize("name", list(MUTATIONS))
-def test_a_broken_example_is_rejected_identically_by_both_engines(name: str,
+def test_a_broken_example_is_rejected_identically_by_every_engine(name: str,
                                                                   data_copy: Path) -> None:
     file, pattern, replacement, rule, component = MUTATIONS[name]
     _edit(data_copy / file, pattern, replacement)
@@ -242,13 +260,14 @@ def test_a_broken_example_is_rejected_identically_by_both_engines(name: str,
     reports = {engine: validate_dataset(dataset, inferred, shapes_dir=layout.shapes_dir,
                                         checks_dir=layout.checks_dir, data_root=data_copy,
                                         engine=engine)
-               for engine in ("pyshacl", "rudof")}
+               for engine in SHAPE_ENGINES}
     for engine, report in reports.items():
         assert not report.conforms, f"{engine} accepts the broken {file}"
         hits = [r for r in report.violations
                 if (r.rule, r.component, r.file) == (rule, component, file)]
         assert len(hits) == 1, f"{engine}: expected one {rule} {component}:\n{report.as_text()}"
-    _assert_same_report(reports["rudof"], reports["pyshacl"], name)
+    for engine in ENGINES:
+        _assert_same_report(reports[engine], reports["pyshacl"], f"{engine}: {name}")
 
 
 # --- what the mapping decides --------------------------------------------------------------
@@ -270,9 +289,11 @@ def test_every_shape_that_reports_has_exactly_one_message(shapes: Graph) -> None
                        + "\n  ".join(wrong))
 
 
-def test_without_a_message_only_the_message_text_differs() -> None:
-    """The documented rule: no ``sh:message``, rudof's own text (or "<component> not
-    satisfied"), where pyshacl writes its own; every other field stays pyshacl's."""
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_without_a_message_only_the_message_text_differs(engine: str) -> None:
+    """The documented rule: no ``sh:message``, the engine's own text (rudof's, or
+    "<component> not satisfied"), where pyshacl writes its own; every other field stays
+    pyshacl's."""
     shapes = Graph().parse(data="""
         PREFIX ex: <http://example.org/>
         PREFIX sh: <http://www.w3.org/ns/shacl#>
@@ -280,8 +301,10 @@ def test_without_a_message_only_the_message_text_differs() -> None:
             sh:property [ sh:path ex:p ; sh:minCount 1 ] .""", format="turtle")
     data = Graph().parse(data="<http://example.org/a> a <http://example.org/C> .",
                          format="turtle")
-    (mapped,), (reference,) = run_shapes_rudof(data, shapes), run_shapes(data, shapes)
+    (mapped,), (reference,) = ENGINES[engine](data, shapes), run_shapes(data, shapes)
     assert mapped.message and mapped.message != reference.message
+    if engine == "sparql":
+        assert mapped.message == "MinCountConstraintComponent not satisfied"
     assert mapped.message == str(dict(mapped.rdf)[SH.resultMessage])
     unworded = {(p, o) for p, o in mapped.rdf if p != SH.resultMessage}
     assert unworded == {(p, o) for p, o in reference.rdf if p != SH.resultMessage}
@@ -387,3 +410,214 @@ ex:S2 a sh:NodeShape ; sh:targetClass ex:C ;
     assert len([r for r in from_text if r.message == "strings below"]) == 1
     _assert_same(from_text, run_shapes_rudof(graph, shapes), "statements as text")
     _assert_same(from_text, run_shapes(graph, shapes), "statements as text, pyshacl")
+
+
+# --- the SPARQL engine ---------------------------------------------------------------------
+
+#: Literal-level constraints of every kind the shapes use, on plain, alternative and inverse
+#: paths, with node-level logic (sh:or of a pattern and a nested property shape) as in
+#: validation/shapes/ontology-term.shacl.ttl.
+LITERAL_SHAPES = r"""
+PREFIX ex: <http://example.org/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:year ; sh:datatype xsd:integer ; sh:minInclusive 1800 ;
+                  sh:maxInclusive 2100 ; sh:maxCount 1 ; sh:message "a year" ] ,
+        [ sh:path ex:n ; sh:datatype xsd:long ; sh:message "a long" ] ,
+        [ sh:path ex:flag ; sh:datatype xsd:boolean ; sh:hasValue true ; sh:message "true" ] ,
+        [ sh:path [ sh:alternativePath ( ex:doi ex:id ) ] ; sh:datatype xsd:string ;
+          sh:pattern "^10[.][0-9]{4}/" ; sh:minLength 9 ; sh:message "a DOI" ] ,
+        [ sh:path ex:label ; sh:datatype rdf:langString ; sh:uniqueLang true ; sh:minCount 1 ;
+          sh:message "one label per language" ] ,
+        [ sh:path ex:code ; sh:in ( "A" "b"@en 7 ex:x ) ; sh:message "a code" ] ,
+        [ sh:path [ sh:inversePath ex:cites ] ; sh:class ex:C ; sh:message "cited by a C" ] ;
+    sh:or ( [ sh:not [ sh:pattern "^http://example[.]org/keep" ] ]
+            [ sh:property [ sh:path ex:label ; sh:minCount 2 ; sh:uniqueLang true ;
+                            sh:datatype rdf:langString ] ] ) ;
+    sh:message "a kept node has two labels in two languages" .
+"""
+LITERAL_DATA = r"""
+PREFIX ex: <http://example.org/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+ex:a a ex:C ; ex:year "MMXX"^^xsd:integer , "2019"^^xsd:long ; ex:n "2019"^^xsd:long ;
+    ex:flag "true"^^xsd:boolean ; ex:doi "10.1234/x" , "10.12/short" , "10.1234/a\"b\\c\nd" ;
+    ex:id "10.1234/tagged"@en ;
+    ex:label "A"@EN-gb , "a"@en-GB , "b"@en , "c"@de ;
+    ex:code "A" , "b"@EN , 7 , "07"^^xsd:integer , ex:x .
+ex:keep_b a ex:C ; ex:year "0042"^^xsd:integer ; ex:n "x"^^xsd:long ;
+    ex:flag "maybe"^^xsd:boolean ; ex:label "only"@en ; ex:code "A"@en .
+ex:keep_c a ex:C ; ex:year 1999 ; ex:flag true ; ex:label "one"@en , "zwei"@de .
+ex:z ex:cites ex:a , ex:keep_c .
+[] a ex:C ; ex:label "blank"@en ; ex:flag false .
+"""
+
+
+@pytest.fixture
+def unnormalised_rdflib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rdflib keeping each literal's lexical form as written (by default its parser turns
+    ``"01"^^xsd:integer`` into ``"1"``): pyshacl then sees the files' own literals."""
+    import rdflib
+
+    monkeypatch.setattr(rdflib, "NORMALIZE_LITERALS", False)
+
+
+def _graph_of(text: bytes) -> Graph:
+    """N-Triples text as an rdflib graph with the text's blank-node labels (rdflib's own
+    N-Triples parser renames them)."""
+    graph = Graph()
+    for quad in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES):
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return graph
+
+
+def test_sparql_engine_checks_literals_as_the_files_write_them(
+    tmp_path: Path, unnormalised_rdflib: None
+) -> None:
+    """The build's path: the files' N-Triples text, as read_ntriples writes it. Ill-typed
+    literals, xsd:long, leading zeros, language tags in odd case (the reader writes them in
+    lower case) and escapes give pyshacl's report on the same statements, and the values
+    shown are the files' own (``"0042"``, not rdflib's ``"42"``)."""
+    source = tmp_path / "literals.ttl"
+    source.write_text(LITERAL_DATA, encoding="utf-8")
+    text = read_ntriples(source)
+    assert b'"0042"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
+    shapes = Graph().parse(data=LITERAL_SHAPES, format="turtle")
+    ours = run_shapes_sparql(text, shapes)
+    _assert_same(ours, run_shapes(_graph_of(text), shapes), "literals as written")
+    ex = "<http://example.org/{}>".format
+    shown = {(r.focus, r.path, r.component.removeprefix("sh:"), r.value) for r in ours}
+    dois = f"{ex('doi')}|{ex('id')}"
+    blank = next(r.focus for r in ours if r.focus.startswith("_:"))
+    assert shown == {
+        (ex("a"), ex("year"), "DatatypeConstraintComponent", '"MMXX"^^xsd:integer'),
+        (ex("a"), ex("year"), "DatatypeConstraintComponent", '"2019"^^xsd:long'),
+        (ex("a"), ex("year"), "MinInclusiveConstraintComponent", '"MMXX"^^xsd:integer'),
+        (ex("a"), ex("year"), "MaxInclusiveConstraintComponent", '"MMXX"^^xsd:integer'),
+        (ex("a"), ex("year"), "MaxCountConstraintComponent", ""),
+        (ex("keep_b"), ex("year"), "MinInclusiveConstraintComponent", '"0042"^^xsd:integer'),
+        (ex("keep_b"), ex("n"), "DatatypeConstraintComponent", '"x"^^xsd:long'),
+        (ex("keep_b"), ex("flag"), "DatatypeConstraintComponent", '"maybe"^^xsd:boolean'),
+        (ex("keep_b"), ex("flag"), "HasValueConstraintComponent", ""),
+        (blank, ex("flag"), "HasValueConstraintComponent", ""),
+        (ex("a"), dois, "PatternConstraintComponent", '"10.12/short"'),
+        (ex("a"), dois, "DatatypeConstraintComponent", '"10.1234/tagged"@en'),
+        (ex("a"), ex("label"), "UniqueLangConstraintComponent", ""),
+        (ex("a"), ex("code"), "InConstraintComponent", '"07"^^xsd:integer'),
+        (ex("keep_b"), ex("code"), "InConstraintComponent", '"A"@en'),
+        (ex("a"), f"^{ex('cites')}", "ClassConstraintComponent", ex("z")),
+        (ex("keep_c"), f"^{ex('cites')}", "ClassConstraintComponent", ex("z")),
+        (ex("keep_b"), "", "OrConstraintComponent", ""),
+    }, sorted(shown)
+
+
+def test_the_build_validates_the_files_statements_with_the_sparql_engine(
+    tmp_path: Path, unnormalised_rdflib: None
+) -> None:
+    """ShapesRun (the build's shapes step, in its thread) on Sources as the build reads them:
+    the same results as the engine on the text, and graph/inferred is not validated."""
+    source = tmp_path / "literals.ttl"
+    source.write_text(LITERAL_DATA, encoding="utf-8")
+    text = read_ntriples(source)
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "literals.ttl").write_text(LITERAL_SHAPES, encoding="utf-8")
+    # A reasoner's triple that would break ex:S if the shapes saw it.
+    inferred = b'<http://example.org/keep_c> <http://example.org/year> "1" .\n'
+    sources = Sources({section_graph("literals"): text, GRAPH_INFERRED: inferred})
+    run = ShapesRun(sources, shapes_dir=shapes_dir)
+    assert run.engine == "sparql"
+    store = sources.load_into(pyoxigraph.Store())
+    locate = _Locator(store, sources.graphs, tmp_path)
+    results = run.results(locate)
+    _assert_same(results, run_shapes_sparql(text, run.shapes, locate), "ShapesRun")
+    assert "ex:keep_c" not in {r.focus for r in results}
+    assert run.seconds > 0
+
+
+@pytest.mark.parametrize("constraint", [
+    "sh:closed true", "sh:languageIn ( \"en\" )", "sh:equals ex:q", "sh:lessThan ex:q",
+    "sh:target [ a sh:SPARQLTarget ; sh:select \"SELECT ?this WHERE { ?this ?p ?o }\" ]",
+    "sh:pattern \"^a(?=b)\"",
+])
+def test_sparql_engine_refuses_a_constraint_it_does_not_compile(constraint: str) -> None:
+    shapes = Graph().parse(data=f"""
+        PREFIX ex: <http://example.org/>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; {constraint} ;
+            sh:message "m" .""", format="turtle")
+    data = Graph().parse(data="<http://example.org/a> a <http://example.org/C> .",
+                         format="turtle")
+    name = constraint.split()[0]
+    with pytest.raises(DataFileError, match=f"SPARQL SHACL engine does not support {name}"):
+        run_shapes_sparql(data, shapes)
+
+
+def _synthetic_asserted(n_triples: int) -> Graph:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("synthetic", path)
+    assert spec is not None and spec.loader is not None
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    return asserted_graph(synthetic.generate(n_triples, seed=1))
+
+
+@pytest.fixture(scope="module")
+def synthetic_graph() -> Graph:
+    return _synthetic_asserted(8000)
+
+
+def _inject(data: Graph) -> None:
+    """Break the synthetic graph in the ways curation goes wrong, a few nodes each."""
+    findings = sorted(set(data.subjects(RDF.type, EKG.Finding)))
+    references = sorted(set(data.subjects(RDF.type, EKG.Reference)))
+    drugs = sorted(set(data.subjects(RDF.type, EKG.Drug)))
+    rng = random.Random(5)
+    data.remove((findings[0], EKG.hasEffect, None))
+    data.add((findings[1], EKG.hasMiRNA, drugs[0]))
+    data.add((findings[2], EKG.hasEffect, EKG.no_such_effect))
+    data.add((findings[3], EKG.quote, Literal("short")))
+    data.add((findings[4], EKG.supportingReference, BNode("dangling")))
+    data.set((references[0], EKG.year, Literal("MMXX", datatype=XSD.integer)))
+    data.set((references[1], EKG.year, Literal("2019", datatype=XSD.long)))
+    data.set((references[2], EKG.year, Literal(1700)))
+    data.add((references[3], EKG.doi, Literal("not a doi")))
+    data.set((references[4], EKG.retracted, Literal(True)))
+    data.add((rng.choice(drugs[5:]), RDFS.label, Literal("second", lang="EN")))
+    data.remove((drugs[2], RDFS.label, None))
+    data.add((drugs[3], RDFS.label, Literal("plain, no language")))
+
+
+@pytest.mark.slow  # pyshacl over an 8,000-triple graph, twice
+@pytest.mark.parametrize("broken", [False, True], ids=["conforming", "violations-injected"])
+def test_sparql_report_is_pyshacls_on_the_synthetic_graph(synthetic_graph: Graph, broken: bool,
+                                                          shapes: Graph) -> None:
+    data = Graph()
+    for triple in synthetic_graph:
+        data.add(triple)
+    if broken:
+        _inject(data)
+    reference = run_shapes(data, shapes)
+    violations = [r for r in reference if r.severity == "Violation"]
+    assert bool(violations) is broken, _render(reference)
+    if broken:
+        assert len({(r.rule, r.component) for r in violations}) >= 10, _render(violations)
+    _assert_same(run_shapes_sparql(data, shapes), reference, "synthetic graph")
+
+
+def test_sparql_pattern_end_anchor_is_sparqls_not_pythons() -> None:
+    """The one documented difference from pyshacl: Python's ``$`` also matches before a final
+    newline, SPARQL's REGEX does not, so a value that ends in a newline passes pyshacl's
+    pattern check and fails this engine's (as the SHACL and SPARQL specifications say)."""
+    shapes = Graph().parse(data=r"""
+        PREFIX ex: <http://example.org/>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+            sh:property [ sh:path ex:doi ; sh:pattern "^10[.][0-9]+/[^\\s]+$" ;
+                          sh:message "a DOI" ] .""", format="turtle")
+    data = Graph().parse(data=r"""
+        PREFIX ex: <http://example.org/>
+        ex:a a ex:C ; ex:doi "10.1/x\n" , "10.1/y" .""", format="turtle")
+    assert run_shapes(data, shapes) == []
+    assert [r.value for r in run_shapes_sparql(data, shapes)] == ['"10.1/x\n"']

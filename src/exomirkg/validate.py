@@ -5,9 +5,11 @@ Shapes run on the *asserted* graphs (ontology, imports, review, entities, sectio
 an undeclared entity. Checks run in pyoxigraph on the scope their ``#+ scope:`` header names:
 ``asserted``, ``inferred`` (graph/inferred only) or ``union`` (both).
 
-Two SHACL engines give the same report: rudof (``pyrudof``, Rust; the build's engine when it is
-installed, ~10 s for 10^5 triples where pyshacl takes minutes) and pyshacl, the reference the
-tests hold rudof to (tests/test_validation_engines.py).
+Three SHACL engines give the same report: ``sparql``, the build's (the shapes compiled to SPARQL
+queries that pyoxigraph evaluates, :mod:`exomirkg.shacl_sparql`: at 10^6 triples a fraction of
+rudof's time and memory), pyshacl, the reference, and rudof (``pyrudof``, Rust; the build's
+engine until its 9.8 GB peak at 10^6 triples set the build's), a second one. The tests hold
+both to pyshacl's report, result for result (tests/test_validation_engines.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.paths import Path as RdfPath
 from rdflib.term import Identifier
 
-from exomirkg import paths
+from exomirkg import paths, shacl_sparql
 from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, SH
 from exomirkg.queries import read_header
@@ -58,6 +60,7 @@ __all__ = [
     "run_checks",
     "run_shapes",
     "run_shapes_rudof",
+    "run_shapes_sparql",
     "validate_dataset",
     "validate_sources",
 ]
@@ -68,8 +71,9 @@ logger = logging.getLogger(__name__)
 CHECK_SCOPES = ("asserted", "inferred", "union")
 #: Where results about reasoner-made nodes are filed.
 INFERRED_FILE = "(inferred by the reasoner: graph/inferred)"
-#: SHACL engines :func:`run_shapes` can use; pyshacl is the reference, rudof the fast one.
-SHAPE_ENGINES = ("rudof", "pyshacl")
+#: SHACL engines :func:`run_shapes` can use: ``sparql`` (the shapes compiled to SPARQL,
+#: :mod:`exomirkg.shacl_sparql`; the build's), pyshacl (the reference) and rudof (a second one).
+SHAPE_ENGINES = ("sparql", "rudof", "pyshacl")
 #: rudof's severity names (it gives a custom severity as its IRI).
 _RUDOF_SEVERITIES = {"Violation": SH.Violation, "Warning": SH.Warning, "Info": SH.Info}
 #: Datatypes rudof prints a well-formed literal of bare, as its value (``true``, ``7``).
@@ -99,12 +103,9 @@ _PATH_MODIFIERS = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePa
 
 
 def default_shapes_engine() -> str:
-    """``rudof`` when pyrudof is installed (10^5 triples in seconds, not minutes), else pyshacl."""
-    try:
-        import pyrudof  # noqa: F401
-    except ImportError:
-        return "pyshacl"
-    return "rudof"
+    """``sparql``: the shapes compiled to SPARQL (:mod:`exomirkg.shacl_sparql`; at 10^6
+    triples a fraction of rudof's time and memory, where pyshacl takes minutes at 10^5)."""
+    return "sparql"
 
 
 @dataclass(frozen=True)
@@ -394,13 +395,16 @@ def run_shapes(
     :param data: the asserted graph, ontology included (it carries rdfs:subClassOf).
     :param shapes: the shapes graph.
     :param locate: maps a focus node to its source file.
-    :param engine: ``pyshacl`` (the reference) or ``rudof`` (:func:`run_shapes_rudof`).
+    :param engine: ``pyshacl`` (the reference), ``sparql`` (:func:`run_shapes_sparql`) or
+        ``rudof`` (:func:`run_shapes_rudof`).
     :returns: one result per SHACL result, its rule being the named node shape.
     :raises DataFileError: when pyshacl cannot load the shapes.
     :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
     """
     if engine == "rudof":
         return run_shapes_rudof(data, shapes, locate)
+    if engine == "sparql":
+        return run_shapes_sparql(data, shapes, locate)
     if engine != "pyshacl":
         raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {SHAPE_ENGINES}")
     import pyshacl
@@ -431,6 +435,45 @@ def run_shapes(
             # from the data is named by the text report only.
             described=tuple((p, o) for p, o in report.predicate_objects(node)),
             path_graphs=(report, shapes), cache=cache,
+        ))
+    return results
+
+
+def run_shapes_sparql(
+    data: Graph | bytes, shapes: Graph, locate: _Locator | None = None
+) -> list[ValidationResult]:
+    """Validate a graph (or its N-Triples text) with the shapes compiled to SPARQL
+    (:mod:`exomirkg.shacl_sparql`); the results are :func:`run_shapes`'s.
+
+    :raises DataFileError: for a constraint the compiler does not support.
+    """
+    text = data if isinstance(data, bytes) else data.serialize(format="nt", encoding="utf-8")
+    store = shacl_sparql.shapes_store(text)
+    return _sparql_results(shacl_sparql.validate_store(store, shapes), shapes, locate)
+
+
+def _sparql_results(violations: list[shacl_sparql.ShapeViolation], shapes: Graph,
+                    locate: _Locator | None) -> list[ValidationResult]:
+    """The engine's results as ValidationResults, described as pyshacl describes them; a
+    shape without ``sh:message`` gets ``"<component> not satisfied"`` (pyshacl writes its
+    own text: the one field the engines can disagree on, as with rudof)."""
+    cache: dict[tuple[str, object], str] = {}
+    results = []
+    for v in violations:
+        messages = list(v.messages) or [
+            Literal(f"{_show(v.component).removeprefix('sh:')} not satisfied")]
+        described: list[tuple[Identifier, Identifier]] = [
+            (RDF.type, _SH_RESULT), (_SH_COMPONENT, v.component), (_SH_SOURCE, v.source),
+            (_SH_SEVERITY, v.severity), (_SH_FOCUS, v.focus)]
+        if v.value is not None:
+            described.append((_SH_VALUE, v.value))
+        if v.path is not None:
+            described.append((_SH_PATH, v.path))
+        described += [(_SH_MESSAGE, m) for m in messages]
+        results.append(_shape_result(
+            shapes, locate, focus=v.focus, source=v.source, component=v.component,
+            severity=v.severity, value=v.value, path=v.path, messages=messages,
+            described=tuple(described), path_graphs=(shapes,), cache=cache,
         ))
     return results
 
@@ -720,9 +763,11 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
 
 class ShapesRun:
     """The shapes' part of a validation, started before the checks can run: it reads only the
-    files' statements, so the build starts it before reasoning and rudof validates in a
-    thread while the reasoner works (both release the GIL; at 10^6 triples each takes a
-    minute or more on its own core). :func:`validate_sources` takes its results.
+    files' statements, so the build starts it before reasoning and the shapes are validated
+    in a thread while the reasoner works (pyoxigraph and rudof release the GIL; the machine
+    has two cores). The ``sparql`` engine loads its own store of the asserted statements
+    there (:func:`exomirkg.shacl_sparql.shapes_store`: the build's store keeps a literal's
+    value, not its written form). :func:`validate_sources` takes its results.
     """
 
     def __init__(self, sources: Sources, *, shapes_dir: Path | None = None,
@@ -732,10 +777,11 @@ class ShapesRun:
             raise ValueError(f"unknown SHACL engine {self.engine!r}; "
                              f"choose one of {SHAPE_ENGINES}")
         self.shapes = load_shapes(shapes_dir)
-        self.statements = _Statements(text=sources.ntriples(exclude=frozenset({GRAPH_INFERRED})))
+        self.text = sources.ntriples(exclude=frozenset({GRAPH_INFERRED}))
+        self.statements = _Statements(text=self.text)
         self.seconds = 0.0
         self._future: Future | None = None
-        if self.engine == "rudof" and len(self.shapes):
+        if self.engine in ("rudof", "sparql") and len(self.shapes):
             executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-shapes")
             self._future = executor.submit(self._timed_report)
             executor.shutdown(wait=False)  # the thread ends with its one task
@@ -743,18 +789,28 @@ class ShapesRun:
     def _timed_report(self) -> object:
         start = time.perf_counter()
         try:
+            if self.engine == "sparql":
+                store = shacl_sparql.shapes_store(self.text)
+                return shacl_sparql.validate_store(store, self.shapes)
             return _rudof_report(self.statements, self.shapes)
         finally:
             self.seconds += time.perf_counter() - start
 
     def results(self, locate: _Locator) -> list[ValidationResult]:
-        """The shape results (waiting for rudof if it is still at work); if rudof cannot read
-        the shapes or the data (a term the parser accepts and rudof's strict reader does
+        """The shape results (waiting for the thread if it is still at work); if rudof cannot
+        read the shapes or the data (a term the parser accepts and rudof's strict reader does
         not), pyshacl validates instead."""
         if not len(self.shapes):
             return []
         report, failed = None, None
         if self._future is not None:
+            if self.engine == "sparql":
+                violations = self._future.result()  # a DataFileError is raised here
+                start = time.perf_counter()
+                try:
+                    return _sparql_results(violations, self.shapes, locate)
+                finally:
+                    self.seconds += time.perf_counter() - start
             import pyrudof
 
             try:
@@ -813,7 +869,8 @@ def validate_sources(
     :param shapes_dir: folder of ``*.ttl`` shapes (default :data:`paths.SHAPES_DIR`).
     :param checks_dir: folder of ``*-violation.rq`` checks (default :data:`paths.CHECKS_DIR`).
     :param data_root: the data folder, to name the file each result comes from.
-    :param engine: SHACL engine, ``rudof`` or ``pyshacl`` (default :func:`default_shapes_engine`).
+    :param engine: SHACL engine, one of :data:`SHAPE_ENGINES` (default
+        :func:`default_shapes_engine`, ``sparql``).
     :param shapes: the shapes' part, already started (:class:`ShapesRun`; ``shapes_dir`` and
         ``engine`` are then its own).
     :returns: the report; it conforms when no result is a Violation.

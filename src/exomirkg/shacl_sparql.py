@@ -1,0 +1,642 @@
+"""The build's SHACL engine: the shapes compiled to SPARQL queries that pyoxigraph evaluates.
+
+Why not a library: at 10^6 triples rudof (pyrudof 0.3.35) took 75-90 s and 9.5-9.8 GB peak
+RSS, which set the whole build's peak (about 100 GB at 10^7), and pyshacl takes minutes
+already at 10^5 (it walks rdflib's Python objects one focus node at a time). This engine
+validates the same 10^6 triples, with the same results, in 26 s with 0.7 GB added (8 s of it
+loading its store; benchmarks/validation.py --peak). The shapes of validation/shapes/
+use a small part of SHACL Core; each of those constraints is a SPARQL pattern, evaluated
+set-at-a-time in Rust (a cardinality is one GROUP BY/HAVING over every focus node, not a
+query per node), and only the violations come back to Python. pyshacl stays the reference:
+tests/test_validation_engines.py holds this engine's report to pyshacl's, result for result.
+
+The shapes are read as data: every shape with a target (sh:targetClass, sh:targetNode,
+sh:targetSubjectsOf, sh:targetObjectsOf, or a node shape that is also a class) is compiled,
+with the sh:property shapes, logical constraints (sh:not, sh:and, sh:or, sh:xone), sh:node and
+qualified value shapes under it. A nested shape compiles to a SPARQL boolean expression
+("this node conforms"), built from EXISTS / NOT EXISTS. A constraint the compiler does not
+support raises :class:`~exomirkg.load.DataFileError` rather than being skipped.
+
+Literals as the files write them: a pyoxigraph store keeps a literal's value, not its written
+form (``"2019"^^xsd:long`` reads back as xsd:integer, ``"01"^^xsd:integer`` as ``"1"``, a
+language tag in lower case), and its bulk loader renames blank nodes. So the engine loads
+its own store (:func:`shapes_store`) from the N-Triples text, in which every typed literal's
+datatype and every language tag is moved into an IRI the store does not know
+(``"01"^^<urn:exomirkg:shacl:datatype:http://www.w3.org/2001/XMLSchema#integer>``,
+``"x"^^<urn:exomirkg:shacl:language:EN-gb>``): the store then keeps the lexical form and tag
+verbatim, and blank-node labels are kept by parsing the text first. sh:pattern, sh:minLength
+and sh:uniqueLang read the written text in SPARQL (a pattern SPARQL's REGEX, Rust's regex
+crate, cannot compile, such as a look-ahead, is refused; the shapes' patterns mean the same in
+both, but for one corner: Python's ``$`` also matches before a final newline, so pyshacl
+passes a DOI written with a trailing newline against a pattern ending in ``$``, and this
+engine, as SPARQL's REGEX says, fails it); whether a literal is well-formed for its
+XSD datatype, and sh:min/maxInclusive/Exclusive, are decided in Python on rdflib's term, as
+pyshacl decides them, for the candidate values SPARQL selects (top-level constraints only).
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import pyoxigraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import Identifier
+
+from exomirkg import paths
+from exomirkg.load import DataFileError
+from exomirkg.namespaces import SH
+
+__all__ = ["ShapeViolation", "encode_literals", "shapes_store", "validate_store"]
+
+#: IRI prefix that carries a typed literal's datatype in the engine's store.
+DATATYPE_PREFIX = "urn:exomirkg:shacl:datatype:"
+#: IRI prefix that carries a literal's language tag, as written, in the engine's store.
+LANGUAGE_PREFIX = "urn:exomirkg:shacl:language:"
+#: The object of an N-Triples line when it is a typed literal, and when it has a language tag.
+_TYPED = re.compile(rb'"\^\^<([^<>"]*)>([ \t]*\.[ \t\r]*)$', re.MULTILINE)
+_TAGGED = re.compile(rb'"@([A-Za-z0-9-]+)([ \t]*\.[ \t\r]*)$', re.MULTILINE)
+
+#: Parameters that only describe a shape or belong to another parameter.
+_STRUCTURAL = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group,
+               SH.defaultValue, SH.deactivated, SH.targetClass, SH.targetNode,
+               SH.targetSubjectsOf, SH.targetObjectsOf, SH.path, SH.flags,
+               SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint}
+#: Constraints checked on each value node (a SPARQL boolean expression per value).
+_VALUE_PARAMETERS = {SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.minLength,
+                     SH.maxLength, SH["in"], SH["not"], SH["and"], SH["or"], SH.xone, SH.node}
+#: Range constraints: the comparison (pyshacl's compare_literal result) a value must pass.
+_RANGES: dict[URIRef, Callable[[int, int], bool]] = {
+    SH.minInclusive: operator.ge, SH.maxInclusive: operator.le,
+    SH.minExclusive: operator.gt, SH.maxExclusive: operator.lt,
+}
+#: Every parameter the compiler handles.
+_SUPPORTED = _VALUE_PARAMETERS | set(_RANGES) | {
+    SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang, SH.property, SH.qualifiedValueShape}
+#: sh:nodeKind values as SPARQL tests of a variable (``{v}``).
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})", SH.BlankNode: "isBlank({v})", SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "(isIRI({v}) || isBlank({v}))",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+#: What pyshacl asks of a well-formed literal's Python value, by datatype.
+_VALUE_TYPES: dict[URIRef, type | tuple[type, ...]] = {
+    XSD.integer: int, XSD.float: float, XSD.decimal: Decimal, XSD.boolean: bool,
+    XSD.date: date, XSD.time: time, XSD.dateTime: datetime,
+}
+_TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+
+@dataclass(frozen=True)
+class ShapeViolation:
+    """One SHACL validation result, its terms as rdflib's (the data's own terms).
+
+    :ivar source: the shape whose constraint failed (a property shape's node, or the node shape).
+    :ivar path: the source shape's ``sh:path`` node in the shapes graph, if it has one.
+    """
+
+    focus: Identifier
+    source: Identifier
+    component: URIRef
+    severity: URIRef
+    value: Identifier | None
+    path: Identifier | None
+    messages: tuple[Literal, ...]
+
+
+def encode_literals(text: bytes) -> bytes:
+    """N-Triples text with each literal's datatype and language tag moved into an IRI the
+    store keeps verbatim (see the module docstring); plain strings are left as they are.
+
+    The object is the last term of a line and ends it, so the patterns are anchored at the
+    line's end: an escaped quote inside a lexical form cannot match.
+    """
+    text = _TYPED.sub(rb'"^^<' + DATATYPE_PREFIX.encode() + rb'\1>\2', text)
+    return _TAGGED.sub(rb'"^^<' + LANGUAGE_PREFIX.encode() + rb'\1>\2', text)
+
+
+def shapes_store(text: bytes) -> pyoxigraph.Store:
+    """The engine's store: the asserted graphs' N-Triples (merged, in the default graph), with
+    literals as written (:func:`encode_literals`) and the text's blank-node labels."""
+    store = pyoxigraph.Store()
+    # parse() keeps blank-node labels (bulk_load would rename them); lenient, as the build's
+    # store: a statement rdflib made may hold an IRI the strict reader refuses.
+    store.bulk_extend(pyoxigraph.parse(encode_literals(text),
+                                       format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
+    return store
+
+
+def _decode(term: object) -> Identifier:
+    """A term of the engine's store as rdflib's, lexical form as written (not normalised:
+    ``"01"^^xsd:integer`` stays ``01``, as the file has it)."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    assert isinstance(term, pyoxigraph.Literal)
+    datatype = term.datatype.value
+    if datatype.startswith(LANGUAGE_PREFIX):
+        return Literal(term.value, lang=datatype[len(LANGUAGE_PREFIX):])
+    if datatype.startswith(DATATYPE_PREFIX):
+        return Literal(term.value, datatype=URIRef(datatype[len(DATATYPE_PREFIX):]),
+                       normalize=False)
+    return Literal(term.value)
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def _iri(iri: str) -> str:
+    return f"<{iri}>"
+
+
+class _Unsupported(Exception):
+    """A shape uses what the compiler cannot express; becomes a DataFileError naming it."""
+
+
+class _Compiler:
+    """Compiles the shapes of one shapes graph against one store (subclass sets come from the
+    data, as SHACL's rdf:type/rdfs:subClassOf* does)."""
+
+    def __init__(self, shapes: Graph, store: pyoxigraph.Store) -> None:
+        self.shapes = shapes
+        self.store = store
+        self._names = itertools.count()
+        self._subclasses: dict[URIRef, list[str]] = {}
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def var(self) -> str:
+        return f"?x{next(self._names)}"
+
+    def name(self, node: Identifier) -> str:
+        return node.n3(self.shapes.namespace_manager)
+
+    def term(self, node: Identifier) -> str:
+        """An RDF term of the shapes graph as the engine's store writes it, in SPARQL."""
+        if isinstance(node, URIRef):
+            return _iri(str(node))
+        if isinstance(node, Literal):
+            if node.language:
+                return f"{_string(str(node))}^^{_iri(LANGUAGE_PREFIX + node.language)}"
+            if node.datatype is not None:
+                return f"{_string(str(node))}^^{_iri(DATATYPE_PREFIX + str(node.datatype))}"
+            return _string(str(node))
+        raise _Unsupported("a blank node as a constraint's value")
+
+    def subclasses(self, cls: Identifier) -> list[str]:
+        """The class and its subclasses in the data (rdfs:subClassOf*), as SPARQL IRIs."""
+        if not isinstance(cls, URIRef):
+            raise _Unsupported("sh:class or sh:targetClass with a blank node")
+        if cls not in self._subclasses:
+            found = {cls.toPython()}
+            query = f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}"
+            found |= {row["c"].value for row in self.store.query(query)
+                      if isinstance(row["c"], pyoxigraph.NamedNode)}
+            self._subclasses[cls] = [_iri(c) for c in sorted(found)]
+        return self._subclasses[cls]
+
+    def path(self, node: Identifier) -> str:
+        """A SHACL property path as a SPARQL property path."""
+        if isinstance(node, URIRef):
+            return _iri(str(node))
+        shapes = self.shapes
+        if shapes.value(node, RDF.first) is not None:
+            return "(" + "/".join(self.path(p) for p in Collection(shapes, node)) + ")"
+        alternatives = shapes.value(node, SH.alternativePath)
+        if alternatives is not None:
+            return "(" + "|".join(self.path(p) for p in Collection(shapes, alternatives)) + ")"
+        inverse = shapes.value(node, SH.inversePath)
+        if inverse is not None:
+            return f"^({self.path(inverse)})"
+        for predicate, modifier in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                                    (SH.zeroOrOnePath, "?")):
+            inner = shapes.value(node, predicate)
+            if inner is not None:
+                return f"({self.path(inner)}){modifier}"
+        raise _Unsupported(f"the path {self.name(node)}")
+
+    def regex_compiles(self, pattern: str, flag_text: str) -> None:
+        """SPARQL's REGEX (Rust's regex crate, not Python's re, which pyshacl uses) must
+        compile the pattern: one it cannot would fail every value, not be reported."""
+        query = f"SELECT (REGEX(\"\", {_string(pattern)}{flag_text}) AS ?ok) {{}}"
+        if next(iter(self.store.query(query)))["ok"] is None:
+            raise _Unsupported(f"sh:pattern {pattern!r} (SPARQL's REGEX cannot compile it)")
+
+    def parameters(self, shape: Identifier) -> Iterator[tuple[URIRef, Identifier]]:
+        """The shape's constraint parameters and their values, in a fixed order."""
+        for predicate, value in sorted(self.shapes.predicate_objects(shape)):
+            if predicate in _STRUCTURAL or not str(predicate).startswith(str(SH)):
+                continue
+            if predicate not in _SUPPORTED:
+                raise _Unsupported(f"{self.name(predicate)} (on {self.name(shape)})")
+            yield predicate, value
+
+    def deactivated(self, shape: Identifier) -> bool:
+        return self.shapes.value(shape, SH.deactivated) == Literal(True)
+
+    def members(self, node: Identifier) -> list[Identifier]:
+        return list(Collection(self.shapes, node))
+
+    # --- one value node: SPARQL boolean expressions -------------------------------------
+
+    def datatype_check(self, datatype: Identifier, v: str) -> tuple[str, bool]:
+        """The SPARQL part of sh:datatype, and whether well-formedness is left to Python."""
+        def has_prefix(prefix: str) -> str:
+            return f"(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {_string(prefix)}))"
+
+        def typed(iri: str) -> str:
+            return f"sameTerm(DATATYPE({v}), {_iri(iri)})"
+
+        if datatype == RDF.langString:
+            return has_prefix(LANGUAGE_PREFIX), False
+        if datatype == XSD.string:  # a plain literal is stored as xsd:string
+            return (f"(isLiteral({v}) && ({typed(str(XSD.string))} || "
+                    f"{typed(DATATYPE_PREFIX + str(XSD.string))}))"), False
+        if datatype == RDFS.Literal:
+            return f"isLiteral({v})", False
+        if datatype == RDFS.Datatype:
+            return has_prefix(DATATYPE_PREFIX), False
+        check = f"(isLiteral({v}) && {typed(DATATYPE_PREFIX + str(datatype))})"
+        return check, str(datatype).startswith(str(XSD))
+
+    def value_check(self, parameter: URIRef, value: Identifier, v: str, shape: Identifier,
+                    *, nested: bool) -> str:
+        """A SPARQL expression true when the value node ``v`` passes one constraint."""
+        if parameter == SH["class"]:
+            t = self.var()
+            return (f"(!isLiteral({v}) && EXISTS {{ {v} <{RDF.type}> {t} . "
+                    f"FILTER({t} IN ({', '.join(self.subclasses(value))})) }})")
+        if parameter == SH.datatype:
+            check, in_python = self.datatype_check(value, v)
+            if in_python and nested:
+                raise _Unsupported(f"sh:datatype {self.name(value)} inside a nested shape")
+            return check
+        if parameter == SH.nodeKind:
+            if value not in _NODE_KINDS:
+                raise _Unsupported(f"sh:nodeKind {self.name(value)}")
+            return _NODE_KINDS[value].format(v=v)
+        if parameter == SH.pattern:
+            flags = self.shapes.value(shape, SH.flags)
+            flag_text = f", {_string(str(flags))}" if flags is not None else ""
+            self.regex_compiles(str(value), flag_text)
+            return f"(!isBlank({v}) && REGEX(STR({v}), {_string(str(value))}{flag_text}))"
+        if parameter in (SH.minLength, SH.maxLength):
+            if int(value) == 0 and parameter == SH.minLength:
+                return "true"
+            compare = ">=" if parameter == SH.minLength else "<="
+            return f"(!isBlank({v}) && STRLEN(STR({v})) {compare} {int(value)})"
+        if parameter == SH["in"]:
+            terms = [f"sameTerm({v}, {self.term(m)})" for m in self.members(value)]
+            return "(" + " || ".join(terms) + ")" if terms else "false"
+        if parameter == SH["not"]:
+            return f"!{self.conforms(value, v)}"
+        if parameter in (SH["and"], SH["or"]):
+            joined = (" && " if parameter == SH["and"] else " || ").join(
+                self.conforms(m, v) for m in self.members(value))
+            return f"({joined})" if joined else ("true" if parameter == SH["and"] else "false")
+        if parameter == SH.xone:
+            counted = " + ".join(f"IF({self.conforms(m, v)}, 1, 0)" for m in self.members(value))
+            return f"(({counted or '0'}) = 1)"
+        if parameter == SH.node:
+            return self.conforms(value, v)
+        raise _Unsupported(f"{self.name(parameter)} inside a nested shape")
+
+    def at_least(self, x: str, path: str, count: int, shape: Identifier | None = None) -> str:
+        """``x`` has ``count`` distinct values along ``path`` (conforming to ``shape``)."""
+        if count <= 0:
+            return "true"
+        names = [self.var() for _ in range(count)]
+        filters = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
+        if shape is not None:
+            filters += [self.conforms(shape, n) for n in names]
+        triples = " . ".join(f"{x} {path} {n}" for n in names)
+        where = f" FILTER({' && '.join(filters)})" if filters else ""
+        return f"EXISTS {{ {triples} .{where} }}"
+
+    def conforms(self, shape: Identifier, x: str) -> str:
+        """A SPARQL expression true when the node ``x`` conforms to ``shape`` (never an error:
+        a failed evaluation counts as not conforming)."""
+        if self.deactivated(shape):
+            return "true"
+        parts = []
+        path_node = self.shapes.value(shape, SH.path)
+        if path_node is None:
+            for parameter, value in self.parameters(shape):
+                if parameter == SH.property:
+                    parts.append(self.conforms(value, x))
+                elif parameter == SH.hasValue:
+                    parts.append(f"sameTerm({x}, {self.term(value)})")
+                elif parameter in _VALUE_PARAMETERS:
+                    parts.append(self.value_check(parameter, value, x, shape, nested=True))
+                else:
+                    raise _Unsupported(f"{self.name(parameter)} on a node shape")
+        else:
+            path = self.path(path_node)
+            v = self.var()
+            checks = []
+            for parameter, value in self.parameters(shape):
+                if parameter in _VALUE_PARAMETERS:
+                    checks.append(self.value_check(parameter, value, v, shape, nested=True))
+                elif parameter == SH.minCount:
+                    parts.append(self.at_least(x, path, int(value)))
+                elif parameter == SH.maxCount:
+                    parts.append(f"!{self.at_least(x, path, int(value) + 1)}")
+                elif parameter == SH.hasValue:
+                    parts.append(f"EXISTS {{ {x} {path} {self.term(value)} }}")
+                elif parameter == SH.uniqueLang:
+                    if value == Literal(True):
+                        parts.append(f"!{self.duplicate_language(x, path)}")
+                elif parameter == SH.qualifiedValueShape:
+                    parts += self.qualified_nested(shape, value, x, path)
+                else:
+                    raise _Unsupported(f"{self.name(parameter)} inside a nested shape")
+            if checks:
+                parts.append(f"NOT EXISTS {{ {x} {path} {v} . "
+                             f"FILTER(!COALESCE({' && '.join(checks)}, false)) }}")
+        return "COALESCE(" + (" && ".join(parts) if parts else "true") + ", false)"
+
+    def duplicate_language(self, x: str, path: str) -> str:
+        a, b = self.var(), self.var()
+        prefix = _string(LANGUAGE_PREFIX)
+        return (f"EXISTS {{ {x} {path} {a} . {x} {path} {b} . FILTER(!sameTerm({a}, {b}) && "
+                f"isLiteral({a}) && isLiteral({b}) && STRSTARTS(STR(DATATYPE({a})), {prefix}) && "
+                f"LCASE(STR(DATATYPE({a}))) = LCASE(STR(DATATYPE({b})))) }}")
+
+    def qualified(self, shape: Identifier) -> tuple[int | None, int | None]:
+        disjoint = self.shapes.value(shape, SH.qualifiedValueShapesDisjoint)
+        if disjoint is not None and disjoint.toPython() is True:
+            raise _Unsupported("sh:qualifiedValueShapesDisjoint true")
+        low = self.shapes.value(shape, SH.qualifiedMinCount)
+        high = self.shapes.value(shape, SH.qualifiedMaxCount)
+        return (None if low is None else int(low)), (None if high is None else int(high))
+
+    def qualified_nested(self, shape: Identifier, inner: Identifier, x: str,
+                         path: str) -> list[str]:
+        low, high = self.qualified(shape)
+        parts = []
+        if low is not None:
+            parts.append(self.at_least(x, path, low, inner))
+        if high is not None:
+            parts.append(f"!{self.at_least(x, path, high + 1, inner)}")
+        return parts
+
+
+@dataclass
+class _Query:
+    """One compiled query and how its rows become results.
+
+    :ivar kind: ``value`` (rows: ?this ?value and a flag per check), ``focus`` (rows: ?this),
+        ``python`` (rows: ?this ?value, each checked by ``check``).
+    """
+
+    text: str
+    kind: str
+    source: Identifier
+    path: Identifier | None
+    components: list[URIRef]
+    check: Callable[[Identifier], bool] | None = None
+
+
+_COMPONENTS = {
+    SH["class"]: SH.ClassConstraintComponent, SH.datatype: SH.DatatypeConstraintComponent,
+    SH.nodeKind: SH.NodeKindConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
+    SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
+    SH["in"]: SH.InConstraintComponent, SH["not"]: SH.NotConstraintComponent,
+    SH["and"]: SH.AndConstraintComponent, SH["or"]: SH.OrConstraintComponent,
+    SH.xone: SH.XoneConstraintComponent, SH.node: SH.NodeConstraintComponent,
+    SH.minCount: SH.MinCountConstraintComponent, SH.maxCount: SH.MaxCountConstraintComponent,
+    SH.hasValue: SH.HasValueConstraintComponent, SH.uniqueLang: SH.UniqueLangConstraintComponent,
+    SH.minInclusive: SH.MinInclusiveConstraintComponent,
+    SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
+    SH.minExclusive: SH.MinExclusiveConstraintComponent,
+    SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
+}
+
+
+def _well_typed(datatype: URIRef) -> Callable[[Identifier], bool]:
+    """pyshacl's sh:datatype test of a literal whose datatype is ``datatype``."""
+    def check(term: Identifier) -> bool:
+        if not isinstance(term, Literal) or term.datatype != datatype:
+            return False
+        if getattr(term, "ill_typed", None) is True:
+            return False
+        expected = _VALUE_TYPES.get(datatype)
+        return expected is None or isinstance(term.value, expected)
+    return check
+
+
+def _in_range(bound: Literal, passes: Callable[[int, int], bool]) -> Callable[[Identifier], bool]:
+    """pyshacl's range test: literals compared with its compare_literal; a string is only
+    compared with a string bound, a number with a number; IRIs and blank nodes fail."""
+    from pyshacl.rdfutil.compare import compare_literal
+
+    bound_is_string = isinstance(bound.value, str)
+
+    def check(term: Identifier) -> bool:
+        if not isinstance(term, Literal) or isinstance(term.value, str) != bound_is_string:
+            return False
+        try:
+            return passes(compare_literal(term, bound), 0)
+        except (TypeError, NotImplementedError):
+            return False
+    return check
+
+
+def _targets(compiler: _Compiler, shape: Identifier) -> str | None:
+    """The shape's focus nodes as a SPARQL group binding ``?this`` (None: no target)."""
+    shapes = compiler.shapes
+    branches = []
+    classes = set(shapes.objects(shape, SH.targetClass))
+    if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
+        classes.add(shape)  # an implicit class target
+    if classes:
+        iris = sorted({iri for cls in classes for iri in compiler.subclasses(cls)})
+        branches.append(f"VALUES ?t {{ {' '.join(iris)} }} ?this <{RDF.type}> ?t .")
+    nodes = [compiler.term(n) for n in shapes.objects(shape, SH.targetNode)]
+    if nodes:
+        branches.append(f"VALUES ?this {{ {' '.join(sorted(nodes))} }}")
+    for predicate in sorted(shapes.objects(shape, SH.targetSubjectsOf)):
+        branches.append(f"?this {compiler.term(predicate)} ?o .")
+    for predicate in sorted(shapes.objects(shape, SH.targetObjectsOf)):
+        branches.append(f"?s {compiler.term(predicate)} ?this .")
+    if shapes.value(shape, SH.target) is not None:
+        raise _Unsupported(f"sh:target (SHACL-AF) on {compiler.name(shape)}")
+    if not branches:
+        return None
+    union = " UNION ".join(f"{{ {b} }}" for b in branches)
+    return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
+
+
+def _compile_shape(compiler: _Compiler, shape: Identifier, focus: str) -> list[_Query]:
+    """The queries of one shape for the focus nodes ``focus`` binds (``?this``)."""
+    if compiler.deactivated(shape):
+        return []
+    path_node = compiler.shapes.value(shape, SH.path)
+    path = None if path_node is None else compiler.path(path_node)
+    value = "?this" if path is None else "?value"
+    step = "" if path is None else f"?this {path} ?value ."
+    # Node-level constraints report the focus node itself as the value.
+    projection = "(?this AS ?value)" if path is None else "?value"
+    queries: list[_Query] = []
+    checks: list[tuple[URIRef, str]] = []
+    for parameter, argument in compiler.parameters(shape):
+        component = _COMPONENTS.get(parameter)
+        if parameter == SH.property:
+            if path is not None:
+                raise _Unsupported(f"sh:property inside the property shape {compiler.name(shape)}")
+            queries += _compile_shape(compiler, argument, focus)
+        elif parameter in _VALUE_PARAMETERS:
+            checks.append((component, compiler.value_check(parameter, argument, value, shape,
+                                                           nested=False)))
+            if parameter == SH.datatype and compiler.datatype_check(argument, value)[1]:
+                # The literals of this datatype: well-formed? (rdflib decides, as in pyshacl)
+                queries.append(_Query(
+                    f"SELECT DISTINCT ?this {projection} WHERE {{ {focus} {step} "
+                    f"FILTER(isLiteral({value}) && sameTerm(DATATYPE({value}), "
+                    f"{_iri(DATATYPE_PREFIX + str(argument))})) }}",
+                    "python", shape, path_node, [component], _well_typed(argument)))
+        elif parameter in _RANGES:
+            if not isinstance(argument, Literal):
+                raise _Unsupported(f"{compiler.name(parameter)} with a non-literal bound")
+            queries.append(_Query(
+                f"SELECT DISTINCT ?this {projection} WHERE {{ {focus} {step} }}",
+                "python", shape, path_node, [component], _in_range(argument, _RANGES[parameter])))
+        elif parameter == SH.hasValue:
+            test = (f"sameTerm(?this, {compiler.term(argument)})" if path is None
+                    else f"EXISTS {{ ?this {path} {compiler.term(argument)} }}")
+            queries.append(_Query(f"SELECT ?this WHERE {{ {focus} FILTER(!({test})) }}",
+                                  "focus", shape, path_node, [component]))
+        elif path is None:
+            raise _Unsupported(f"{compiler.name(parameter)} on the node shape "
+                               f"{compiler.name(shape)}")
+        elif parameter == SH.minCount:
+            queries.append(_Query(_count_query(focus, path, "<", int(argument)), "focus", shape,
+                                  path_node, [component]))
+        elif parameter == SH.maxCount:
+            queries.append(_Query(_count_query(focus, path, ">", int(argument)), "focus", shape,
+                                  path_node, [component]))
+        elif parameter == SH.uniqueLang:
+            if argument == Literal(True):
+                queries.append(_Query(
+                    f"SELECT ?this WHERE {{ {focus} ?this {path} ?value . "
+                    f"FILTER(isLiteral(?value) && STRSTARTS(STR(DATATYPE(?value)), "
+                    f"{_string(LANGUAGE_PREFIX)})) }} GROUP BY ?this (LCASE(STR(DATATYPE(?value))) "
+                    f"AS ?language) HAVING (COUNT(DISTINCT ?value) > 1)",
+                    "focus", shape, path_node, [component]))
+        elif parameter == SH.qualifiedValueShape:
+            low, high = compiler.qualified(shape)
+            conforming = compiler.conforms(argument, "?value")
+            for bound, comparison, qualified_component in (
+                    (low, "<", SH.QualifiedMinCountConstraintComponent),
+                    (high, ">", SH.QualifiedMaxCountConstraintComponent)):
+                if bound is not None:
+                    queries.append(_Query(
+                        _count_query(focus, path, comparison, bound, conforming), "focus",
+                        shape, path_node, [qualified_component]))
+        else:  # pragma: no cover - _SUPPORTED and this list agree
+            raise _Unsupported(compiler.name(parameter))
+    if checks:
+        flags = " ".join(f"BIND(COALESCE({check}, false) AS ?ok{i})"
+                         for i, (_, check) in enumerate(checks))
+        failed = " || ".join(f"!?ok{i}" for i in range(len(checks)))
+        oks = " ".join(f"?ok{i}" for i in range(len(checks)))
+        queries.append(_Query(
+            f"SELECT DISTINCT ?this {projection} {oks} WHERE {{ {focus} {step} {flags} "
+            f"FILTER({failed}) }}", "value", shape, path_node, [c for c, _ in checks]))
+    return queries
+
+
+def _count_query(focus: str, path: str, comparison: str, bound: int,
+                 condition: str | None = None) -> str:
+    """Focus nodes whose number of distinct values (meeting ``condition``) is ``<`` or ``>``
+    the bound: one GROUP BY over every focus node."""
+    where = f"?this {path} ?value ." + (f" FILTER({condition})" if condition else "")
+    if comparison == "<" and bound <= 0:
+        return "SELECT ?this WHERE { FILTER(false) }"
+    if comparison == "<" and bound == 1:
+        return f"SELECT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ {where} }} }}"
+    if comparison == ">" and bound == 0:
+        return f"SELECT ?this WHERE {{ {focus} FILTER EXISTS {{ {where} }} }}"
+    optional = f"OPTIONAL {{ {where} }}" if comparison == "<" else where
+    return (f"SELECT ?this WHERE {{ {focus} {optional} }} GROUP BY ?this "
+            f"HAVING (COUNT(DISTINCT ?value) {comparison} {bound})")
+
+
+def compile_shapes(shapes: Graph, store: pyoxigraph.Store) -> list[_Query]:
+    """Every query of every targeted shape.
+
+    :raises DataFileError: for a constraint the compiler does not support.
+    """
+    compiler = _Compiler(shapes, store)
+    queries = []
+    candidates = {s for p in _TARGET_PREDICATES for s in shapes.subjects(p, None)}
+    candidates |= {s for s in shapes.subjects(RDF.type, SH.NodeShape)
+                   if (s, RDF.type, RDFS.Class) in shapes or (s, RDF.type, OWL.Class) in shapes}
+    candidates |= set(shapes.subjects(SH.target, None))
+    try:
+        for shape in sorted(candidates, key=lambda s: (isinstance(s, BNode), str(s))):
+            focus = _targets(compiler, shape)
+            if focus is not None:
+                queries += _compile_shape(compiler, shape, focus)
+    except _Unsupported as error:
+        raise DataFileError(paths.SHAPES_DIR, None,
+                            f"the SPARQL SHACL engine does not support {error}") from None
+    return queries
+
+
+def validate_store(store: pyoxigraph.Store, shapes: Graph) -> list[ShapeViolation]:
+    """Validate the store's default graph (the engine's store, :func:`shapes_store`).
+
+    :returns: one result per focus node, source shape, constraint and value, as pyshacl's.
+    :raises DataFileError: for a constraint the compiler does not support.
+    """
+    results = []
+    severities: dict[Identifier, URIRef] = {}
+    messages: dict[Identifier, tuple[Literal, ...]] = {}
+    terms: dict[object, Identifier] = {}
+
+    def term(node: object) -> Identifier:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = _decode(node)
+        return found
+
+    for query in compile_shapes(shapes, store):
+        source = query.source
+        if source not in severities:
+            severities[source] = shapes.value(source, SH.severity) or SH.Violation
+            messages[source] = tuple(shapes.objects(source, SH.message))
+
+        def result(focus: Identifier, component: URIRef, value: Identifier | None,
+                   source: Identifier = source, query: _Query = query) -> ShapeViolation:
+            return ShapeViolation(focus, source, component, severities[source], value,
+                                  query.path, messages[source])
+
+        for row in store.query(query.text):
+            focus = term(row["this"])
+            if query.kind == "focus":
+                results.append(result(focus, query.components[0], None))
+            elif query.kind == "python":
+                value = term(row["value"])
+                assert query.check is not None
+                if not query.check(value):
+                    results.append(result(focus, query.components[0], value))
+            else:
+                value = term(row["value"])
+                for index, component in enumerate(query.components):
+                    if row[f"ok{index}"].value != "true":
+                        results.append(result(focus, component, value))
+    return results
