@@ -13,12 +13,13 @@ from rdflib.plugins.sparql import prepareQuery
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
-from exomirkg.load import Sources
+from exomirkg.load import DataFileError, Sources
 from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, entity_graph, section_graph
 from exomirkg.validate import (
     CHECK_SCOPES,
     INFERRED_FILE,
     Check,
+    ShapesRun,
     checks_store,
     load_checks,
     run_checks,
@@ -124,3 +125,38 @@ def test_a_result_names_the_first_file_that_declares_its_node(
     assert sorted((r.focus, r.file) for r in report.results) == [
         ("<http://example.org/m>", INFERRED_FILE),
         ("<http://example.org/n>", str(entity_graph("z-later-name")))]
+
+
+ASSERTED_FAILING = [path for path in FAILING
+                    if next(c for c in CHECKS if c.name == _stem(path)).scope == "asserted"]
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=_stem(p)) for p in ASSERTED_FAILING])
+def test_asserted_checks_run_beside_the_reasoner_give_the_same_results(
+        path: Path, tmp_path: Path) -> None:
+    """The build runs the checks of scope asserted in the shapes' thread, on the store before
+    reasoning adds graph/inferred: the same results as run after it."""
+    sources = Sources.from_rdflib(_load(path))
+    store = sources.load_into(pyoxigraph.Store())
+    empty = tmp_path / "no-shapes"
+    empty.mkdir()
+    beside = ShapesRun(sources, shapes_dir=empty, store=store)
+    assert _stem(path) in {check.name for check in beside.checks}
+    assert {check.scope for check in beside.checks} == {"asserted"}
+    after = validate_sources(sources, store, shapes_dir=empty)
+    assert validate_sources(sources, store, shapes=beside).results == after.results
+    assert _stem(path) in {result.rule for result in after.results}
+
+
+def test_a_broken_asserted_check_is_reported_from_the_shapes_thread(tmp_path: Path) -> None:
+    checks_dir = tmp_path / "checks"
+    checks_dir.mkdir()
+    broken = checks_dir / "broken-violation.rq"
+    broken.write_text("#+ summary: broken\n#+ scope: asserted\nSELECT ?x WHERE { ?x \n",
+                      encoding="utf-8")
+    sources = Sources({section_graph("s"): b""})
+    run = ShapesRun(sources, shapes_dir=tmp_path, store=sources.load_into(pyoxigraph.Store()),
+                    checks_dir=checks_dir)
+    with pytest.raises(DataFileError, match="SPARQL syntax error") as error:
+        validate_sources(sources, pyoxigraph.Store(), shapes=run, checks_dir=checks_dir)
+    assert error.value.path == broken
