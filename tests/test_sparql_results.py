@@ -122,9 +122,11 @@ def test_truncated_json_from_the_python_writer_parses_with_a_strict_parser(
     assert json.loads(written.body)["exomirkg:truncated"]["limit"] == 5
 
 
-def test_query_processes_answer_with_polling_turned_off(make_app) -> None:
-    app = make_app(QUERY_WORKERS=1, QUERY_SPIN=False)
-    assert app.extensions["exomirkg"].engine.source.spin is False
+@pytest.mark.parametrize("settings", [{}, {"QUERY_SPIN": True}], ids=["default", "polling"])
+def test_query_processes_answer_with_and_without_polling(make_app, settings) -> None:
+    """Polling is off unless asked for (it cost CPU for no lower latency on 2 cores)."""
+    app = make_app(QUERY_WORKERS=1, **settings)
+    assert app.extensions["exomirkg"].engine.source.spin is bool(settings)
     client = app.test_client()
     for _ in range(3):  # the same worker, sleeping between jobs
         response = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})

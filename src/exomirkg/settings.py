@@ -98,8 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
             shown="`10`"),
     Setting("INPROCESS_LOOKUPS", True, "answer one-pattern lookups in the web process (see "
             "Safety)", "--inprocess-lookups", bool),
-    Setting("QUERY_SPIN", True, "poll briefly instead of sleeping around each query: faster "
-            "short queries for at most ~2 ms of CPU per query (see Benchmark)",
+    Setting("QUERY_SPIN", False, "poll briefly instead of sleeping around each query; costs "
+            "up to ~2 ms of CPU per query, measured no faster on 2 cores (see Benchmark)",
             "--query-spin", bool),
     Setting("ACCESS_LOG", True, "gunicorn's access log on stdout", "--access-log", bool,
             app=False),

@@ -12,14 +12,16 @@ The hop to a worker is on every query's path, so it is kept short: jobs and answ
 pipes as ``marshal``-ed tuples (no pickled classes) in one framed write each, the answer's
 body beside its tuple, not in it (so it is never copied through ``marshal``), and the
 answer is awaited with a ``poll`` object made once per worker. Much of the hop's cost is
-waking a sleeping process (~70-85 µs each way on a 2-core VM), so with ``spin`` on (the
-default) both sides briefly poll instead of sleeping: the web thread for
+waking a sleeping process (~70-85 µs each way on a 2-core VM), so with ``spin`` on
+(``QUERY_SPIN``; off by default) both sides briefly poll instead of sleeping: the web thread for
 :data:`ANSWER_SPIN` s while a short query runs, a worker for :data:`JOB_SPIN` s after
 answering (yielding its CPU to any other runnable task meanwhile), then they sleep as before.
 They poll only while a CPU would otherwise idle (:func:`_cpu_to_spare`): on a busy machine
 polling takes CPU from the processes with work to do (always polling cost a third of the
-throughput at 8 clients on 2 cores, and 0.5-0.9 ms of CPU per query at 1 client).
-``QUERY_SPIN=false`` turns it off.
+throughput at 8 clients on 2 cores, and 0.5-0.9 ms of CPU per query at 1 client). Even
+so it is off by default: on a 2-core VM it still cost 1.2 ms of server CPU per query at
+1 client for no lower latency (``subClassOf*`` path: p50 2.35 ms with it, 2.32 ms
+without) and a tenth of the throughput at 8 clients.
 (Pinning a worker to its caller's CPU was also tried: no reliable gain, so it is not done.)
 """
 
@@ -74,7 +76,7 @@ class StoreSource:
     store_path: Path | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
     #: Poll briefly instead of sleeping between jobs and answers (see the module docstring).
-    spin: bool = True
+    spin: bool = False
     #: Bytes one query may allocate beyond the loaded store (0: no limit).
     memory: int = 0
 
@@ -654,7 +656,7 @@ if __name__ == "__main__":
             trig=Path(_spec["trig"]) if _spec["trig"] else None,
             store_path=Path(_spec["store_path"]) if _spec["store_path"] else None,
             prefixes=_spec["prefixes"],
-            spin=bool(_spec.get("spin", True)),
+            spin=bool(_spec.get("spin", False)),
             memory=int(_spec.get("memory") or 0),
         ),
     )

@@ -123,7 +123,7 @@ def init_state(app: Flask) -> None:
         init_external(app, info)
         return
     store_path = app.config.get("STORE_PATH")
-    spin = bool(app.config.get("QUERY_SPIN", True))
+    spin = bool(app.config.get("QUERY_SPIN", False))
     memory = int(app.config.get("QUERY_MEMORY") or 0) * 2**20  # the setting is in MB
     if store_path:
         store_dir = Path(store_path)
