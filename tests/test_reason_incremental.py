@@ -155,7 +155,7 @@ def test_plain_properties_set_aside_give_the_same_closure(
     dataset = load_dataset()
     reasoner = _Reasoner(_source_graphs(dataset), load_rules(), engine)
     # Shown to matter: the review has plain properties (a finding's references, ...).
-    assert f"{EKG}supportingReference" in reasoner.plain
+    assert f"{EKG}supportingReference" in reasoner.plain_properties()
     shortcut = set(infer(dataset, engine=engine))
     _without_plain_shortcut(monkeypatch)
     assert shortcut == set(infer(dataset, engine=engine))
@@ -171,7 +171,7 @@ def test_plain_property_gives_its_super_properties_domains_and_ranges(engine: st
         (_iri("s"), OWL.inverseOf, _iri("si")), (_iri("s"), RDFS.domain, _iri("D")),
         (_iri("D"), RDFS.subClassOf, _iri("E")),
         (_iri("x"), _iri("p"), _iri("y")))
-    assert f"{EX}p" in _Reasoner(_source_graphs(dataset), [], engine).plain
+    assert f"{EX}p" in _Reasoner(_source_graphs(dataset), [], engine).plain_properties()
     inferred = set(infer(dataset, rules_dir=Path("/nonexistent"), engine=engine))
     assert {(_iri("x"), _iri("s"), _iri("y")), (_iri("y"), _iri("si"), _iri("x")),
             (_iri("x"), RDF.type, _iri("D")), (_iri("x"), RDF.type, _iri("E")),

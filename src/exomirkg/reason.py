@@ -374,7 +374,7 @@ def _schema_term(variable: str) -> str:
 def _not_plain(engine: str | None = None) -> str:
     """A SPARQL condition on ``?p``: the property is not plain (see _Reasoner.owl_has_work).
 
-    :param engine: for the OWL 2 RL closure's input (:attr:`_Reasoner.plain`): ``reasonable``
+    :param engine: for the OWL 2 RL closure's input (:meth:`_Reasoner.plain_properties`): ``reasonable``
         never sees owl:FunctionalProperty (prp-fp runs as SPARQL over the store) and skips
         property chains (rule owl-property-chain.rq reads the store), so for it a functional
         property or a chain's link is plain too. None: plain for every step.
@@ -433,19 +433,14 @@ class _Reasoner:
         self.errors: set[str] = set()
         self.store = pyoxigraph.Store()
         annotation: set[str] = set()
-        if isinstance(sources, bytes):
-            # The statements as N-Triples text (the build has it): parsed once by Rust.
-            self.store.bulk_load(input=sources, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                 to_graph=pyoxigraph.DefaultGraph())
         if isinstance(sources, (bytes, pyoxigraph.Store)):
-            if isinstance(sources, pyoxigraph.Store):
-                # Every graph's triples, written and read back by Rust (no Python object
-                # each).
-                self.store.bulk_load(
-                    input=sources.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                                        use_default_graph_as_union=True).serialize(
-                        format=pyoxigraph.RdfFormat.N_TRIPLES),
-                    format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=pyoxigraph.DefaultGraph())
+            # The statements as N-Triples text (the build has it), or every graph's triples
+            # written by Rust: parsed by Rust, no Python object each.
+            text = sources if isinstance(sources, bytes) else sources.query(
+                "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                use_default_graph_as_union=True).serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
+            self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                 to_graph=pyoxigraph.DefaultGraph())
             annotation.update(row[0].value for row in self.store.query(
                 f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
         else:
@@ -472,15 +467,11 @@ class _Reasoner:
                            if engine == "reasonable" else "")
         self.annotation = annotation
         self.owl_input = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ {usable} }} {skip_functional} }}"
-        # The properties of the data whose triples OWL 2 RL only maps through their domain,
-        # range and super-properties (plain, as owl_has_work says): the closure step derives
-        # that in SPARQL (_plain_consequences) and the engine never reads them. At 10^6
-        # triples its input halves: reading and reasoning 19 s -> 8 s, the closure 31 -> 28 s.
-        self.plain = [row[0].value for row in self.store.query(f"""
+        self.plain_query = f"""
 SELECT ?p WHERE {{
   {{ SELECT DISTINCT ?p {{ ?s ?p ?o FILTER(!isLiteral(?o)) }} }}
   FILTER(!{_not_plain(engine)})
-}}""") if row[0].value not in annotation]
+}}"""
         pair = usable.replace("?s", "?x")
         self.functional = f"""
 CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
@@ -605,9 +596,10 @@ ASK {{
         :returns: the number of new triples and the engine's input query.
         """
         same_as = f"ASK {{ ?a <{OWL.sameAs}> ?b FILTER(!sameTerm(?a, ?b)) }}"
-        if not self.plain or self.store.query(same_as):
+        plain = self.plain_properties()
+        if not plain or self.store.query(same_as):
             return 0, self.owl_input
-        values = "VALUES ?p { " + " ".join(f"<{iri}>" for iri in sorted(self.plain)) + " }"
+        values = "VALUES ?p { " + " ".join(f"<{iri}>" for iri in plain) + " }"
         supers = f"?p <{RDFS.subPropertyOf}>*"
         for head, axioms in (
                 ("?s ?q ?o", f"?p <{RDFS.subPropertyOf}>+ ?q FILTER(!sameTerm(?q, ?p))"),
@@ -625,7 +617,18 @@ WHERE {{
 }}""")
         added = self._merge()
         return added, self.owl_input.replace(
-            "WHERE {", f"WHERE {{ FILTER(?p NOT IN ({_iri_list(self.plain)}))", 1)
+            "WHERE {", f"WHERE {{ FILTER(?p NOT IN ({_iri_list(plain)}))", 1)
+
+    def plain_properties(self) -> list[str]:
+        """The properties of the data whose triples OWL 2 RL only maps through their domain,
+        range and super-properties (plain, as :meth:`owl_has_work` says), annotation
+        properties aside: the closure step derives that in SPARQL (_plain_consequences) and
+        the engine never reads them. At 10^6 triples its input halves (the engine's reading
+        and reasoning 19 s -> 8 s; the closure step 31 -> 28 s, as the consequences are still
+        written). Asked at each closure, as a rule may have written a schema triple.
+        """
+        return sorted(row[0].value for row in self.store.query(self.plain_query)
+                      if row[0].value not in self.annotation)
 
     def _owl_closure(self) -> int:
         self.owl_ran = True
