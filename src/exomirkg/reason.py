@@ -374,10 +374,10 @@ def _schema_term(variable: str) -> str:
 def _not_plain(engine: str | None = None) -> str:
     """A SPARQL condition on ``?p``: the property is not plain (see _Reasoner.owl_has_work).
 
-    :param engine: for the OWL 2 RL closure's input (:meth:`_Reasoner.plain_properties`): ``reasonable``
-        never sees owl:FunctionalProperty (prp-fp runs as SPARQL over the store) and skips
-        property chains (rule owl-property-chain.rq reads the store), so for it a functional
-        property or a chain's link is plain too. None: plain for every step.
+    :param engine: for the OWL 2 RL closure's input (:meth:`_Reasoner.plain_properties`):
+        ``reasonable`` never sees owl:FunctionalProperty (prp-fp runs as SPARQL over the
+        store) and skips property chains (rule owl-property-chain.rq reads the store), so for
+        it a functional property or a chain's link is plain too. None: plain for every step.
     """
     types = list(_PLAIN_TYPES) + ([OWL.FunctionalProperty] if engine == "reasonable" else [])
     chain_link = (f" FILTER(!(sameTerm(?q, <{RDF.first}>) && EXISTS {{ ?chain "
