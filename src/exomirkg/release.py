@@ -72,9 +72,21 @@ def import_modules(store: pyoxigraph.Store) -> dict[str, pyoxigraph.NamedNode]:
             if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_IMPORT_GRAPHS)}
 
 
-def _graph(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
-    return [pyoxigraph.Triple(q.subject, q.predicate, q.object)
-            for q in store.quads_for_pattern(None, None, None, graph)]
+#: A named graph's triples as read once for a release (graph IRI -> triples): each module is
+#: in the ontology, the full ontology and its own file, and at 10^6 triples reading a large
+#: module three times cost 5 s of the write step.
+_Read = dict[str, list[pyoxigraph.Triple]]
+
+
+def _graph(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode,
+           read: _Read | None = None) -> list[pyoxigraph.Triple]:
+    if read is not None and graph.value in read:
+        return read[graph.value]
+    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
+               for q in store.quads_for_pattern(None, None, None, graph)]
+    if read is not None:
+        read[graph.value] = triples
+    return triples
 
 
 def _headers(triples: Iterable[pyoxigraph.Triple]) -> set[pyoxigraph.NamedNode]:
@@ -82,28 +94,30 @@ def _headers(triples: Iterable[pyoxigraph.Triple]) -> set[pyoxigraph.NamedNode]:
             and isinstance(t.subject, pyoxigraph.NamedNode)}
 
 
-def module_triples(store: pyoxigraph.Store, module: str) -> list[pyoxigraph.Triple]:
+def module_triples(store: pyoxigraph.Store, module: str, read: _Read | None = None
+                   ) -> list[pyoxigraph.Triple]:
     """One import module (``chebi``) with its header, in canonical order; [] if unknown."""
     graph = import_modules(store).get(module)
-    return canonical_triples(_graph(store, graph)) if graph is not None else []
+    return canonical_triples(_graph(store, graph, read)) if graph is not None else []
 
 
-def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = False
-                     ) -> list[pyoxigraph.Triple]:
+def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = False,
+                     read: _Read | None = None) -> list[pyoxigraph.Triple]:
     """The release ontology: the TBox with ``owl:imports`` of the modules, or them merged.
 
     :param version: written as ``owl:versionInfo`` and into the ``owl:versionIRI``.
     :param full: merge the import modules (their headers dropped) instead of importing them.
+    :param read: graphs already read for this release, and where to keep those read here.
     """
     ontology = _N(str(ONTOLOGY))
     # The edit file's own version statements give way to the release's (one version source).
-    triples = [t for t in _graph(store, _N(str(GRAPH_ONTOLOGY)))
+    triples = [t for t in _graph(store, _N(str(GRAPH_ONTOLOGY)), read)
                if not (t.subject == ontology and t.predicate in (_VERSION_IRI, _VERSION_INFO))]
     name = "exomirkg-full.owl" if full else "ontology"
     triples += [pyoxigraph.Triple(ontology, _VERSION_IRI, _N(str(release_iri(version, name)))),
                 pyoxigraph.Triple(ontology, _VERSION_INFO, pyoxigraph.Literal(version))]
     for graph in import_modules(store).values():
-        module = _graph(store, graph)
+        module = _graph(store, graph, read)
         headers = _headers(module)
         if full:
             triples += [t for t in module if t.subject not in headers]
@@ -112,10 +126,12 @@ def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = Fals
     return canonical_triples(triples)
 
 
-def release_files(store: pyoxigraph.Store, version: str) -> dict[str, bytes]:
+def release_files(store: pyoxigraph.Store, version: str, read: _Read | None = None
+                  ) -> dict[str, bytes]:
     """Every file of :data:`RELEASE_FILES`, by name."""
-    base = ontology_triples(store, version)
-    full = ontology_triples(store, version, full=True)
+    read = {} if read is None else read
+    base = ontology_triples(store, version, read=read)
+    full = ontology_triples(store, version, full=True, read=read)
     return {name: write_rdf(full if "-full" in name else base, rdf_format(media))
             for name, media in RELEASE_FILES.items()}
 
@@ -135,14 +151,16 @@ def write_release(store: pyoxigraph.Store, version: str, out: Path) -> list[Path
     :returns: the files written.
     """
     written = []
-    for name, body in release_files(store, version).items():
+    read: _Read = {}
+    for name, body in release_files(store, version, read).items():
         (out / name).write_bytes(body)
         written.append(out / name)
     modules = import_modules(store)
     (out / "imports").mkdir(parents=True, exist_ok=True)
     for module in modules:
         path = out / "imports" / f"{module}_import.owl"
-        path.write_bytes(write_rdf(module_triples(store, module), pyoxigraph.RdfFormat.RDF_XML))
+        path.write_bytes(write_rdf(module_triples(store, module, read),
+                                   pyoxigraph.RdfFormat.RDF_XML))
         written.append(path)
     (out / CATALOG_FILE).write_bytes(_catalog(modules))
     written.append(out / CATALOG_FILE)
