@@ -133,15 +133,14 @@ def process_sources(
     # One layout for every folder the build reads: rules, shapes and checks come from the
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
-    # The shapes read only the files' statements: they are validated (in a store of their
-    # own, literals as written) in a thread while the reasoner works on the other core. At
-    # 10^6 triples the build took 133 s so, 160 s with the shapes after reasoning; the peak
-    # (the write step's) is the same either way.
     with _step("reason", progress, timings):
         # One pyoxigraph store serves reasoning, the checks and the release.
         store = sources.load_into(pyoxigraph.Store())
-        # The checks of scope asserted read that store in the same thread, after the shapes
-        # (at 10^6 triples ~16 s the checks no longer take after reasoning).
+        # What reads only the files' statements runs in a thread while the reasoner works on
+        # the other core: the shapes (in a store of their own, literals as written), then the
+        # checks of scope asserted on this store. At 10^6 triples the build took 133 s with
+        # the shapes so, 160 s with them after reasoning (same peak, the write step's); the
+        # asserted checks so took another ~16 s off the validate step.
         shapes = ShapesRun(sources, shapes_dir=layout.shapes_dir, store=store,
                            checks_dir=layout.checks_dir) if validate else None
         infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir,

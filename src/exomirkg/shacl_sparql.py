@@ -54,7 +54,8 @@ from exomirkg import paths
 from exomirkg.load import DataFileError
 from exomirkg.namespaces import SH
 
-__all__ = ["ShapeViolation", "encode_literals", "shapes_store", "validate_store"]
+__all__ = ["COMPONENTS", "RANGES", "ShapeViolation", "encode_literals", "shapes_store",
+           "validate_store"]
 
 #: IRI prefix that carries a typed literal's datatype in the engine's store.
 DATATYPE_PREFIX = "urn:exomirkg:shacl:datatype:"
@@ -72,13 +73,14 @@ _STRUCTURAL = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.gr
 #: Constraints checked on each value node (a SPARQL boolean expression per value).
 _VALUE_PARAMETERS = {SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.minLength,
                      SH.maxLength, SH["in"], SH["not"], SH["and"], SH["or"], SH.xone, SH.node}
-#: Range constraints: the comparison (pyshacl's compare_literal result) a value must pass.
-_RANGES: dict[URIRef, Callable[[int, int], bool]] = {
+#: Range constraints: the comparison a value must pass (here of pyshacl's compare_literal
+#: result with 0; the rudof mapping in exomirkg.validate compares numbers with it).
+RANGES: dict[URIRef, Callable[[int, int], bool]] = {
     SH.minInclusive: operator.ge, SH.maxInclusive: operator.le,
     SH.minExclusive: operator.gt, SH.maxExclusive: operator.lt,
 }
 #: Every parameter the compiler handles.
-_SUPPORTED = _VALUE_PARAMETERS | set(_RANGES) | {
+_SUPPORTED = _VALUE_PARAMETERS | set(RANGES) | {
     SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang, SH.property, SH.qualifiedValueShape}
 #: sh:nodeKind values as SPARQL tests of a variable (``{v}``).
 _NODE_KINDS = {
@@ -410,7 +412,8 @@ class _Query:
     check: Callable[[Identifier], bool] | None = None
 
 
-_COMPONENTS = {
+#: The constraint component of each parameter the compiler handles.
+COMPONENTS = {
     SH["class"]: SH.ClassConstraintComponent, SH.datatype: SH.DatatypeConstraintComponent,
     SH.nodeKind: SH.NodeKindConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
     SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
@@ -493,7 +496,7 @@ def _compile_shape(compiler: _Compiler, shape: Identifier, focus: str) -> list[_
     queries: list[_Query] = []
     checks: list[tuple[URIRef, str]] = []
     for parameter, argument in compiler.parameters(shape):
-        component = _COMPONENTS.get(parameter)
+        component = COMPONENTS.get(parameter)
         if parameter == SH.property:
             if path is not None:
                 raise _Unsupported(f"sh:property inside the property shape {compiler.name(shape)}")
@@ -508,12 +511,12 @@ def _compile_shape(compiler: _Compiler, shape: Identifier, focus: str) -> list[_
                     f"FILTER(isLiteral({value}) && sameTerm(DATATYPE({value}), "
                     f"{_iri(DATATYPE_PREFIX + str(argument))})) }}",
                     "python", shape, path_node, [component], _well_typed(argument)))
-        elif parameter in _RANGES:
+        elif parameter in RANGES:
             if not isinstance(argument, Literal):
                 raise _Unsupported(f"{compiler.name(parameter)} with a non-literal bound")
             queries.append(_Query(
                 f"SELECT DISTINCT ?this {projection} WHERE {{ {focus} {step} }}",
-                "python", shape, path_node, [component], _in_range(argument, _RANGES[parameter])))
+                "python", shape, path_node, [component], _in_range(argument, RANGES[parameter])))
         elif parameter == SH.hasValue:
             test = (f"sameTerm(?this, {compiler.term(argument)})" if path is None
                     else f"EXISTS {{ ?this {path} {compiler.term(argument)} }}")

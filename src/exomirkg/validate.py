@@ -15,7 +15,6 @@ both to pyshacl's report, result for result (tests/test_validation_engines.py).
 from __future__ import annotations
 
 import logging
-import operator
 import re
 import time
 from collections.abc import Iterable
@@ -91,13 +90,9 @@ _OX_TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _SH_RESULT, _SH_COMPONENT, _SH_SOURCE, _SH_SEVERITY, _SH_FOCUS, _SH_VALUE, _SH_PATH, \
     _SH_MESSAGE = (SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape,
                    SH.resultSeverity, SH.focusNode, SH.value, SH.resultPath, SH.resultMessage)
-#: Range constraints: the bound's parameter and the comparison a value must pass.
-_RANGES = {
-    SH.MinInclusiveConstraintComponent: (SH.minInclusive, operator.ge),
-    SH.MaxInclusiveConstraintComponent: (SH.maxInclusive, operator.le),
-    SH.MinExclusiveConstraintComponent: (SH.minExclusive, operator.gt),
-    SH.MaxExclusiveConstraintComponent: (SH.maxExclusive, operator.lt),
-}
+#: Range constraints by component: the bound's parameter and the comparison a value must pass.
+_RANGES = {shacl_sparql.COMPONENTS[parameter]: (parameter, passes)
+           for parameter, passes in shacl_sparql.RANGES.items()}
 #: SHACL's path modifiers as rdflib's (sh:zeroOrMorePath -> ``*`` ...).
 _PATH_MODIFIERS = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
 
@@ -804,10 +799,14 @@ class ShapesRun:
         self.text = sources.ntriples(exclude=frozenset({GRAPH_INFERRED}))
         self.statements = _Statements(text=self.text)
         self.seconds = 0.0
+        checks = None if store is None else load_checks(checks_dir)
         #: The checks run here (scope asserted), and their time.
-        self.checks = ([] if store is None else
-                       [check for check in load_checks(checks_dir) if check.scope == "asserted"])
+        self.checks = [check for check in checks or [] if check.scope == "asserted"]
         self.check_seconds = 0.0
+        #: The checks left for after reasoning; None: it took none (validate_sources reads
+        #: its own checks folder).
+        self.checks_after = None if checks is None else [
+            check for check in checks if check.scope != "asserted"]
         self._future: Future | None = None
         self._checks_future: Future | None = None
         threaded = self.engine in ("rudof", "sparql") and len(self.shapes)
@@ -921,7 +920,7 @@ def validate_sources(
     :param engine: SHACL engine, one of :data:`SHAPE_ENGINES` (default
         :func:`default_shapes_engine`, ``sparql``).
     :param shapes: the shapes' part, already started (:class:`ShapesRun`; ``shapes_dir`` and
-        ``engine`` are then its own).
+        ``engine`` are then its own, and ``checks_dir`` too if it was given the store).
     :returns: the report; it conforms when no result is a Violation.
     :raises DataFileError: when a shapes file or a check cannot be read.
     :raises ValueError: for an engine not in :data:`SHAPE_ENGINES`.
@@ -933,8 +932,7 @@ def validate_sources(
     timings["shapes"] = run.seconds
     start = time.perf_counter()
     results += run.check_results(locate)
-    done = {check.name for check in run.checks}
-    checks = [check for check in load_checks(checks_dir) if check.name not in done]
+    checks = load_checks(checks_dir) if run.checks_after is None else run.checks_after
     if checks:
         results += run_checks(store, checks, locate)
     timings["checks"] = time.perf_counter() - start + run.check_seconds
