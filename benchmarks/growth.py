@@ -3,6 +3,7 @@
     python benchmarks/growth.py                      # 10^4, 10^5, 10^6 triples
     python benchmarks/growth.py --sizes 1e4,1e5      # a quicker run
     python benchmarks/growth.py --with-1e7           # also 10^7 (hours; needs ~20 GB free)
+    python benchmarks/growth.py --sizes 1e7 --build-only --sections 8  # findings in 8 files
     python benchmarks/growth.py --read-scaling-only  # gunicorn 1/2/4 workers, read-only store
 
 Per size, on the synthetic graph of ``benchmarks/synthetic.py`` (review-shaped: findings,
@@ -194,16 +195,17 @@ def child_changed(nq: str, findings: int) -> None:
           focus_nodes=len(changed), graph=len(data))
 
 
-def child_generate(n: int, out: str) -> None:
+def child_generate(n: int, out: str, sections: int = 1) -> None:
     """The synthetic graph as N-Quads (``out``), for the engines, and as a data folder beside
-    it (:func:`data_folder`), for the build."""
-    from synthetic import generate, write_data_root
+    it (:func:`data_folder`), for the build; the findings in ``sections`` section files.
+    Written from N-Triples lines, never an rdflib Dataset, so that 10^7 triples fit."""
+    from synthetic import generate_ntriples, write_data_root, write_nquads
 
     start = time.perf_counter()
-    dataset = generate(n, seed=1)
-    dataset.serialize(out, format="nquads")
-    write_data_root(dataset, data_folder(Path(out)))
-    _emit(generate=time.perf_counter() - start, triples=len(dataset))
+    data = generate_ntriples(n, seed=1, sections=sections)
+    write_nquads(data, Path(out))
+    write_data_root(data, data_folder(Path(out)))
+    _emit(generate=time.perf_counter() - start, triples=data.size, peak_mb=_peak_mb())
 
 
 def data_folder(nq: Path) -> Path:
@@ -324,15 +326,16 @@ def ratio(value: float | None, base: float | None) -> str:
 
 
 def measure_size(n: int, work: Path, budget: float, virtuoso: Virtuoso | None,
-                 engines: list[str], build_only: bool = False) -> dict:
+                 engines: list[str], build_only: bool = False, sections: int = 1) -> dict:
     nq = work / f"synthetic-{n}.nq"
-    out: dict = {"size": n}
-    lines, ok = run_child(["generate", str(n), str(nq)], budget * 4)
+    out: dict = {"size": n, "sections": sections}
+    lines, ok = run_child(["generate", str(n), str(nq), str(sections)], budget * 4)
     if not ok:
         out["error"] = "generation over budget"
         return out
     out["triples"] = lines[-1]["triples"]
     out["generate"] = lines[-1]["generate"]
+    out["generate_peak_mb"] = lines[-1]["peak_mb"]
     for kind in () if build_only else ("oxigraph", "rdflib"):
         lines, ok = run_child([kind, str(nq)], budget)
         head = next((line for line in lines if "load" in line), None)
@@ -380,8 +383,12 @@ def measure_size(n: int, work: Path, budget: float, virtuoso: Virtuoso | None,
 
 
 def print_size(result: dict, budget: float) -> None:
+    sections = result.get("sections", 1)
     print(f"\n== {result['size']:.0e} target: {result.get('triples', '?')} triples "
-          f"(generated in {result.get('generate', 0):.1f} s; budget {budget:g} s per step)")
+          f"(generated in {result.get('generate', 0):.1f} s, peak "
+          f"{result.get('generate_peak_mb', 0):.0f} MB"
+          f"{f', findings in {sections} section files' if sections > 1 else ''}; "
+          f"budget {budget:g} s per step)")
     if "error" in result:
         print("  ", result["error"])
         return
@@ -487,6 +494,8 @@ def main() -> None:
     parser.add_argument("--no-virtuoso", action="store_true")
     parser.add_argument("--build-only", action="store_true",
                         help="only the build steps (load, reason, validate, write) per size")
+    parser.add_argument("--sections", type=int, default=1,
+                        help="section files the synthetic findings are spread over")
     parser.add_argument("--no-read-scaling", action="store_true")
     parser.add_argument("--read-scaling-only", action="store_true")
     parser.add_argument("--json", type=Path, default=REPO / "build" / "growth.json")
@@ -514,7 +523,8 @@ def main() -> None:
                 for n in sizes:
                     result = measure_size(n, work, args.budget, virtuoso,
                                           [e for e in args.engines.split(",") if e],
-                                          build_only=args.build_only)
+                                          build_only=args.build_only,
+                                          sections=args.sections)
                     report["sizes"].append(result)
                     print_size(result, args.budget)
             finally:

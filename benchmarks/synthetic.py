@@ -10,8 +10,15 @@ has 1 drug, 1.7 genes and 1.5 miRNAs per 4.5 findings).
 Like the curated graph it conforms to the shapes and checks of ``validation/``: each entity
 carries a label and external IDs (synthetic ones, declared in a synthetic import module),
 each reference its title and year, each domain triple an ``ekg:Statement``, and findings
-cite the review's real parts (``triples/review.ttl``). Used by ``benchmarks/reasoners.py``
-and reusable by server and scale benchmarks.
+cite the review's real parts (``triples/review.ttl``).
+
+The generator writes N-Triples lines, not rdflib graphs, so that it runs in bounded memory at
+any size (about 170 bytes a triple where rdflib takes about 1 KB): :func:`generate_ntriples`
+gives them per named graph, ready for :func:`write_nquads` and :func:`write_data_root`
+(``benchmarks/growth.py``, up to 10^7 triples); :func:`generate` reads them into an rdflib
+Dataset for the callers that want one at small sizes (``benchmarks/reasoners.py``, the
+server, search and validation benchmarks, tests). ``sections`` spreads the findings over
+several section files, as the review's are.
 
 >>> ds = generate(3000, seed=1, with_ontology=False)
 >>> 3000 <= len(ds) < 3100
@@ -20,15 +27,17 @@ True
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from exomirkg import paths
 from exomirkg.load import parse_turtle, source_files
@@ -45,7 +54,8 @@ from exomirkg.namespaces import (
     section_graph,
 )
 
-__all__ = ["generate", "write_data_root"]
+__all__ = ["NTriples", "generate", "generate_ntriples", "nt_line", "write_data_root",
+           "write_nquads"]
 
 _EFFECTS_RESISTANCE = ["confers_resistance", "transfers_resistance", "enhances_resistance"]
 _EFFECTS_SENSITIVITY = ["restores_sensitivity", "reverses_resistance", "enhances_drug_efficacy"]
@@ -89,6 +99,98 @@ def _label(text: str) -> Literal:
     return Literal(text, lang="en")
 
 
+def _quote(text: str) -> str:
+    # As rdflib's nt serializer quotes a literal (rdflib.plugins.serializers.nt), so that the
+    # files written are the bytes they were when the generator filled rdflib graphs.
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace(
+        "\r", "\\r") + '"'
+
+
+def _term(term: Node) -> str:
+    if isinstance(term, Literal):
+        text = _quote(term)
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype else text
+    return term.n3()
+
+
+def nt_line(triple: tuple[Node, Node, Node]) -> bytes:
+    r"""One triple as an N-Triples line, byte for byte as rdflib's nt serializer writes it.
+
+    >>> nt_line((EKG.a, EKG.b, Literal('a "b"', lang="en")))
+    b'<https://w3id.org/exomirkg/a> <https://w3id.org/exomirkg/b> "a \\"b\\""@en .\n'
+    """
+    subject, predicate, value = triple
+    if type(subject) is URIRef and type(value) is URIRef:
+        # Most triples: formatted inline, twice as fast as through _term.
+        return f"<{subject}> <{predicate}> <{value}> .\n".encode()
+    return f"{_term(subject)} <{predicate}> {_term(value)} .\n".encode()
+
+
+class _Size:
+    """``len(dataset)`` of the rdflib Dataset the lines stand for, kept as lines are added.
+
+    rdflib counts a triple once however many named graphs hold it. The loaded graphs
+    (ontology, imports, review) share a few, and a generated triple could repeat one of theirs,
+    so their lines are kept to look up. The generated triples are distinct without a look-up:
+    their subjects are fresh or written once (a gene's type and label in the entities, its
+    pathway in a section: other predicates), except a finding's, which may draw the same
+    object twice and so go through :meth:`_Lines.add_distinct`. Kept this way, memory is the
+    lines alone, about 170 bytes a triple.
+    """
+
+    def __init__(self, loaded: Dataset) -> None:
+        self._loaded = {nt_line(triple) for triple in loaded.triples((None, None, None))}
+        self.value = len(loaded)
+
+    def count(self, line: bytes) -> None:
+        if line not in self._loaded:
+            self.value += 1
+
+
+class _Lines:
+    """One generated named graph, as N-Triples lines; what the generator ``add``s to."""
+
+    __slots__ = ("lines", "_size")
+
+    def __init__(self, size: _Size) -> None:
+        self.lines: list[bytes] = []
+        self._size = size
+
+    def add(self, triple: tuple[Node, Node, Node]) -> None:
+        line = nt_line(triple)
+        self.lines.append(line)
+        self._size.count(line)
+
+    def add_distinct(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Add triples that may repeat among themselves once each, as an rdflib graph would."""
+        for line in dict.fromkeys(map(nt_line, triples)):
+            self.lines.append(line)
+            self._size.count(line)
+
+
+class NTriples:
+    """A generated dataset: each named graph's statements as N-Triples lines (rdflib's nt
+    serializer's bytes, in no particular order), and its size as rdflib counts it."""
+
+    # A plain class, not a dataclass: the benchmarks and tests load this file without
+    # registering it in sys.modules, which dataclasses need to read string annotations.
+    def __init__(self, graphs: dict[URIRef, list[bytes]], size: int) -> None:
+        self.graphs = graphs
+        #: ``len()`` of the Dataset these stand for: a triple in several graphs counts once.
+        self.size = size
+
+    def dataset(self) -> Dataset:
+        """The graphs read into an rdflib Dataset (about 1 KB a triple: small sizes only)."""
+        dataset = Dataset(default_union=True)
+        for prefix, namespace in PREFIXES.items():
+            dataset.bind(prefix, namespace)
+        for name, lines in self.graphs.items():
+            dataset.graph(name).parse(data=b"".join(lines), format="nt")
+        return dataset
+
+
 def _review_description() -> Graph:
     """The review as triples/entities/references.ttl declares it (reference 0)."""
     references = parse_turtle(paths.ENTITIES_DIR / "references.ttl")
@@ -98,37 +200,65 @@ def _review_description() -> Graph:
     return review
 
 
-def generate(n_triples: int, seed: int = 0, *, with_ontology: bool = True) -> Dataset:
+def generate(n_triples: int, seed: int = 0, *, with_ontology: bool = True,
+             sections: int = 1) -> Dataset:
     """Generate a dataset of about ``n_triples`` triples (never fewer) shaped like the review's.
 
     :param n_triples: target size, counting the ontology and import modules when included.
     :param seed: random seed; the same seed gives the same graph.
     :param with_ontology: load the real ontology and import modules into their named graphs,
         so the result can be reasoned over as the real build is.
-    :returns: a Dataset with ``graph/entities/synthetic``, ``graph/section/synthetic``, the
+    :param sections: how many section graphs the findings are spread over (see
+        :func:`generate_ntriples`).
+    :returns: a Dataset with ``graph/entities/synthetic``, the findings' section graphs, the
         synthetic import module ``graph/imports/synthetic`` and the review's parts
         (``graph/review``, read from ``triples/review.ttl``).
     """
+    return generate_ntriples(n_triples, seed, with_ontology=with_ontology,
+                             sections=sections).dataset()
+
+
+def _section_stems(sections: int) -> list[str]:
+    """The section files' stems: ``synthetic``, or ``synthetic_1`` .. ``synthetic_<n>``."""
+    return ["synthetic"] if sections == 1 else [f"synthetic_{k}" for k in range(1, sections + 1)]
+
+
+def generate_ntriples(n_triples: int, seed: int = 0, *, with_ontology: bool = True,
+                      sections: int = 1) -> NTriples:
+    """The graph :func:`generate` gives, as N-Triples lines per named graph, at any size.
+
+    :param n_triples: target size, counting the ontology and import modules when included.
+    :param seed: random seed; the same seed gives the same graph, whatever ``sections``.
+    :param with_ontology: include the real ontology and import modules' graphs.
+    :param sections: spread the findings round-robin over this many section graphs,
+        ``graph/section/synthetic_1`` .. ``synthetic_<n>`` (the statements of domain triples
+        go in the first); 1 keeps them in ``graph/section/synthetic``.
+    :returns: the loaded graphs (ontology and imports if asked, review), then
+        ``graph/entities/synthetic``, the section graphs and ``graph/imports/synthetic``.
+    """
+    if sections < 1:
+        raise ValueError(f"sections must be at least 1, not {sections}")
     rng = random.Random(seed)
-    dataset = Dataset(default_union=True)
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace)
-    if with_ontology:
-        for source in source_files():
-            if source.graph == GRAPH_ONTOLOGY or "/imports/" in str(source.graph):
-                parse_turtle(source.path, dataset.graph(source.graph))
+    loaded = Dataset(default_union=True)
+    sources = [(source.path, source.graph) for source in source_files() if with_ontology and (
+        source.graph == GRAPH_ONTOLOGY or "/imports/" in str(source.graph))]
     # The review's real parts: the findings cite them (ekg:statedIn), as curated ones do.
-    parse_turtle(paths.REVIEW_FILE, dataset.graph(GRAPH_REVIEW))
-    entities = dataset.graph(entity_graph("synthetic"))
-    findings = dataset.graph(section_graph("synthetic"))
-    module = dataset.graph(import_graph("synthetic"))
+    sources.append((paths.REVIEW_FILE, GRAPH_REVIEW))
+    for path, name in sources:
+        parse_turtle(path, loaded.graph(name))
+    size = _Size(loaded)
+    graphs = {name: [nt_line(triple) for triple in loaded.graph(name)] for _path, name in sources}
+    del loaded
+    entities, module = _Lines(size), _Lines(size)
+    parts = [_Lines(size) for _ in range(sections)]
+    findings = parts[0]
     for triple in _review_description():
         entities.add(triple)
     module.add((EKG["ontology/imports/synthetic_import"], RDF.type, OWL.Ontology))
     module.add((EKG["ontology/imports/synthetic_import"], DCTERMS.title,
                 _label("exomirkg import module: synthetic external IDs")))
 
-    remaining = max(n_triples - len(dataset), 0)
+    remaining = max(n_triples - size.value, 0)
     units = max(remaining // _TRIPLES_PER_POOL_UNIT, 4)
     pools: dict[str, list[URIRef]] = {}
     section = EKG.section_2_2
@@ -244,17 +374,25 @@ def generate(n_triples: int, seed: int = 0, *, with_ontology: bool = True) -> Da
         state(pathway, EKG.pathwayPromotesMechanism, rng.choice(mechanisms))
 
     index = 0
-    while len(dataset) < n_triples or index < 4:
-        _add_finding(findings.add, index, seed, rng, section, family, pools, transporters,
-                     mechanisms)
+    while size.value < n_triples or index < 4:
+        parts[index % sections].add_distinct(_finding(
+            index, seed, rng, section, family, pools, transporters, mechanisms))
         index += 1
-    return dataset
+    graphs[entity_graph("synthetic")] = entities.lines
+    for stem, part in zip(_section_stems(sections), parts, strict=True):
+        graphs[section_graph(stem)] = part.lines
+    graphs[import_graph("synthetic")] = module.lines
+    return NTriples(graphs, size.value)
 
 
-def _add_finding(add: Callable, index: int, seed: int, rng: random.Random, section: URIRef,
-                 family: URIRef, pools: dict[str, list[URIRef]], transporters: list[URIRef],
-                 mechanisms: list[URIRef]) -> None:
-    """Add one n-ary finding, as the curated sections write them."""
+def _finding(index: int, seed: int, rng: random.Random, section: URIRef, family: URIRef,
+             pools: dict[str, list[URIRef]], transporters: list[URIRef],
+             mechanisms: list[URIRef]) -> list[tuple[Node, Node, Node]]:
+    """One n-ary finding, as the curated sections write them. A triple may come twice (a
+    second miRNA drawn equal to the first; drug efflux both as the cargo family's mechanism
+    and drawn among the mechanisms): the caller keeps one of each."""
+    triples: list[tuple[Node, Node, Node]] = []
+    add = triples.append
     finding = EKG[f"syn_finding_{index}"]
     cells = pools["cell"]
     add((finding, RDF.type, EKG.Finding))
@@ -299,29 +437,83 @@ def _add_finding(add: Callable, index: int, seed: int, rng: random.Random, secti
         add((finding, EKG.supportingReference, reference))
     add((finding, OBO.RO_0002558, OBO.ECO_0000304))
     add((finding, DCTERMS.source, EKG.review))
+    return triples
 
 
-def write_data_root(dataset: Dataset, folder: Path) -> Path:
+def write_nquads(data: NTriples, path: Path) -> Path:
+    """Write the graphs as one N-Quads file, line by line (the lines as rdflib's nquads
+    serializer writes them, in another order).
+
+    :returns: ``path``.
+    """
+    with path.open("wb") as out:
+        for name, lines in data.graphs.items():
+            tail = f" <{name}> .\n".encode()
+            # An N-Triples line ends " .\n"; the graph's name goes before the dot.
+            out.writelines(line[:-3] + tail for line in lines)
+    return path
+
+
+class _LineStream(io.RawIOBase):
+    """Lines read as one file: pyoxigraph parses them without a joined copy (1 GB at 10^7)."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._lines = iter(lines)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        wanted = len(buffer)
+        pieces, size = [self._rest], len(self._rest)
+        for line in self._lines:
+            pieces.append(line)
+            size += len(line)
+            if size >= wanted:
+                break
+        chunk = b"".join(pieces)
+        buffer[: min(size, wanted)] = chunk[:wanted]
+        self._rest = chunk[wanted:]
+        return min(size, wanted)
+
+
+def _data_files(names: Iterable[URIRef]) -> list[tuple[URIRef, str]]:
+    """The generated graphs and the data folder's files that hold them."""
+    prefix = str(section_graph("synthetic"))
+    sections = sorted(name for name in names
+                      if str(name) == prefix or name.startswith(prefix + "_"))
+    return [(entity_graph("synthetic"), "triples/entities/synthetic.ttl"),
+            *((name, f"triples/sections/{name.rsplit('/', 1)[1]}.ttl") for name in sections),
+            (GRAPH_REVIEW, "triples/review.ttl"),
+            (import_graph("synthetic"), "ontology/imports/synthetic_import.ttl")]
+
+
+def write_data_root(data: Dataset | NTriples, folder: Path) -> Path:
     """Write a generated dataset as a data folder ``exomirkg build --data-root`` reads: the
     checkout's ontology (with imports and rules) and validation folders, and the synthetic
-    graphs as ``triples/entities/synthetic.ttl``, ``triples/sections/synthetic.ttl``,
-    ``triples/review.ttl`` and ``ontology/imports/synthetic_import.ttl``, so a benchmark
-    measures the build as it runs, Turtle parse included.
+    graphs as ``triples/entities/synthetic.ttl``, ``triples/sections/synthetic.ttl`` (or
+    ``synthetic_<k>.ttl``, one per section graph), ``triples/review.ttl`` and
+    ``ontology/imports/synthetic_import.ttl``, so a benchmark measures the build as it runs,
+    Turtle parse included.
 
+    :param data: from :func:`generate_ntriples` (any size) or :func:`generate`; the files are
+        the same bytes either way.
     :returns: ``folder``.
     """
     shutil.copytree(paths.ONTOLOGY_DIR, folder / "ontology", dirs_exist_ok=True)
     shutil.copytree(paths.VALIDATION_DIR, folder / "validation", dirs_exist_ok=True)
-    for graph, target in ((entity_graph("synthetic"), "triples/entities/synthetic.ttl"),
-                          (section_graph("synthetic"), "triples/sections/synthetic.ttl"),
-                          (GRAPH_REVIEW, "triples/review.ttl"),
-                          (import_graph("synthetic"), "ontology/imports/synthetic_import.ttl")):
+    names = data.graphs if isinstance(data, NTriples) else [g.identifier for g in data.graphs()]
+    for graph, target in _data_files(names):
         out = folder / target
         out.parent.mkdir(parents=True, exist_ok=True)
-        # rdflib's Turtle writer takes minutes at 10^6 triples; pyoxigraph's, seconds.
-        lines = dataset.graph(graph).serialize(format="nt", encoding="utf-8").splitlines(True)
+        if isinstance(data, NTriples):
+            lines = data.graphs[graph]
+        else:
+            lines = data.graph(graph).serialize(format="nt", encoding="utf-8").splitlines(True)
         # Sorted, so that the writer groups each subject's statements as a curator would.
-        statements = pyoxigraph.parse(b"".join(sorted(lines)),
+        # rdflib's Turtle writer takes minutes at 10^6 triples; pyoxigraph's, seconds.
+        statements = pyoxigraph.parse(io.BufferedReader(_LineStream(sorted(lines))),
                                       format=pyoxigraph.RdfFormat.N_TRIPLES)
         pyoxigraph.serialize(statements, str(out), format=pyoxigraph.RdfFormat.TURTLE,
                              prefixes=PREFIXES)
