@@ -775,6 +775,7 @@ def infer_into(store: pyoxigraph.Store, graph: str = str(GRAPH_INFERRED), *,
     store.update(f"DROP SILENT GRAPH <{graph}>")
     reasoner = _Reasoner(store if statements is None else statements, load_rules(rules_dir),
                          engine or default_engine())
+    statements = None  # loaded: the text (130 MB at 10^6 triples) need not outlive it
     reasoner.run()
     count = reasoner.write_to(store, target)
     logger.info("inferred %d triples", count)
