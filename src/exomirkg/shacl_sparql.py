@@ -909,7 +909,9 @@ def affected_focus(
 
     :param store: the engine's store of the data after the change (:func:`shapes_store`).
     :param added: the triples the change added, as N-Triples text (the text the store was
-        read from, so blank-node labels are the store's) or rdflib triples.
+        read from, so blank-node labels are the store's) or rdflib triples (written with
+        ``n3()``: a literal rdflib normalised, ``Literal("01", datatype=XSD.integer)``, is
+        its normal form ``1``; pass terms made with ``normalize=False``).
     :param removed: the triples it removed, likewise.
     :returns: rdflib terms, as :class:`ShapeViolation` has them.
 
