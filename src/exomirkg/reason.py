@@ -609,7 +609,7 @@ ASK {{
         :returns: the number of new triples and the engine's input query.
         """
         same_as = f"ASK {{ ?a <{OWL.sameAs}> ?b FILTER(!sameTerm(?a, ?b)) }}"
-        plain = self.plain_properties()
+        used, plain = self._properties()
         if not plain or self.query(same_as):
             return 0, self.owl_input
         values = "VALUES ?p { " + " ".join(f"<{iri}>" for iri in plain) + " }"
@@ -629,8 +629,15 @@ WHERE {{
   FILTER NOT EXISTS {{ {head} }}
 }}""")
         added = self._merge()
+        # The engine reads the triples of every other property: those of the data, and those
+        # the consequences just written may have brought in (a super-property, rdf:type). A
+        # VALUES list finds them by predicate; a NOT IN filter over every triple took 5.3 s
+        # instead of 3.0 s at 10^6 triples.
+        supers = {row[0].value for row in self.query(
+            f"SELECT DISTINCT ?q {{ {values} ?p <{RDFS.subPropertyOf}>+ ?q }}")}
+        others = sorted({*used, *supers, str(RDF.type)} - set(plain))
         return added, self.owl_input.replace(
-            "WHERE {", f"WHERE {{ FILTER(?p NOT IN ({_iri_list(plain)}))", 1)
+            "WHERE {", "WHERE { VALUES ?p { " + " ".join(f"<{p}>" for p in others) + " }", 1)
 
     def plain_properties(self) -> list[str]:
         """The properties of the data whose triples OWL 2 RL only maps through their domain,
@@ -640,9 +647,15 @@ WHERE {{
         and reasoning 19 s -> 8 s; the closure step 31 -> 28 s, as the consequences are still
         written). Asked at each closure, as a rule may have written a schema triple.
         """
-        used = " ".join(str(row[0]) for row in self.query(self.used_query)
-                        if row[0].value not in self.annotation)
-        return sorted(row[0].value for row in self.query(self.plain_query % used)) if used else []
+        return self._properties()[1]
+
+    def _properties(self) -> tuple[list[str], list[str]]:
+        """The properties of triples with a non-literal object (annotation properties too),
+        and which of them are plain (:meth:`plain_properties`)."""
+        used = [row[0].value for row in self.query(self.used_query)]
+        candidates = " ".join(f"<{iri}>" for iri in used if iri not in self.annotation)
+        return used, sorted(row[0].value for row in self.query(
+            self.plain_query % candidates)) if candidates else []
 
     def _owl_closure(self) -> int:
         self.owl_ran = True
