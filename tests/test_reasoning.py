@@ -137,6 +137,22 @@ def test_construct_as_insert(text: str, expected: str | None) -> None:
     assert construct_as_insert(text, "urn:g") == expected
 
 
+def test_construct_as_insert_reads_the_merge_of_the_graphs_it_is_given() -> None:
+    """The reasoner keeps statements and inferred triples in two graphs; a rule joining one
+    of each must see both as its default graph (``USING``), and nothing else."""
+    store = pyoxigraph.Store()
+    store.update("INSERT DATA { GRAPH <urn:a> { <urn:x> <urn:p> <urn:y> } "
+                 "GRAPH <urn:b> { <urn:y> <urn:p> <urn:z> } "
+                 "GRAPH <urn:c> { <urn:z> <urn:p> <urn:w> } }")
+    rule = "CONSTRUCT { ?x <urn:pp> ?z } WHERE { ?x <urn:p> ?y . ?y <urn:p> ?z }"
+    update = construct_as_insert(rule, "urn:out", ["urn:a", "urn:b"])
+    assert update == ("INSERT { GRAPH <urn:out> { ?x <urn:pp> ?z } } USING <urn:a> USING <urn:b>"
+                      " WHERE { ?x <urn:p> ?y . ?y <urn:p> ?z }")
+    store.update(update)
+    assert [(q.subject.value, q.object.value) for q in store.quads_for_pattern(
+        None, None, None, pyoxigraph.NamedNode("urn:out"))] == [("urn:x", "urn:z")]
+
+
 def test_rule_without_summary_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.rq").write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }\n")
     with pytest.raises(ValueError, match="summary"):

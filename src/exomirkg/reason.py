@@ -142,9 +142,14 @@ def construct_as_insert(text: str, graph: str, using: Sequence[str] = ()) -> str
     template_start = tokens[start + 1][2]  # just after "{"
     template_end = tokens[close][2] - 1  # at "}"
     keyword_start = tokens[start][2] - len(tokens[start][1])
-    dataset = "".join(f" USING <{iri}>" for iri in using)
     return (text[:keyword_start] + f"INSERT {{ GRAPH <{graph}> {{"
-            + text[template_start:template_end] + "} }" + dataset + text[template_end + 1:])
+            + text[template_start:template_end] + "} }" + _using(using)
+            + text[template_end + 1:])
+
+
+def _using(graphs: Sequence[str]) -> str:
+    """An update's dataset clause: the merge of ``graphs`` is the default graph it reads."""
+    return "".join(f" USING <{iri}>" for iri in graphs)
 
 
 def load_rules(rules_dir: Path | None = None) -> list[Rule]:
@@ -314,16 +319,16 @@ def reasoning_input(graph: Graph) -> Graph:
     return kept
 
 
-#: Named graphs of the working store: what the reasoner inferred (also copied into the default
-#: graph, where the rules read it) and the candidates of one step, before de-duplication.
+#: Named graphs of the working store: what the reasoner inferred, the statements, and the
+#: candidates of one step.
 _INFERRED = pyoxigraph.NamedNode("urn:exomirkg:reasoner:inferred")
 #: The statements reasoned over. Each triple is in this graph or _INFERRED, never both: what
 #: the rules read is their merge (``USING`` in an update, ``default_graph`` in a query).
-#: A default graph holding both kept every inferred triple twice (~0.5 GB at 10^6 triples).
+#: A default graph holding both kept every inferred triple twice (~0.2 GB at 10^6 triples).
 _ASSERTED = pyoxigraph.NamedNode("urn:exomirkg:reasoner:asserted")
 _UNION = [_ASSERTED, _INFERRED]
 _UNION_IRIS = [graph.value for graph in _UNION]
-_USING = "".join(f" USING <{iri}>" for iri in _UNION_IRIS)
+_USING = _using(_UNION_IRIS)
 #: A step's candidates; then, once _DISCARD has run, the new ones, before they join _INFERRED.
 _STAGING = pyoxigraph.NamedNode("urn:exomirkg:reasoner:staging")
 #: What the rules added since the OWL 2 RL closure last ran (see _Reasoner.owl_has_work).
