@@ -40,7 +40,7 @@ from exomirkg.namespaces import (
     import_module_iri,
     release_iri,
 )
-from exomirkg.release import CATALOG_FILE, RELEASE_FILES
+from exomirkg.release import CATALOG_FILE, RELEASE_FILES, release_bytes
 
 REPORT_DIR = Path(__file__).parent / "resources" / "robot-report"
 REPORT_QUERIES = sorted(REPORT_DIR.glob("*.rq"))
@@ -93,6 +93,16 @@ def test_build_writes_the_release_files_with_imports_and_a_catalogue(
     assert mapped == {str(import_module_iri(m)): f"imports/{m}_import.owl" for m in MODULES}
     for local in mapped.values():
         assert (build_dir / local).is_file(), local
+
+
+def test_the_release_made_beside_the_reasoner_is_the_release_of_the_built_store(
+        built: BuildResult, build_dir: Path) -> None:
+    """The build makes the release's files while it reasons (they read only asserted
+    graphs): the same bytes as made from the finished store, and as written."""
+    assert built.release is not None
+    assert built.release == release_bytes(built.store, __version__)
+    for name, body in built.release.items():
+        assert (build_dir / name).read_bytes() == body, name
 
 
 def test_ontology_header_has_title_description_licence_creators_and_version() -> None:

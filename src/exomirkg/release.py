@@ -44,6 +44,7 @@ __all__ = [
     "import_modules",
     "module_triples",
     "ontology_triples",
+    "release_bytes",
     "release_files",
     "write_release",
 ]
@@ -145,23 +146,30 @@ def _catalog(modules: Iterable[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def write_release(store: pyoxigraph.Store, version: str, out: Path) -> list[Path]:
+def release_bytes(store: pyoxigraph.Store, version: str) -> dict[str, bytes]:
+    """Every file :func:`write_release` writes, by its path in the build folder. It reads
+    only the ontology and import graphs, so the build makes it while the reasoner works."""
+    read: _Read = {}
+    files = release_files(store, version, read)
+    modules = import_modules(store)
+    for module in modules:
+        files[f"imports/{module}_import.owl"] = write_rdf(module_triples(store, module, read),
+                                                         pyoxigraph.RdfFormat.RDF_XML)
+    files[CATALOG_FILE] = _catalog(modules)
+    return files
+
+
+def write_release(store: pyoxigraph.Store, version: str, out: Path,
+                  files: dict[str, bytes] | None = None) -> list[Path]:
     """Write the release files, ``imports/<source>_import.owl`` and the catalogue into ``out``.
 
+    :param files: their bytes, if made already (:func:`release_bytes`).
     :returns: the files written.
     """
     written = []
-    read: _Read = {}
-    for name, body in release_files(store, version, read).items():
-        (out / name).write_bytes(body)
-        written.append(out / name)
-    modules = import_modules(store)
-    (out / "imports").mkdir(parents=True, exist_ok=True)
-    for module in modules:
-        path = out / "imports" / f"{module}_import.owl"
-        path.write_bytes(write_rdf(module_triples(store, module, read),
-                                   pyoxigraph.RdfFormat.RDF_XML))
+    for name, body in (release_bytes(store, version) if files is None else files).items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
         written.append(path)
-    (out / CATALOG_FILE).write_bytes(_catalog(modules))
-    written.append(out / CATALOG_FILE)
     return written

@@ -790,7 +790,8 @@ class ShapesRun:
 
     def __init__(self, sources: Sources, *, shapes_dir: Path | None = None,
                  engine: str | None = None, store: pyoxigraph.Store | None = None,
-                 checks_dir: Path | None = None) -> None:
+                 checks_dir: Path | None = None,
+                 executor: ThreadPoolExecutor | None = None) -> None:
         self.engine = engine or default_shapes_engine()
         if self.engine not in SHAPE_ENGINES:
             raise ValueError(f"unknown SHACL engine {self.engine!r}; "
@@ -811,13 +812,16 @@ class ShapesRun:
         self._checks_future: Future | None = None
         threaded = self.engine in ("rudof", "sparql") and len(self.shapes)
         if threaded or self.checks:
-            # One thread: the shapes, then the checks (the reasoner has the other core).
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-shapes")
+            # One thread: the shapes, then the checks (the reasoner has the other core); the
+            # caller's, if given, which may queue more work after them.
+            worker = executor or ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix="exomirkg-shapes")
             if threaded:
-                self._future = executor.submit(self._timed_report)
+                self._future = worker.submit(self._timed_report)
             if self.checks:
-                self._checks_future = executor.submit(self._timed_checks, store)
-            executor.shutdown(wait=False)  # the thread ends with its tasks
+                self._checks_future = worker.submit(self._timed_checks, store)
+            if executor is None:
+                worker.shutdown(wait=False)  # the thread ends with its tasks
 
     def _timed_checks(self, store: pyoxigraph.Store) -> list[_CheckRows]:
         start = time.perf_counter()
