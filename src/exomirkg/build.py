@@ -18,7 +18,7 @@ import pyoxigraph
 from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
-from exomirkg.canonical import canonical_dataset_files
+from exomirkg.canonical import write_canonical_dataset
 from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
@@ -267,12 +267,11 @@ def write_build(result: BuildResult, out: Path,
         # its datatype ("2019"^^xsd:long would be written "2019"^^xsd:integer).
         inferred = result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                                      from_graph=pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
-        trig_bytes, nt_bytes = canonical_dataset_files(
-            {**result.sources.by_name(), str(GRAPH_INFERRED): inferred})
-        trig = out / TRIG_FILE
-        trig.write_bytes(trig_bytes)
-        nt = out / NT_FILE
-        nt.write_bytes(nt_bytes)
+        trig, nt = out / TRIG_FILE, out / NT_FILE
+        with trig.open("wb") as trig_file, nt.open("wb") as nt_file:
+            write_canonical_dataset({**result.sources.by_name(), str(GRAPH_INFERRED): inferred},
+                                    trig_file, nt_file)
+        del inferred
         counts = {row["g"].value: int(row["n"].value) for row in result.store.query(
             "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
         # In load order, then graph/inferred, as the build always listed them.

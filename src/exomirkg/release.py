@@ -25,7 +25,7 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph
 
-from exomirkg.canonical import canonical_triples
+from exomirkg.canonical import canonical_lines
 from exomirkg.namespaces import (
     GRAPH,
     GRAPH_ONTOLOGY,
@@ -73,33 +73,78 @@ def import_modules(store: pyoxigraph.Store) -> dict[str, pyoxigraph.NamedNode]:
             if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_IMPORT_GRAPHS)}
 
 
-#: A named graph's triples as read once for a release (graph IRI -> triples): each module is
-#: in the ontology, the full ontology and its own file, and at 10^6 triples reading a large
-#: module three times cost 5 s of the write step.
-_Read = dict[str, list[pyoxigraph.Triple]]
+#: A named graph's N-Triples lines as read once for a release (graph IRI -> lines): each
+#: module is in the ontology, the full ontology and its own file, and at 10^6 triples reading
+#: a large module three times cost 5 s of the write step.
+_Read = dict[str, list[bytes]]
 
 
 def _graph(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode,
-           read: _Read | None = None) -> list[pyoxigraph.Triple]:
+           read: _Read | None = None) -> list[bytes]:
+    # Its N-Triples from Rust, not a Python object per statement (a third of the time).
     if read is not None and graph.value in read:
         return read[graph.value]
-    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object)
-               for q in store.quads_for_pattern(None, None, None, graph)]
+    lines = (store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=graph)
+             or b"").splitlines(keepends=True)
     if read is not None:
-        read[graph.value] = triples
-    return triples
+        read[graph.value] = lines
+    return lines
 
 
-def _headers(triples: Iterable[pyoxigraph.Triple]) -> set[pyoxigraph.NamedNode]:
-    return {t.subject for t in triples if t.predicate == _TYPE and t.object == _ONTOLOGY_CLASS
-            and isinstance(t.subject, pyoxigraph.NamedNode)}
+def _lines(triples: Iterable[pyoxigraph.Triple]) -> list[bytes]:
+    return (pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+            or b"").splitlines(keepends=True)
+
+
+def _triples(lines: list[bytes]) -> list[pyoxigraph.Triple]:
+    return [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(
+        b"".join(lines), format=pyoxigraph.RdfFormat.N_TRIPLES)]
+
+
+#: How an N-Triples line stating that its (IRI) subject is an ontology ends.
+_HEADER_END = f" <{_TYPE.value}> <{_ONTOLOGY_CLASS.value}> .\n".encode()
+
+
+def _headers(lines: Iterable[bytes]) -> set[str]:
+    """The IRIs of a module's ontology headers (its ``owl:Ontology`` subjects)."""
+    # An N-Triples IRI holds no "> " (nor any space), so the subject ends at the first.
+    return {line[1:line.index(b"> ")].decode() for line in lines
+            if line.endswith(_HEADER_END) and line.startswith(b"<")}
+
+
+def _module_lines(store: pyoxigraph.Store, module: str, read: _Read | None = None
+                  ) -> list[bytes]:
+    graph = import_modules(store).get(module)
+    return canonical_lines(_graph(store, graph, read)) if graph is not None else []
 
 
 def module_triples(store: pyoxigraph.Store, module: str, read: _Read | None = None
                    ) -> list[pyoxigraph.Triple]:
     """One import module (``chebi``) with its header, in canonical order; [] if unknown."""
-    graph = import_modules(store).get(module)
-    return canonical_triples(_graph(store, graph, read)) if graph is not None else []
+    return _triples(_module_lines(store, module, read))
+
+
+def _ontology_lines(store: pyoxigraph.Store, version: str, *, full: bool = False,
+                    read: _Read | None = None) -> list[bytes]:
+    ontology = _N(str(ONTOLOGY))
+    # The edit file's own version statements give way to the release's (one version source).
+    versions = tuple(f"<{ontology.value}> <{p.value}> ".encode()
+                     for p in (_VERSION_IRI, _VERSION_INFO))
+    lines = [line for line in _graph(store, _N(str(GRAPH_ONTOLOGY)), read)
+             if not line.startswith(versions)]
+    name = "exomirkg-full.owl" if full else "ontology"
+    lines += _lines([pyoxigraph.Triple(ontology, _VERSION_IRI, _N(str(release_iri(version, name)))),
+                     pyoxigraph.Triple(ontology, _VERSION_INFO, pyoxigraph.Literal(version))])
+    for graph in import_modules(store).values():
+        module = _graph(store, graph, read)
+        headers = _headers(module)
+        if full:
+            subjects = tuple(f"<{header}> ".encode() for header in headers)
+            lines += [line for line in module if not line.startswith(subjects)]
+        else:
+            lines += _lines(pyoxigraph.Triple(ontology, _IMPORTS, _N(header))
+                            for header in headers)
+    return canonical_lines(lines)
 
 
 def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = False,
@@ -110,21 +155,7 @@ def ontology_triples(store: pyoxigraph.Store, version: str, *, full: bool = Fals
     :param full: merge the import modules (their headers dropped) instead of importing them.
     :param read: graphs already read for this release, and where to keep those read here.
     """
-    ontology = _N(str(ONTOLOGY))
-    # The edit file's own version statements give way to the release's (one version source).
-    triples = [t for t in _graph(store, _N(str(GRAPH_ONTOLOGY)), read)
-               if not (t.subject == ontology and t.predicate in (_VERSION_IRI, _VERSION_INFO))]
-    name = "exomirkg-full.owl" if full else "ontology"
-    triples += [pyoxigraph.Triple(ontology, _VERSION_IRI, _N(str(release_iri(version, name)))),
-                pyoxigraph.Triple(ontology, _VERSION_INFO, pyoxigraph.Literal(version))]
-    for graph in import_modules(store).values():
-        module = _graph(store, graph, read)
-        headers = _headers(module)
-        if full:
-            triples += [t for t in module if t.subject not in headers]
-        else:
-            triples += [pyoxigraph.Triple(ontology, _IMPORTS, header) for header in headers]
-    return canonical_triples(triples)
+    return _triples(_ontology_lines(store, version, full=full, read=read))
 
 
 def release_files(store: pyoxigraph.Store, version: str, read: _Read | None = None
