@@ -311,6 +311,14 @@ class SparqlHttpStore:
 
         return quads()
 
+    def dump(self, *, format: pyoxigraph.RdfFormat,
+             from_graph: pyoxigraph.NamedNode) -> bytes | None:
+        """One graph's triples written in ``format``, as pyoxigraph's ``Store.dump`` with
+        ``from_graph`` gives them (the ontology release reads its graphs so)."""
+        return pyoxigraph.serialize(
+            (pyoxigraph.Triple(q.subject, q.predicate, q.object)
+             for q in self.quads_for_pattern(None, None, None, from_graph)), format=format)
+
     def __len__(self) -> int:
         result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
                             use_default_graph_as_union=True)
