@@ -485,8 +485,8 @@ def _targets(compiler: _Compiler, shape: Identifier, restrict: _Restriction | No
     shapes = compiler.shapes
     branches = []
     classes = set(shapes.objects(shape, SH.targetClass))
-    if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
-        classes.add(shape)  # an implicit class target
+    if _implicit_class(shapes, shape):
+        classes.add(shape)
     if classes:
         iris = sorted({iri for cls in classes for iri in compiler.subclasses(cls)})
         branches.append(f"VALUES ?t {{ {' '.join(iris)} }} ?this <{RDF.type}> ?t .")
@@ -627,10 +627,8 @@ def compile_shapes(shapes: Graph, store: pyoxigraph.Store,
     """
     compiler = _Compiler(shapes, store)
     queries = []
-    candidates = {s for p in _TARGET_PREDICATES for s in shapes.subjects(p, None)}
-    candidates |= {s for s in shapes.subjects(RDF.type, SH.NodeShape)
-                   if (s, RDF.type, RDFS.Class) in shapes or (s, RDF.type, OWL.Class) in shapes}
-    candidates |= set(shapes.subjects(SH.target, None))
+    # sh:target's shapes too, to be refused by name.
+    candidates = _targeted_shapes(shapes) | set(shapes.subjects(SH.target, None))
     try:
         for shape in sorted(candidates, key=lambda s: (isinstance(s, BNode), str(s))):
             focus = _targets(compiler, shape, restrict)
@@ -934,8 +932,7 @@ def affected_focus(
     what a node's results are located by (files), is not covered: validate everything.
     """
     reads = _Reads(shapes)
-    targeted = {s for p in _TARGET_PREDICATES for s in shapes.subjects(p, None)}
-    targeted |= {s for s in shapes.subjects(RDF.type, SH.NodeShape) if _implicit_class(shapes, s)}
+    targeted = _targeted_shapes(shapes)
     starts = {reads.entry(shape): shape for shape in sorted(targeted, key=str)}
     backwards: list[list[tuple[_Step, int]]] = [[] for _ in reads.edges]
     readers: dict[tuple[str, bool], list[int]] = {}
@@ -1007,6 +1004,14 @@ def _targeted(shapes: Graph, shape: Identifier, node: object, union: _Union,
                           for c in union.subclasses(pyoxigraph.NamedNode(str(t)))}
     return bool(classes[shape]) and bool(
         union.objects(node, pyoxigraph.NamedNode(_TYPE)) & classes[shape])
+
+
+def _targeted_shapes(shapes: Graph) -> set[Identifier]:
+    """The shapes with a SHACL Core target: declared, or implicit (a node shape that is a
+    class)."""
+    targeted = {s for p in _TARGET_PREDICATES for s in shapes.subjects(p, None)}
+    return targeted | {s for s in shapes.subjects(RDF.type, SH.NodeShape)
+                       if _implicit_class(shapes, s)}
 
 
 def _implicit_class(shapes: Graph, shape: Identifier) -> bool:
