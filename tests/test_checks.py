@@ -14,7 +14,13 @@ from rdflib.plugins.sparql import prepareQuery
 from exomirkg import paths
 from exomirkg.build import BuildResult
 from exomirkg.load import DataFileError, Sources
-from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, entity_graph, section_graph
+from exomirkg.namespaces import (
+    GRAPH_INFERRED,
+    PREFIXES,
+    REASONER_GRAPHS,
+    entity_graph,
+    section_graph,
+)
 from exomirkg.validate import (
     CHECK_SCOPES,
     INFERRED_FILE,
@@ -146,6 +152,24 @@ def test_asserted_checks_run_beside_the_reasoner_give_the_same_results(
     after = validate_sources(sources, store, shapes_dir=empty)
     assert validate_sources(sources, store, shapes=beside).results == after.results
     assert _stem(path) in {result.rule for result in after.results}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=_stem(p)) for p in ASSERTED_FAILING])
+def test_asserted_checks_never_read_the_reasoners_working_graphs(path: Path) -> None:
+    """The reasoner works in the build's store while these checks run there: its copy of the
+    statements (and its other working graphs) is neither their default graph nor a graph
+    ``GRAPH ?g`` reaches. The fixture's statements fire its check from their own graphs, and
+    nothing from the reasoner's."""
+    checks = [check for check in CHECKS if check.scope == "asserted"]
+    store = Sources.from_rdflib(_load(path)).load_into(pyoxigraph.Store())
+    assert _stem(path) in {result.rule for result in run_checks(store, checks)}
+    working = pyoxigraph.Store()
+    for graph in ("asserted", "staging"):
+        working.extend(pyoxigraph.Quad(q.subject, q.predicate, q.object,
+                                       pyoxigraph.NamedNode(REASONER_GRAPHS + graph))
+                       for q in store)
+    assert len(working) > 0
+    assert run_checks(working, checks) == []
 
 
 def test_a_broken_asserted_check_is_reported_from_the_shapes_thread(tmp_path: Path) -> None:

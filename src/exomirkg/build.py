@@ -151,8 +151,7 @@ def process_sources(
                            checks_dir=layout.checks_dir, executor=worker) if validate else None
         release = worker.submit(release_bytes, store, __version__)
         worker.shutdown(wait=False)  # the thread ends with its tasks
-        infer_into(store, str(GRAPH_INFERRED), rules_dir=layout.rules_dir,
-                   statements=sources.ntriples())
+        infer_into(store, rules_dir=layout.rules_dir, statements=sources.ntriples())
     report = None
     if shapes is not None:
         # The time from the end of reasoning: what is left of the shapes, and the checks.

@@ -34,6 +34,7 @@ __all__ = [
     "PROV",
     "RDF",
     "RDFS",
+    "REASONER_GRAPHS",
     "SH",
     "SKOS",
     "XSD",
@@ -73,6 +74,9 @@ GRAPH = Namespace(BASE + "graph/")
 GRAPH_ONTOLOGY = URIRef(GRAPH["ontology"])
 GRAPH_REVIEW = URIRef(GRAPH["review"])
 GRAPH_INFERRED = URIRef(GRAPH["inferred"])
+#: The reasoner's working graphs (its statements, a step's candidates) begin so; they live in
+#: the build's store only while it reasons, and nothing else reads them.
+REASONER_GRAPHS = "urn:exomirkg:reasoner:"
 
 
 def section_graph(stem: str) -> URIRef:

@@ -46,7 +46,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from exomirkg import paths
 from exomirkg.load import DataFileError
-from exomirkg.namespaces import GRAPH_INFERRED
+from exomirkg.namespaces import GRAPH_INFERRED, REASONER_GRAPHS
 from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
 from exomirkg.store import graph_to_rdflib, to_oxigraph
@@ -291,20 +291,6 @@ def rule_reads(text: str) -> frozenset[str] | None:
     return frozenset(reads)
 
 
-def _worth_keeping(triple: tuple) -> bool:
-    """Drop generalised RDF, owlrl's error notes, blank-node structure and trivia."""
-    subject, predicate, obj = triple
-    if isinstance(subject, (Literal, BNode)) or isinstance(predicate, Literal):
-        return False
-    if isinstance(obj, BNode) or predicate == _OWLRL_ERROR:
-        return False
-    if predicate in _REFLEXIVE and subject == obj:
-        return False
-    if obj in (OWL.Thing, RDFS.Resource) or subject == OWL.Nothing:  # true of every class
-        return False
-    return not (predicate == RDF.type and obj == RDFS.Datatype)
-
-
 def reasoning_input(graph: Graph) -> Graph:
     """The part of a graph OWL 2 RL needs: no literal objects, no annotation triples.
 
@@ -320,43 +306,59 @@ def reasoning_input(graph: Graph) -> Graph:
 
 
 #: Named graphs of the working store: what the reasoner inferred, the statements, and the
-#: candidates of one step.
-_INFERRED = pyoxigraph.NamedNode("urn:exomirkg:reasoner:inferred")
+#: candidates of one step. What it infers goes straight into graph/inferred, so the build's
+#: store can be the working store: copying 0.95 M inferred triples out of a store of the
+#: reasoner's own took 8 s at 10^6 triples and set the build's peak memory.
+_INFERRED = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
 #: The statements reasoned over. Each triple is in this graph or _INFERRED, never both: what
 #: the rules read is their merge (``USING`` in an update, ``default_graph`` in a query).
 #: A default graph holding both kept every inferred triple twice (~0.2 GB at 10^6 triples).
-_ASSERTED = pyoxigraph.NamedNode("urn:exomirkg:reasoner:asserted")
+#: In the build's store the files' graphs hold the same statements, but a default graph of
+#: them all reads each pattern once per graph (3-6x slower rules over 21 graphs at 10^6) and
+#: counts a triple two files state twice.
+_ASSERTED = pyoxigraph.NamedNode(REASONER_GRAPHS + "asserted")
 _UNION = [_ASSERTED, _INFERRED]
 _UNION_IRIS = [graph.value for graph in _UNION]
 _USING = _using(_UNION_IRIS)
 #: A step's candidates; then, once _DISCARD has run, the new ones, before they join _INFERRED.
-_STAGING = pyoxigraph.NamedNode("urn:exomirkg:reasoner:staging")
+_STAGING = pyoxigraph.NamedNode(REASONER_GRAPHS + "staging")
 #: What the rules added since the OWL 2 RL closure last ran (see _Reasoner.owl_has_work).
-_PENDING = pyoxigraph.NamedNode("urn:exomirkg:reasoner:pending")
+_PENDING = pyoxigraph.NamedNode(REASONER_GRAPHS + "pending")
+#: What a run leaves in a store it was given, and drops at the end (:meth:`_Reasoner.finish`).
+_WORKING = (_ASSERTED, _STAGING, _PENDING)
 
 
 def _iri_list(terms) -> str:
     return ", ".join(f"<{term}>" for term in sorted(str(t) for t in terms))
 
 
-#: Drops from _STAGING the candidates that are known or not worth keeping (as
-#: :func:`_worth_keeping` says), all inside pyoxigraph: a Python set of rdflib triples costed
-#: ~1 KB a triple and most of the run's time (rdflib hashes in Python). What is left is new:
-#: its size is the step's count (counting _INFERRED before and after scanned every inferred
-#: triple twice per rule and round), and _ACCEPT adds it to _INFERRED. Copying the new ones
-#: to a graph of their own instead wrote each twice more (5 s of 85 s at 10^6 triples).
+#: What is worth keeping of a candidate triple: no generalised RDF, no owlrl error notes or
+#: blank-node structure, no trivia true of every class.
+_WORTH_KEEPING = f"""!isBlank(?s) && !isBlank(?o) && ?p != <{_OWLRL_ERROR}>
+           && !(?p IN ({_iri_list(_REFLEXIVE)}) && sameTerm(?s, ?o))
+           && !sameTerm(?o, <{OWL.Thing}>) && !sameTerm(?o, <{RDFS.Resource}>)
+           && !sameTerm(?s, <{OWL.Nothing}>)
+           && !(sameTerm(?p, <{RDF.type}>) && sameTerm(?o, <{RDFS.Datatype}>))"""
+_UNKNOWN = f"""NOT EXISTS {{ GRAPH <{_ASSERTED.value}> {{ ?s ?p ?o }} }}
+           && NOT EXISTS {{ GRAPH <{_INFERRED.value}> {{ ?s ?p ?o }} }}"""
+#: Drops from _STAGING the candidates that are known or not worth keeping, all inside
+#: pyoxigraph: a Python set of rdflib triples costed ~1 KB a triple and most of the run's time
+#: (rdflib hashes in Python). What is left is new: its size is the step's count (counting
+#: _INFERRED before and after scanned every inferred triple twice per rule and round), and
+#: _ACCEPT adds it to _INFERRED. Copying the new ones to a graph of their own instead wrote
+#: each twice more (5 s of 85 s at 10^6 triples).
 _DISCARD = f"""
 DELETE {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}
 WHERE {{
   GRAPH <{_STAGING.value}> {{ ?s ?p ?o }}
-  FILTER(!(!isBlank(?s) && !isBlank(?o) && ?p != <{_OWLRL_ERROR}>
-           && !(?p IN ({_iri_list(_REFLEXIVE)}) && sameTerm(?s, ?o))
-           && !sameTerm(?o, <{OWL.Thing}>) && !sameTerm(?o, <{RDFS.Resource}>)
-           && !sameTerm(?s, <{OWL.Nothing}>)
-           && !(sameTerm(?p, <{RDF.type}>) && sameTerm(?o, <{RDFS.Datatype}>))
-           && NOT EXISTS {{ GRAPH <{_ASSERTED.value}> {{ ?s ?p ?o }} }}
-           && NOT EXISTS {{ GRAPH <{_INFERRED.value}> {{ ?s ?p ?o }} }}))
+  FILTER(!({_WORTH_KEEPING}
+           && {_UNKNOWN}))
 }}"""
+#: _DISCARD for candidates known to be new (their step asked): the lookups cost 1.3 s of
+#: 2.7 s for the plain properties' consequences at 10^6 triples.
+_DISCARD_UNWORTHY = f"""
+DELETE {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}
+WHERE {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} FILTER(!({_WORTH_KEEPING})) }}"""
 #: The keys (see :func:`rule_reads`) of the new triples.
 _DELTA_KEYS = f"""
 SELECT DISTINCT ?p ?c WHERE {{
@@ -433,7 +435,11 @@ class _Reasoner:
     """
 
     def __init__(self, sources: list[Graph] | pyoxigraph.Store | bytes, rules: list[Rule],
-                 engine: str) -> None:
+                 engine: str, store: pyoxigraph.Store | None = None) -> None:
+        """
+        :param store: where to work (its graph/inferred and _WORKING graphs are replaced;
+            :meth:`finish` drops the latter); a store of its own by default.
+        """
         if engine not in ENGINES:
             raise ValueError(f"unknown reasoner {engine!r}; choose one of {ENGINES}")
         self.rules = rules
@@ -447,7 +453,9 @@ class _Reasoner:
         self.changed: dict[str, int] = {}  # key -> version of the last step that added one
         self.last_run: dict[str, int] = {}  # rule name -> version when it last ran
         self.errors: set[str] = set()
-        self.store = pyoxigraph.Store()
+        self.store = pyoxigraph.Store() if store is None else store
+        for graph in (*_WORKING, _INFERRED):
+            self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         annotation: set[str] = set()
         if isinstance(sources, (bytes, pyoxigraph.Store)):
             # The statements as N-Triples text (the build has it), or every graph's triples
@@ -500,13 +508,14 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         """A query over the asserted and inferred triples as its default graph."""
         return self.store.query(text, default_graph=_UNION)
 
-    def _merge(self, pending: bool = False) -> int:
+    def _merge(self, pending: bool = False, new: bool = False) -> int:
         """Keep the staged candidates that are new; return how many.
 
         :param pending: also note them in _PENDING (the rules' output, which the OWL 2 RL
             closure has not seen).
+        :param new: the candidates are known to be neither asserted nor inferred yet.
         """
-        self.store.update(_DISCARD)
+        self.store.update(_DISCARD_UNWORTHY if new else _DISCARD)
         result = self.store.query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}")
         fresh = int(next(iter(result))["n"].value)
@@ -624,7 +633,7 @@ ASK {{
                 ("?s a ?d", f"{supers} ?q . ?q <{RDFS.domain}> ?d"),
                 ("?o a ?r", f"{supers} ?q . ?q <{RDFS.range}> ?r")):
             # Each consequence once, and only if new: most are known (a finding's drug is
-            # declared a drug).
+            # declared a drug). So _merge need not ask again.
             self.store.update(f"""
 INSERT {{ GRAPH <{_STAGING.value}> {{ {head} }} }}{_USING}
 WHERE {{
@@ -633,7 +642,7 @@ WHERE {{
   }} }}
   FILTER NOT EXISTS {{ {head} }}
 }}""")
-        added = self._merge()
+        added = self._merge(new=True)
         # The engine reads the triples of every other property: those of the data, and those
         # the consequences just written may have brought in (a super-property, rdf:type). A
         # VALUES list finds them by predicate; a NOT IN filter over every triple took 5.3 s
@@ -694,23 +703,27 @@ WHERE {{
         # The closure goes back as N-Triples text (fast to write and to parse); the rare term
         # N-Triples cannot hold (an owlrl literal object) goes term by term. The text goes in
         # batches: the whole of it (0.8 GB at 10^6 triples) set the step's peak memory.
+        # A triple of IRIs is the common case, written without a call per term (6 s -> 3 s of
+        # Python at 10^6 triples, where the closure gives back 0.6 M triples).
         lines: list[str] = []
         quads = []
         for subject, predicate, obj in closure:
-            if isinstance(subject, Literal) or isinstance(predicate, Literal):
+            if type(subject) is URIRef and type(predicate) is URIRef and type(obj) is URIRef:
+                line = f"<{subject}> <{predicate}> <{obj}> .\n"
+            elif isinstance(subject, Literal) or isinstance(predicate, Literal):
                 continue  # generalised RDF
-            s, p, o = _nt_term(subject), _nt_term(predicate), _nt_term(obj)
-            if s is not None and p is not None and o is not None:
-                line = f"{s} {p} {o} .\n"
-                if line in known:
+            else:
+                s, p, o = _nt_term(subject), _nt_term(predicate), _nt_term(obj)
+                if s is None or p is None or o is None:
+                    quads.append(pyoxigraph.Quad(to_oxigraph(subject), to_oxigraph(predicate),
+                                                 to_oxigraph(obj), _STAGING))
                     continue
+                line = f"{s} {p} {o} .\n"
+            if line not in known:
                 lines.append(line)
                 if len(lines) == _BATCH:
                     self._stage(lines)
                     lines = []
-            else:
-                quads.append(pyoxigraph.Quad(to_oxigraph(subject), to_oxigraph(predicate),
-                                             to_oxigraph(obj), _STAGING))
         del closure, known
         self._stage(lines)
         del lines
@@ -742,11 +755,11 @@ WHERE {{
         for message in sorted(self.errors):
             logger.warning("OWL 2 RL inconsistency: %s", message)
 
-    def write_to(self, target: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> int:
-        """Add the inferred triples to ``graph`` in ``target`` (Rust to Rust); their count."""
-        target.bulk_load(input=self.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                               from_graph=_INFERRED),
-                         format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+    def finish(self) -> int:
+        """Drop the working graphs, leaving the inferred triples in graph/inferred; their
+        count."""
+        for graph in _WORKING:
+            self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         return int(next(iter(self.store.query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_INFERRED.value}> {{ ?s ?p ?o }} }}")))[0].value)
 
@@ -776,25 +789,25 @@ def infer(
     return inferred
 
 
-def infer_into(store: pyoxigraph.Store, graph: str = str(GRAPH_INFERRED), *,
-               rules_dir: Path | None = None, engine: str | None = None,
-               statements: bytes | None = None) -> int:
-    """Reason over the store's other graphs and put what they entail into ``graph``.
+def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
+               engine: str | None = None, statements: bytes | None = None) -> int:
+    """Reason over the store's other graphs and put what they entail into graph/inferred.
 
-    The build's path: the triples stay in pyoxigraph, where an rdflib copy of 10^6 inferred
-    triples took 37 s (issue 17). Whatever ``graph`` held before is replaced.
+    The build's path: the reasoner works in ``store`` itself (in graphs of its own, named
+    :data:`~exomirkg.namespaces.REASONER_GRAPHS`..., which it drops at the end), so nothing
+    is copied: an rdflib copy of 10^6 inferred triples took 37 s (issue 17), a copy from a
+    store of the reasoner's own 8 s. Whatever graph/inferred held before is replaced.
 
     :param statements: the store's other graphs as N-Triples text, when the caller has it
         (the build does): the reasoner loads it instead of copying them out of the store
         (8.3 s -> 3 s at 10^6 triples).
     :returns: the number of inferred triples.
     """
-    target = pyoxigraph.NamedNode(graph)
-    store.update(f"DROP SILENT GRAPH <{graph}>")
+    store.update(f"DROP SILENT GRAPH <{_INFERRED.value}>")
     reasoner = _Reasoner(store if statements is None else statements, load_rules(rules_dir),
-                         engine or default_engine())
+                         engine or default_engine(), store=store)
     statements = None  # loaded: the text (130 MB at 10^6 triples) need not outlive it
     reasoner.run()
-    count = reasoner.write_to(store, target)
+    count = reasoner.finish()
     logger.info("inferred %d triples", count)
     return count

@@ -33,7 +33,7 @@ from rdflib.term import Identifier
 
 from exomirkg import paths, shacl_sparql
 from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
-from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, SH
+from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, REASONER_GRAPHS, SH
 from exomirkg.queries import read_header
 from exomirkg.report import (
     CHECK_BASE,
@@ -715,8 +715,12 @@ def _check_rows(store: pyoxigraph.Store, check: Check) -> _CheckRows:
     inferred = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
     options: dict[str, object] = {"use_default_graph_as_union": True}
     if check.scope == "asserted":
-        asserted = [g for g in store.named_graphs() if g != inferred]
-        options = {"default_graph": [pyoxigraph.DefaultGraph(), *asserted]}
+        # Not the reasoner's working graphs either, as the default graph or for GRAPH ?g:
+        # the build runs these checks while it reasons in the same store.
+        asserted = [g for g in store.named_graphs()
+                    if g != inferred and not g.value.startswith(REASONER_GRAPHS)]
+        options = {"default_graph": [pyoxigraph.DefaultGraph(), *asserted],
+                   "named_graphs": asserted}
     elif check.scope == "inferred":
         options = {"default_graph": [inferred]}
     try:
@@ -782,9 +786,10 @@ class ShapesRun:
     reasoner: the shapes, and - given the store of the asserted graphs - the checks of scope
     ``asserted``. They run in a thread while the reasoner works (pyoxigraph and rudof release
     the GIL; the machine has two cores); the reasoner adds nothing to the store but
-    graph/inferred, which these never read. The ``sparql`` engine loads its own store of the
-    asserted statements there (:func:`exomirkg.shacl_sparql.shapes_store`: the build's store
-    keeps a literal's value, not its written form). :func:`validate_sources` takes the results.
+    graph/inferred and its working graphs, which these never read. The ``sparql`` engine
+    loads its own store of the asserted statements there
+    (:func:`exomirkg.shacl_sparql.shapes_store`: the build's store keeps a literal's value,
+    not its written form). :func:`validate_sources` takes the results.
     At 10^6 triples the asserted checks take ~16 s, and the shapes 26 s, of the reasoner's ~75 s.
     """
 
