@@ -3,7 +3,6 @@ ontology release files (:mod:`exomirkg.release`)."""
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import time
@@ -23,7 +22,7 @@ from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import infer_into
 from exomirkg.release import RELEASE_FILES, release_bytes, write_release
-from exomirkg.store import file_sha256, graph_to_rdflib
+from exomirkg.store import file_sha256, graph_to_rdflib, return_freed_memory
 from exomirkg.validate import ShapesRun, ValidationReport, validate_sources
 
 __all__ = [
@@ -159,19 +158,8 @@ def process_sources(
             report = validate_sources(sources, store, checks_dir=layout.checks_dir,
                                       data_root=data_root, shapes=shapes)
         del shapes
-        _return_freed_memory()
+        return_freed_memory()
     return BuildResult(sources, store, report, timings, release=release.result())
-
-
-def _return_freed_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing
-    elsewhere). The shapes' store, made in its own thread, and the checks' working memory are
-    freed by the end of validation, but glibc keeps their pages: at 10^6 triples 600 MB,
-    which the write step's peak counted on top of its own (4.3 GB -> 3.9 GB)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def input_digests(data_root: Path | None = None) -> dict[str, str]:

@@ -42,7 +42,7 @@ from exomirkg.report import (
     ValidationResult,
     sort_key,
 )
-from exomirkg.store import dataset_to_store, to_oxigraph, to_rdflib
+from exomirkg.store import dataset_to_store, return_freed_memory, to_oxigraph, to_rdflib
 
 __all__ = [
     "CHECK_SCOPES",
@@ -848,7 +848,11 @@ class ShapesRun:
         try:
             if self.engine == "sparql":
                 store = shacl_sparql.shapes_store(self.text)
-                return shacl_sparql.validate_store(store, self.shapes)
+                report = shacl_sparql.validate_store(store, self.shapes)
+                del store
+                # Now, not at the end of the build: the reasoner's peak is still to come.
+                return_freed_memory()
+                return report
             return _rudof_report(self.statements, self.shapes)
         finally:
             self.seconds += time.perf_counter() - start
