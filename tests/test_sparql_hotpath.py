@@ -149,3 +149,15 @@ def test_over_real_http_the_timeout_still_kills_a_runaway_get(
                              headers={"Accept": "application/sparql-results+json"})
         assert after.status_code == 200 and after.json()["boolean"] is True
         assert after.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_hooks_the_hot_path_stands_in_for_are_the_only_ones(app: Flask) -> None:
+    """The hot path adds what these hooks add and runs no others: a new request hook must be
+    mirrored in exomirkg.web.hotpath (or make it leave such requests to Flask)."""
+    # App-wide hooks (key None) and those of the blueprint serving /sparql.
+    scopes = (None, "sparql")
+    assert not any(app.before_request_funcs.get(scope) for scope in scopes)
+    assert not any(app.url_value_preprocessors.get(scope) for scope in scopes)
+    after = sorted(f"{f.__module__}.{f.__name__}" for scope in scopes
+                   for f in app.after_request_funcs.get(scope, []))
+    assert after == ["exomirkg.web.security._add_headers", "exomirkg.web.sparql.cors"], after
