@@ -50,4 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(graphstore.bp)
     app.register_blueprint(queries.bp)
     app.register_blueprint(pages.bp)
+    from exomirkg.web.hotpath import SparqlHotPath
+
+    # Queries sent by GET skip Flask's request machinery (same checks, limits and headers).
+    app.wsgi_app = SparqlHotPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

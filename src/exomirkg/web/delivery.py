@@ -10,15 +10,16 @@ sha256 is the same whichever worker answers, and a client or cache holding it ge
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from exomirkg.web.state import get_state
 
-__all__ = ["allow_cross_origin", "cors_for_data", "link_header", "send"]
+__all__ = ["allow_cross_origin", "allowed_origin", "cors_for_data", "link_header", "send"]
 
 #: Headers a script on another origin may read from a download or an RDF view.
 EXPOSED_HEADERS = "ETag, Link, Content-Disposition, X-Checksum-Sha256, X-Data-Version"
@@ -50,6 +51,18 @@ def _allowed_origins(origins: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(o.strip() for o in origins.split(",")) if isinstance(origins, str) else origins
 
 
+def allowed_origin(config: Mapping[str, Any], origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` that ``CORS_ORIGINS`` grants a request from
+    ``origin``: ``*``, the origin itself (the answer then varies by Origin), or None."""
+    origins = config.get("CORS_ORIGINS") or ""
+    allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
+    if "*" in allowed:
+        return "*"
+    if origin and origin in allowed:
+        return origin
+    return None
+
+
 def allow_cross_origin(response: Response, *, expose: str = EXPOSED_HEADERS,
                        methods: str = "GET, HEAD, OPTIONS",
                        request_headers: str = "Accept, If-None-Match") -> Response:
@@ -59,17 +72,13 @@ def allow_cross_origin(response: Response, *, expose: str = EXPOSED_HEADERS,
     :param methods: methods a preflight is told are allowed.
     :param request_headers: headers a preflight is told are allowed, when it names none.
     """
-    origins = current_app.config.get("CORS_ORIGINS") or ""
-    allowed = _allowed_origins(origins if isinstance(origins, str) else tuple(origins))
     # From the environ: ``headers.get`` raises and catches an exception when it is absent.
-    origin = request.environ.get("HTTP_ORIGIN")
-    if "*" in allowed:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    elif origin and origin in allowed:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
-    else:
+    granted = allowed_origin(current_app.config, request.environ.get("HTTP_ORIGIN"))
+    if granted is None:
         return response
+    response.headers["Access-Control-Allow-Origin"] = granted
+    if granted != "*":
+        response.vary.add("Origin")
     response.headers["Access-Control-Expose-Headers"] = expose
     if request.method == "OPTIONS":
         # A preflight (for files: If-None-Match is not a CORS-safelisted request header).

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Request, Response, current_app, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 
 from exomirkg.backends.sparql_http import BackendUnavailable
@@ -22,7 +22,7 @@ from exomirkg.sparql.guard import QueryRefused
 from exomirkg.web.state import get_state
 
 __all__ = ["PAGE_TYPES", "cached", "choose_media", "error_page", "install",
-           "plain_error"]
+           "plain_error", "plain_text"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ PAGE_TYPES: tuple[str, ...] = ("text/html", *negotiation.GRAPH_TYPES)
 
 def choose_media(offers: Sequence[str], *, fmt: str | None = None,
                  default: str | None = None, absent: str | None = None,
-                 html: bool = False) -> str | None:
+                 html: bool = False, req: Request | None = None) -> str | None:
     """The media type to answer the current request in: the one negotiation function.
 
     Every route picks its media type here, from media types of the one table
@@ -49,9 +49,11 @@ def choose_media(offers: Sequence[str], *, fmt: str | None = None,
     :param absent: the answer when the request has no (or a blank) Accept header.
     :param html: answer ``text/html`` when a browser asks for it by name and no ``fmt`` is
         given (:func:`negotiation.prefers_html`): the machine URLs' page for people.
+    :param req: the request to answer (default: the current one; a request without a
+        context, as :mod:`exomirkg.web.hotpath` has, is passed here).
     :returns: the chosen media type, or ``default``.
     """
-    accept = request.headers.get("Accept")
+    accept = (request if req is None else req).headers.get("Accept")
     if absent is not None and fmt is None and not (accept or "").strip():
         return absent
     if html and fmt is None and negotiation.prefers_html(accept):
@@ -59,9 +61,14 @@ def choose_media(offers: Sequence[str], *, fmt: str | None = None,
     return negotiation.negotiate(accept, offers, fmt) or default
 
 
+def plain_text(message: str) -> str:
+    """The body of a plain-text error: the sentence and one line end."""
+    return message.rstrip() + "\n"
+
+
 def plain_error(status: int, message: str, **headers: str) -> Response:
     """A plain-text error response that says what happened (never a traceback)."""
-    response = Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
+    response = Response(plain_text(message), status=status, mimetype="text/plain")
     response.headers.update(headers)
     return response
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
-from flask import Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.utils import get_current_url
@@ -31,15 +31,18 @@ from exomirkg.sparql.engine import (
 )
 from exomirkg.sparql.guard import SERVICE_REFUSED, QueryRefused, check_bounds
 from exomirkg.sparql.results import truncation_note
-from exomirkg.web.helpers import choose_media, plain_error
-from exomirkg.web.state import get_state
+from exomirkg.sparql.state import GraphState
+from exomirkg.web.helpers import choose_media, plain_text
 
-__all__ = ["ProtocolError", "ProtocolRequest", "execute", "read_request"]
+__all__ = ["EXPOSED_HEADERS", "Answer", "ProtocolError", "ProtocolRequest", "answer", "execute",
+           "read_request"]
 
 #: POST bodies we accept.
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
+#: Headers a browser script on another origin may read from a query's answer.
+EXPOSED_HEADERS = "X-Exomirkg-Truncated, X-Exomirkg-Rows, Warning, Content-Type"
 #: Said on every refused update, whatever its form.
 READ_ONLY = ("SPARQL Update is not accepted: this is a read-only endpoint "
              "(queries only: SELECT, ASK, CONSTRUCT, DESCRIBE)")
@@ -194,21 +197,39 @@ def _check_graph_names(names: Sequence[str]) -> None:
             raise ProtocolError(400, f"graph name {name!r} is not an absolute IRI") from None
 
 
-def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
-            fmt: str | None = None) -> Response:
+@dataclass(frozen=True)
+class Answer:
+    """A query's response before any web framework touches it: what :func:`execute` makes a
+    Flask ``Response`` of, and :mod:`exomirkg.web.hotpath` writes to WSGI itself."""
+
+    status: int
+    #: The media type (Werkzeug adds ``; charset=utf-8`` to text types, as for any response).
+    media: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _error(status: int, message: str, **headers: str) -> Answer:
+    """:func:`~exomirkg.web.helpers.plain_error`'s answer, as an :class:`Answer`."""
+    return Answer(status, "text/plain", plain_text(message).encode(), tuple(headers.items()))
+
+
+def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
+           named_graphs: Sequence[str] = (), fmt: str | None = None,
+           app: Flask | None = None) -> Answer:
     """Check, evaluate (in a worker, under the time limit) and serialise one query.
 
     A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
     this process instead: it is one index scan, bounded by the data, so it cannot run away.
     Graph names never cause a fetch: a name the store does not hold is an empty graph.
 
+    :param req: the request (its Accept header and URL); no request context is needed.
+    :param app: the app whose settings and store apply (default: the current app).
     :raises QueryRefused: the query is refused before evaluation (``ProtocolError``
-        included); the app's error handler answers it.
+        included); nothing was evaluated.
     """
     # The time limit counts from here: waiting for a query process is part of it.
     arrival = time.monotonic()
-    # The request object itself, not the context proxy: it is read several times below.
-    req = request._get_current_object()
     shape = check_bounds(query)
     if shape.is_update:
         raise ProtocolError(403, READ_ONLY)
@@ -217,13 +238,14 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
         # query process, which a lexer cannot be tricked around.
         raise ProtocolError(403, SERVICE_REFUSED)
     offers = _offers_for(shape.form)
-    media = choose_media(offers, fmt=fmt)
+    media = choose_media(offers, fmt=fmt, req=req)
     if media is None:
         asked = fmt or req.headers.get("Accept")
         raise ProtocolError(406, f"cannot answer a {shape.form or 'SELECT'} query as {asked}; "
                                  f"available: {', '.join(offers)}")
     _check_graph_names([*default_graphs, *named_graphs])
-    config = current_app.config
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
     cap = int(config["ROW_CAP"] or 0)
     protocol_dataset = bool(default_graphs or named_graphs)
     job = Job(query=query, media=media, row_cap=cap or UNCAPPED,
@@ -231,7 +253,7 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
               base_iri=_base_url(req.scheme, req.host, req.root_path, req.path))
-    state = get_state()
+    state: GraphState = app.extensions["exomirkg"]
     engine = state.engine
     assert engine is not None
     timeout = float(config["QUERY_TIMEOUT"])
@@ -242,28 +264,43 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
         else:
             outcome = engine.run(job, deadline=arrival + timeout)
     except EngineTimeout:
-        return plain_error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
-                                "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
+        return _error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
+                           "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
     except EngineBusy:
-        return plain_error(503, f"all {engine.size} query processes are busy and the queue for "
-                                "them is full; try again shortly", **{"Retry-After": "2"})
+        return _error(503, f"all {engine.size} query processes are busy and the queue for "
+                           "them is full; try again shortly", **{"Retry-After": "2"})
     except EngineMemory:
         limit = int(config.get("QUERY_MEMORY") or 0)
-        return plain_error(503, f"query stopped: it needed more than the {limit} MB memory "
-                                "limit (QUERY_MEMORY); narrow it, drop ORDER BY or add LIMIT",
-                           **{"Retry-After": "1"})
+        return _error(503, f"query stopped: it needed more than the {limit} MB memory "
+                           "limit (QUERY_MEMORY); narrow it, drop ORDER BY or add LIMIT",
+                      **{"Retry-After": "1"})
     except EngineCrashed as error:
-        return plain_error(500, f"the query process crashed while evaluating this query ({error})"
-                                "; it was replaced. Please report the query.")
+        return _error(500, f"the query process crashed while evaluating this query ({error})"
+                           "; it was replaced. Please report the query.")
     if outcome.kind in ("syntax", "refused", "query"):
         status = outcome.status or 400
         prefix = {"syntax": "malformed query: ", "query": "query could not be evaluated: "}
-        return plain_error(status, prefix.get(outcome.kind, "") + outcome.message)
+        return _error(status, prefix.get(outcome.kind, "") + outcome.message)
     if outcome.kind != "ok":
-        return plain_error(500, f"query evaluation failed: {outcome.message}")
-    # Headers given whole: each later assignment would scan the header list again.
-    headers = [("X-Exomirkg-Rows", str(outcome.rows)), ("Vary", "Accept")]
+        return _error(500, f"query evaluation failed: {outcome.message}")
+    headers: tuple[tuple[str, str], ...] = (("X-Exomirkg-Rows", str(outcome.rows)),
+                                            ("Vary", "Accept"))
     if outcome.truncated:
-        headers += [("X-Exomirkg-Truncated", f"true; limit={cap}"),
-                    ("Warning", f'199 exomirkg "{truncation_note(cap)}"')]
-    return Response(outcome.body, mimetype=media, headers=headers)
+        headers += (("X-Exomirkg-Truncated", f"true; limit={cap}"),
+                    ("Warning", f'199 exomirkg "{truncation_note(cap)}"'))
+    return Answer(200, media, outcome.body, headers)
+
+
+def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+            fmt: str | None = None) -> Response:
+    """:func:`answer` for the current request, as a Flask response.
+
+    :raises QueryRefused: the query is refused before evaluation; the app's error handler
+        answers it.
+    """
+    # The request object itself, not the context proxy: it is read several times.
+    done = answer(request._get_current_object(), query,  # type: ignore[attr-defined]
+                  default_graphs=default_graphs, named_graphs=named_graphs, fmt=fmt)
+    # Headers given whole: each later assignment would scan the header list again.
+    return Response(done.body, status=done.status, mimetype=done.media,
+                    headers=list(done.headers))

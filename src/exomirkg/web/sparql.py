@@ -11,16 +11,12 @@ from exomirkg.backends import is_external
 from exomirkg.sparql import negotiation
 from exomirkg.web.delivery import allow_cross_origin
 from exomirkg.web.helpers import choose_media, plain_error
-from exomirkg.web.protocol import ProtocolError, execute, read_request
+from exomirkg.web.protocol import EXPOSED_HEADERS, ProtocolError, execute, read_request
 from exomirkg.web.state import get_state
 
 __all__ = ["bp"]
 
 bp = Blueprint("sparql", __name__)
-
-#: Headers a browser script on another origin may read.
-EXPOSED_HEADERS = "X-Exomirkg-Truncated, X-Exomirkg-Rows, Warning, Content-Type"
-
 
 @bp.route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def sparql() -> Response:
