@@ -103,16 +103,12 @@ class SparqlHotPath:
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if environ.get("PATH_INFO") != "/sparql":
-            return self.inner(environ, start_response)
-        if method == "GET":
-            if not environ.get("QUERY_STRING"):
-                return self.inner(environ, start_response)
-            done = self._answer(environ)
-        elif method == "POST":
-            done = self._answer_post(environ)
-        else:
-            return self.inner(environ, start_response)
+        done = None
+        if environ.get("PATH_INFO") == "/sparql":
+            if method == "GET" and environ.get("QUERY_STRING"):
+                done = self._answer(environ)
+            elif method == "POST":
+                done = self._answer_post(environ)
         if done is None:
             return self.inner(environ, start_response)
         status, headers, body = done
