@@ -17,6 +17,7 @@ test: it prints figures, it asserts nothing.
     python benchmarks/server.py [--requests 200] [--budget 20] [--rounds 3]
                                 [--sizes review,100000] [--queries "label lookup,3-hop join"]
                                 [--against bare,rdflib] [--concurrency 1,8,32]
+                                [--method GET|POST]
 """
 
 from __future__ import annotations
@@ -171,8 +172,13 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
-def _measure(port: int, path: str, count: int, concurrency: int, budget: float) -> dict:
-    """Send up to ``count`` GETs with ``concurrency`` keep-alive clients, within ``budget`` s."""
+def _measure(port: int, path: str, count: int, concurrency: int, budget: float,
+             form: bytes | None = None) -> dict:
+    """Send up to ``count`` GETs with ``concurrency`` keep-alive clients, within ``budget`` s;
+    POSTs of ``form`` (URL-encoded) instead when it is given."""
+    headers = {"Accept": "application/sparql-results+json"}
+    if form is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
@@ -189,7 +195,8 @@ def _measure(port: int, path: str, count: int, concurrency: int, budget: float) 
                 issued[0] += 1
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+                conn.request("GET" if form is None else "POST", path, body=form,
+                             headers=headers)
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -258,6 +265,8 @@ def main() -> None:
                         help="baselines: bare (Flask + pyoxigraph), rdflib (rdflib-endpoint)")
     parser.add_argument("--concurrency", default=CONCURRENCY,
                         help="comma-separated client counts")
+    parser.add_argument("--method", choices=("GET", "POST"), default="GET",
+                        help="send each query in the URL (GET) or as a URL-encoded form (POST)")
     parser.add_argument("--floor-rounds", type=int, default=FLOOR_ROUNDS,
                         help="back-to-back rounds behind the lookup/empty p50 ratio")
     args = parser.parse_args()
@@ -297,35 +306,36 @@ def _gunicorn(bin_dir: Path, port: int, app: str) -> list[str]:
             "--access-logfile", "-", app]
 
 
-def _lookup_vs_floor(port: int, path: str, empty_port: int, args) -> float:
+def _lookup_vs_floor(port: int, path: str, form: bytes | None, empty_port: int,
+                     args) -> float:
     """Median over rounds of (lookup p50 / empty p50), measured back to back (shared CPU)."""
     ratios = []
     for _ in range(args.floor_rounds):
         floor = _measure(empty_port, "/ping", args.requests, 1, args.budget)
-        lookup = _measure(port, path, args.requests, 1, args.budget)
+        lookup = _measure(port, path, args.requests, 1, args.budget, form)
         if floor["p50"] and lookup["p50"]:
             ratios.append(lookup["p50"] / floor["p50"])
     return statistics.median(ratios) if ratios else float("nan")
 
 
-def _compare(targets: list[tuple[int, str, str]], count: int, concurrency: int,
+def _compare(targets: list[tuple[int, str, str, bytes | None]], count: int, concurrency: int,
              args) -> tuple[list[dict], list[float]]:
     """Measure the servers in alternating rounds (the CPU is shared and noisy).
 
-    ``targets`` are (port, request path, settle path), ours first. Each round gives every
-    server the same share of the request count and time budget, in an order that reverses
-    every round; the ratio ours/baseline reported is the median of the rounds' throughput
-    ratios, the latencies are pooled. When a server left requests unfinished in some round,
-    the ratio is that of the pooled throughputs instead.
+    ``targets`` are (port, request path, settle path, form body or None), ours first. Each
+    round gives every server the same share of the request count and time budget, in an order
+    that reverses every round; the ratio ours/baseline reported is the median of the rounds'
+    throughput ratios, the latencies are pooled. When a server left requests unfinished in some
+    round, the ratio is that of the pooled throughputs instead.
     """
     rounds = max(1, args.rounds)
     runs: list[list[dict]] = [[] for _ in targets]
     for round_ in range(rounds):
         order = list(range(len(targets)))
         for i in (order if round_ % 2 == 0 else order[::-1]):
-            port, path, settle = targets[i]
+            port, path, settle, form = targets[i]
             runs[i].append(_measure(port, path, max(1, count // rounds), concurrency,
-                                    args.budget / rounds))
+                                    args.budget / rounds, form))
             _settle(port, settle)
     pooled = [_pool(run) for run in runs]
     ratios = []
@@ -405,7 +415,7 @@ def _start_servers(args, trig: Path, nt: Path, size: str,
 def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
     for size in args.sizes.split(","):
         trig, nt, count = _prepare(size, folder)
-        print(f"\n== {size} graph: {count} triples ==")
+        print(f"\n== {size} graph: {count} triples, queries by {args.method} ==")
         servers = _start_servers(args, trig, nt, size, bin_dir)
         names = [name for name in ("ours", *BASELINES) if name in servers]
         cells: list[tuple[float, str]] = []  # ours/bare at the concurrencies of point 4
@@ -416,12 +426,15 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 + " | " + " ".join(f"{'x ' + name:>8}" for name in names[1:]) + "  notes")
             for name in args.queries.split(","):
                 query = QUERIES[name]
-                targets = [(servers[s][1], servers[s][2] + "?" + urlencode({"query": query}),
-                            servers[s][3]) for s in names]
+                encoded = urlencode({"query": query})
+                targets = [(servers[s][1], servers[s][2] + "?" + encoded, servers[s][3], None)
+                           if args.method == "GET" else
+                           (servers[s][1], servers[s][2], servers[s][3], encoded.encode())
+                           for s in names]
                 # Warm-up, not counted: connections, worker processes, caches.
-                for (port, path, _), server in zip(targets, names, strict=True):
+                for (port, path, _, form), server in zip(targets, names, strict=True):
                     _measure(port, path, 2 if server == "rdflib" else 16,
-                             1 if server == "rdflib" else 8, args.budget)
+                             1 if server == "rdflib" else 8, args.budget, form)
                 for concurrency in args.concurrency:
                     count_n = args.requests if concurrency == 1 else args.requests * 2
                     results, ratios = _compare(targets, count_n, concurrency, args)
@@ -438,8 +451,9 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 if name == "label lookup":
                     for server in ("ours", "bare"):
                         if server in servers:
-                            ratio = _lookup_vs_floor(servers[server][1], targets[
-                                names.index(server)][1], empty_port, args)
+                            _, path, _, form = targets[names.index(server)]
+                            ratio = _lookup_vs_floor(servers[server][1], path, form,
+                                                     empty_port, args)
                             print(f"{'':<18}    {server} lookup p50 / empty Flask p50 = "
                                   f"{ratio:.2f} (median of {args.floor_rounds} back-to-back "
                                   "rounds)", flush=True)

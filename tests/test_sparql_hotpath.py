@@ -1,11 +1,14 @@
-"""GET /sparql answered beside Flask (``exomirkg.web.hotpath``): the same bytes and headers as
-the Flask view, the same limits, and everything it does not handle left to Flask."""
+"""Queries to /sparql (GET, POST form, POST direct) answered beside Flask
+(``exomirkg.web.hotpath``): the same bytes and headers as the Flask view, the same limits,
+and everything it does not handle left to Flask, with the body it was sent."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -25,10 +28,23 @@ CONSTRUCT = PREFIXES + "CONSTRUCT { ?d a ekg:Drug } WHERE { ?d a ekg:Drug } ORDE
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def _call(wsgi: Callable[..., Any], params: dict[str, Any],
-          headers: dict[str, str]) -> tuple[str, list[tuple[str, str]], bytes]:
-    environ = EnvironBuilder(path="/sparql", method="GET", query_string=params,
-                             headers=headers).get_environ()
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+
+def _call(wsgi: Callable[..., Any], params: dict[str, Any], headers: dict[str, str],
+          post: dict[str, Any] | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """One request: a GET of ``params``, or a POST of ``post`` (EnvironBuilder's arguments;
+    ``environ`` updates the environ built) with ``params`` in the URL."""
+    if post is None:
+        environ = EnvironBuilder(path="/sparql", method="GET", query_string=params,
+                                 headers=headers).get_environ()
+    else:
+        post = dict(post)
+        extra = post.pop("environ", {})
+        environ = EnvironBuilder(path="/sparql", method="POST", query_string=params,
+                                 headers=headers, **post).get_environ()
+        environ.update(extra() if callable(extra) else extra)
     seen: list[tuple[str, list[tuple[str, str]]]] = []
     body = wsgi(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
     try:
@@ -53,10 +69,11 @@ def flask_seen(app: Flask) -> Iterator[list[str]]:
     request_started.disconnect(record, app)
 
 
-def _both(app: Flask, params: dict[str, Any], headers: dict[str, str]) -> tuple[tuple, tuple]:
+def _both(app: Flask, params: dict[str, Any], headers: dict[str, str],
+          post: dict[str, Any] | None = None) -> tuple[tuple, tuple]:
     wsgi = app.wsgi_app
     assert isinstance(wsgi, SparqlHotPath)
-    return _call(app, params, headers), _call(wsgi.inner, params, headers)
+    return _call(app, params, headers, post), _call(wsgi.inner, params, headers, post)
 
 
 @pytest.mark.parametrize(("params", "accept"), [
@@ -161,3 +178,163 @@ def test_the_hooks_the_hot_path_stands_in_for_are_the_only_ones(app: Flask) -> N
     after = sorted(f"{f.__module__}.{f.__name__}" for scope in scopes
                    for f in app.after_request_funcs.get(scope, []))
     assert after == ["exomirkg.web.security._add_headers", "exomirkg.web.sparql.cors"], after
+
+
+def _form(fields: dict[str, Any], content_type: str = FORM) -> dict[str, Any]:
+    return {"data": urlencode(fields, doseq=True), "content_type": content_type}
+
+
+def _direct(query: str | bytes, content_type: str = DIRECT) -> dict[str, Any]:
+    return {"data": query, "content_type": content_type}
+
+
+@pytest.mark.parametrize(("url", "post", "accept"), [
+    ({}, _form({"query": LOOKUP}), "application/sparql-results+json"),
+    ({}, _form({"query": LOOKUP}), "application/sparql-results+xml"),
+    ({}, _form({"query": JOIN}), "text/csv"),
+    ({}, _form({"query": JOIN, "format": "xml"}), "text/csv"),
+    ({"format": "tsv"}, _form({"query": JOIN}), "*/*"),
+    ({}, _form({"query": ASK}), "*/*"),
+    ({}, _form({"query": CONSTRUCT}), "text/turtle"),
+    ({}, _form({"query": CONSTRUCT}), ""),
+    ({}, _form({"query": LOOKUP}, FORM + "; charset=UTF-8"), "*/*"),
+    ({}, _form({"query": JOIN, "default-graph-uri": "https://w3id.org/exomirkg/graph/nothing"}),
+     "*/*"),
+    ({"default-graph-uri": "https://w3id.org/exomirkg/graph/nothing"}, _form({"query": JOIN}),
+     "*/*"),
+    ({}, _form({"query": JOIN, "named-graph-uri": ["https://w3id.org/exomirkg/graph/a",
+                                                  "https://w3id.org/exomirkg/graph/b"]}), "*/*"),
+    ({}, _form({"query": "SELECT * WHERE { ?s ?p }"}), "*/*"),  # malformed: 400 from evaluation
+    ({}, _direct(LOOKUP), "application/sparql-results+json"),
+    ({}, _direct(JOIN), "text/csv"),
+    ({}, _direct(LOOKUP, DIRECT + "; charset=utf-8"), "*/*"),
+    ({"format": "xml"}, _direct(JOIN), "*/*"),
+    ({"default-graph-uri": "https://w3id.org/exomirkg/graph/nothing"}, _direct(JOIN), "*/*"),
+    ({}, _direct(CONSTRUCT), "text/turtle"),
+    ({}, _direct('SELECT ?s { ?s ?p "caf\u00e9" }'.encode()), "*/*"),  # UTF-8 in the body
+    ({}, _direct("SELECT * WHERE { ?s ?p }"), "*/*"),
+], ids=lambda value: None)
+def test_a_post_is_answered_as_the_flask_view_does(app: Flask, flask_seen: list[str],
+                                                   url: dict[str, Any], post: dict[str, Any],
+                                                   accept: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    hot, flask = _both(app, url, headers, post)
+    assert hot == flask
+    assert flask_seen == ["/sparql"], "only the call to the Flask view went through Flask"
+
+
+class _FailingStream:
+    """A request body whose connection breaks after ``data``."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.data.read(min(size, 4) if size >= 0 else 4)
+        if not chunk:
+            raise OSError("connection reset")
+        return chunk
+
+
+@pytest.mark.parametrize(("url", "post", "status"), [
+    ({}, _form({"query": "INSERT DATA { <x:a> <x:b> <x:c> }"}), 403),
+    ({}, _form({"query": LOOKUP, "update": "DROP ALL"}), 403),
+    ({}, _direct("DROP ALL", "application/sparql-update"), 403),
+    ({}, _direct("INSERT DATA { <x:a> <x:b> <x:c> }"), 403),
+    ({}, _form({"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}), 403),
+    ({}, _form({}), 400),  # an empty body
+    ({}, _direct(""), 400),
+    ({}, _form({"query": "  "}), 400),
+    ({}, _form({"query": [ASK, ASK]}), 400),
+    ({"query": ASK}, _direct(ASK), 400),  # a query in the URL and in the body
+    ({}, _form({"query": ASK, "default-graph-uri": "not an IRI"}), 400),
+    ({}, {"data": "query=ASK%20%7B%7D%FF", "content_type": FORM}, 400),  # not UTF-8
+    ({}, _direct(b"ASK { ?s ?p \"\xff\" }"), 400),  # not UTF-8
+    ({}, _form({"query": ASK}, FORM + "; charset=latin-1"), 415),
+    ({}, _direct(ASK, "text/plain"), 415),
+    ({}, {"data": ASK}, 415),  # no Content-Type
+    ({}, {**_direct(ASK), "environ": {"CONTENT_LENGTH": "100"}}, 400),  # the body came short
+    ({}, {**_direct(ASK), "environ": lambda: {"wsgi.input": _FailingStream(b"ASK {")}},
+     400),  # the connection broke
+], ids=lambda value: None)
+def test_a_refused_post_is_left_to_flask_with_its_body(app: Flask, flask_seen: list[str],
+                                                       url: dict[str, Any],
+                                                       post: dict[str, Any],
+                                                       status: int) -> None:
+    hot, flask = _both(app, url, {"Accept": "*/*"}, post)
+    assert hot == flask
+    assert hot[0].startswith(str(status)), hot
+    assert flask_seen == ["/sparql", "/sparql"], "both went through the Flask view"
+
+
+def test_a_chunked_post_is_answered_by_flask(app: Flask, flask_seen: list[str]) -> None:
+    chunked = {**_direct(ASK), "environ": lambda: {
+        "wsgi.input": io.BytesIO(ASK.encode()), "wsgi.input_terminated": True,
+        "HTTP_TRANSFER_ENCODING": "chunked", "CONTENT_LENGTH": ""}}
+    hot, flask = _both(app, {}, {"Accept": "application/sparql-results+json"}, chunked)
+    assert hot == flask and hot[0].startswith("200")
+    assert flask_seen == ["/sparql", "/sparql"]
+
+
+@pytest.mark.parametrize("post", [
+    _form({"query": ASK + " " * 300}),
+    _direct(ASK + " " * 300),
+    {**_direct(ASK + " " * 300), "environ": lambda: {  # chunked, over the cap
+        "wsgi.input": io.BytesIO((ASK + " " * 300).encode()), "wsgi.input_terminated": True,
+        "HTTP_TRANSFER_ENCODING": "chunked", "CONTENT_LENGTH": ""}},
+], ids=["form", "direct", "chunked"])
+def test_an_over_cap_post_gets_flasks_413(make_app: Callable[..., Flask],
+                                          post: dict[str, Any]) -> None:
+    app = make_app(BODY_CAP=200)
+    hot, flask = _both(app, {}, {"Accept": "*/*"}, post)
+    assert hot == flask and hot[0].startswith("413"), hot
+
+
+class _CountingStream(io.BytesIO):
+    """A body that counts the bytes read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize(("length", "taken"), [(len(ASK), len(ASK)), (10_000, 0)])
+def test_the_hot_path_never_reads_past_the_length_or_the_cap(make_app: Callable[..., Flask],
+                                                             length: int, taken: int) -> None:
+    """Content-Length within the cap: that many bytes are read, never more (the stream holds
+    more); over the cap: none (Flask answers 413 without reading)."""
+    stream = _CountingStream(ASK.encode() + b" " * 20_000)
+    environ = EnvironBuilder(path="/sparql", method="POST", content_type=DIRECT,
+                             headers={"Accept": "*/*"}).get_environ()
+    environ.update({"wsgi.input": stream, "CONTENT_LENGTH": str(length)})
+    hot = SparqlHotPath(make_app(BODY_CAP=1000), lambda environ, start_response: [b"to Flask"])
+    body = hot(environ, lambda *args: None)
+    assert stream.taken == taken
+    assert (body == [b"to Flask"]) == (taken == 0)
+
+
+def test_over_real_http_a_post_is_answered_and_a_runaway_killed(
+        make_app: Callable[..., Flask]) -> None:
+    """A real client and socket, both POST forms: answered; the runaway stopped at the time
+    limit; a refused update words the Flask refusal."""
+    app = make_app(QUERY_TIMEOUT=1.5, QUERY_WORKERS=1)
+    engine = app.extensions["exomirkg"].engine
+    engine.start()
+    accept = {"Accept": "application/sparql-results+json"}
+    with serving(app) as base:
+        form = requests.post(f"{base}/sparql", data={"query": ASK}, headers=accept, timeout=60)
+        assert form.status_code == 200 and form.json()["boolean"] is True
+        direct = requests.post(f"{base}/sparql", data=ASK.encode(), timeout=60,
+                               headers={**accept, "Content-Type": DIRECT})
+        assert direct.status_code == 200 and direct.json()["boolean"] is True
+        assert direct.headers["X-Content-Type-Options"] == "nosniff"
+        runaway = requests.post(f"{base}/sparql", data={"query": RUNAWAY}, timeout=60)
+        assert runaway.status_code == 503 and "time limit" in runaway.text
+        assert engine.kills == 1
+        update = requests.post(f"{base}/sparql", data={"update": "DROP ALL"}, timeout=60)
+        assert update.status_code == 403 and "read-only" in update.text

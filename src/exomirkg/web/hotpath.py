@@ -1,4 +1,5 @@
-"""A query sent by GET to /sparql, answered beside Flask rather than through it.
+"""A query sent to /sparql (GET, or POST as a form or a direct body), answered beside Flask
+rather than through it.
 
 Such a request is most of an endpoint's traffic, and for a small answer Flask's own work
 (a request context pushed and popped, URL routing, the after-request hooks, a ``Response``
@@ -10,6 +11,10 @@ functions the Flask view calls (:func:`~exomirkg.web.protocol.read_request` and
 query processes), then adds the headers the app's hooks would add: the security headers
 (:data:`~exomirkg.web.security.COMMON_HEADERS`) and CORS for ``CORS_ORIGINS = "*"``.
 
+A POST's body is read here only when its Content-Length is given and within ``BODY_CAP``
+(a chunked body, or one over the cap, goes to Flask unread); it is buffered, and a request
+handed to Flask gets it back as ``wsgi.input``, so Flask reads the very same bytes.
+
 Anything else goes to Flask unchanged, decided before a query is evaluated: other paths
 and methods, a request without a query (the Service Description), a query the protocol or
 the guard refuses (the app's one error handler words it), an origin granted by name (its
@@ -19,10 +24,12 @@ answer varies by Origin), trusted-host or server-name settings, and an external 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
@@ -42,13 +49,50 @@ _SECURITY = tuple(COMMON_HEADERS.items())
 _FLASK_ONLY = ("TRUSTED_HOSTS", "SERVER_NAME")
 
 
+class _Replay:
+    """What was read of a body before its stream failed, then the same failure: a request
+    handed to Flask fails as it would have without the hot path."""
+
+    def __init__(self, data: bytes, error: Exception) -> None:
+        self.data, self.error = io.BytesIO(data), error
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.data.read(size)
+        if chunk or size == 0:
+            return chunk
+        raise self.error
+
+
+def _buffer_body(environ: dict[str, Any], length: int) -> bool:
+    """Read the body (``length`` bytes, at most) into memory and put it back as ``wsgi.input``.
+
+    :returns: whether it came whole; if not, what came (and the stream's failure) is what
+        Flask will read.
+    """
+    stream = environ["wsgi.input"]
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        while got < length:
+            chunk = stream.read(length - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except Exception as error:  # a broken connection: Flask's path words the failure
+        environ["wsgi.input"] = _Replay(b"".join(chunks), error)
+        return False
+    environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+    return got == length
+
+
 def _status_line(code: int) -> str:
     # As Werkzeug's Response writes it.
     return f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN').upper()}"
 
 
 class SparqlHotPath:
-    """WSGI middleware: GET /sparql with a query answered without Flask (module docstring)."""
+    """WSGI middleware: a query to /sparql answered without Flask (module docstring)."""
 
     def __init__(self, app: Flask, inner: Callable[..., Iterable[bytes]]) -> None:
         """:param app: the app (settings, store, engine, request class).
@@ -58,15 +102,34 @@ class SparqlHotPath:
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if (environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql"
-                or not environ.get("QUERY_STRING")):
-            return self.inner(environ, start_response)
-        done = self._answer(environ)
+        method = environ.get("REQUEST_METHOD")
+        done = None
+        if environ.get("PATH_INFO") == "/sparql":
+            if method == "GET" and environ.get("QUERY_STRING"):
+                done = self._answer(environ)
+            elif method == "POST":
+                done = self._answer_post(environ)
         if done is None:
             return self.inner(environ, start_response)
         status, headers, body = done
         start_response(status, headers)
         return [body]
+
+    def _answer_post(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]],
+                                                             bytes] | None:
+        """:meth:`_answer` for a POST whose body may be read here (module docstring)."""
+        length = environ.get("CONTENT_LENGTH", "")
+        if not length.isdigit() or environ.get("HTTP_TRANSFER_ENCODING"):
+            return None
+        if int(length) > int(self.app.config["BODY_CAP"]):
+            return None  # 413, from Flask, without reading a byte of it
+        if not _buffer_body(environ, int(length)):
+            return None
+        body = environ["wsgi.input"]
+        done = self._answer(environ)
+        if done is None:
+            body.seek(0)  # Flask reads the body again, from its start
+        return done
 
     def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]],
                                                         bytes] | None:
@@ -77,7 +140,9 @@ class SparqlHotPath:
         granted = allowed_origin(config, environ.get("HTTP_ORIGIN"))
         if granted not in (None, "*"):
             return None
-        # No context: the request object alone, as the view reads it (a GET has no body).
+        # No context: the request object alone, as the view reads it. Flask's request limits
+        # (MAX_CONTENT_LENGTH...) are not read without one; a body here is already in memory,
+        # within BODY_CAP, and Werkzeug applies no form limit to a URL-encoded form.
         req = self.app.request_class(environ, populate_request=False)
         try:
             parsed = read_request(req, int(config["BODY_CAP"]))
@@ -85,9 +150,9 @@ class SparqlHotPath:
                 return None
             done = answer(req, parsed.query, default_graphs=parsed.default_graphs,
                           named_graphs=parsed.named_graphs, fmt=parsed.format, app=self.app)
-        except QueryRefused:
-            # Refused before evaluation: Flask reads the request again and its one error
-            # handler answers (exomirkg.web.helpers.install).
+        except (QueryRefused, HTTPException):
+            # Refused before evaluation (by the protocol, the guard, or Werkzeug reading a
+            # form): Flask reads the request again and its error handlers answer.
             return None
         headers = [*done.headers, ("Content-Type", get_content_type(done.media, "utf-8")),
                    ("Content-Length", str(len(done.body)))]
