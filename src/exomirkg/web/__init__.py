@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(pages.bp)
     from exomirkg.web.hotpath import SparqlHotPath
 
-    # Queries sent by GET skip Flask's request machinery (same checks, limits and headers).
+    # Queries (GET, and POST with a body within the cap) skip Flask's request machinery:
+    # the same checks, limits and headers (web/hotpath.py).
     app.wsgi_app = SparqlHotPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
