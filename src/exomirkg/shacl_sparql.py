@@ -43,7 +43,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -129,14 +129,16 @@ def encode_literals(text: bytes) -> bytes:
     return _TAGGED.sub(rb'"^^<' + LANGUAGE_PREFIX.encode() + rb'\1>\2', text)
 
 
-def shapes_store(text: bytes) -> pyoxigraph.Store:
-    """The engine's store: the asserted graphs' N-Triples (merged, in the default graph), with
-    literals as written (:func:`encode_literals`) and the text's blank-node labels."""
+def shapes_store(text: bytes | Sequence[bytes]) -> pyoxigraph.Store:
+    """The engine's store: the asserted graphs' N-Triples (one text, or one per graph; merged,
+    in the default graph), with literals as written (:func:`encode_literals`) and the text's
+    blank-node labels (a label in two texts is one node, as in one text)."""
     store = pyoxigraph.Store()
     # parse() keeps blank-node labels (bulk_load would rename them); lenient, as the build's
     # store: a statement rdflib made may hold an IRI the strict reader refuses.
-    store.bulk_extend(pyoxigraph.parse(encode_literals(text),
-                                       format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
+    for part in [text] if isinstance(text, bytes) else text:
+        store.bulk_extend(pyoxigraph.parse(encode_literals(part),
+                                           format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
     return store
 
 
