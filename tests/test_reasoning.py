@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import OWL, RDF, RDFS
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
@@ -22,7 +22,15 @@ from exomirkg.cli import main
 from exomirkg.explain import explain_drug
 from exomirkg.load import Sources, parse_turtle, source_files
 from exomirkg.namespaces import EKG, GRAPH_INFERRED, OBO, PROV
-from exomirkg.reason import ENGINES, construct_as_insert, infer, infer_into, load_rules
+from exomirkg.reason import (
+    _WORTH_KEEPING,
+    ENGINES,
+    _worth_keeping,
+    construct_as_insert,
+    infer,
+    infer_into,
+    load_rules,
+)
 from exomirkg.store import dataset_to_store
 from exomirkg.validate import validate_dataset
 
@@ -593,3 +601,26 @@ def test_synthetic_graph_is_deterministic_and_reasons_to_explained_links() -> No
     assert _inferred_ask(store, "?d ekg:resistanceViaMechanism ?m")
     assert _inferred_ask(store, "?d a ekg:PlatinumDrug")
     _assert_links_explained(store)
+
+
+def test_what_is_worth_keeping_is_one_rule_in_sparql_and_in_python() -> None:
+    """The merge's SPARQL condition and the benchmark's Python predicate keep the same
+    triples, one of each kind each drops and one they keep."""
+    x, y, p = (URIRef(f"https://example.org/{n}") for n in ("x", "y", "p"))
+    triples = [
+        (x, p, y), (x, RDF.type, y),  # kept
+        (BNode("b"), p, y), (x, p, BNode("b")),
+        (x, URIRef("http://www.daml.org/2002/03/agents/agent-ont#error"), y),
+        (x, RDFS.subClassOf, x), (x, OWL.sameAs, x), (x, OWL.sameAs, y),
+        (x, RDF.type, OWL.Thing), (x, RDF.type, RDFS.Resource), (OWL.Nothing, p, y),
+        (x, RDF.type, RDFS.Datatype),
+    ]
+    store = pyoxigraph.Store()
+    store.extend(pyoxigraph.Quad(*(pyoxigraph.BlankNode(t) if isinstance(t, BNode)
+                                   else pyoxigraph.NamedNode(t) for t in triple))
+                 for triple in triples)
+    kept_sparql = {(URIRef(r["s"].value), URIRef(r["p"].value), URIRef(r["o"].value))
+                   for r in store.query(f"SELECT * {{ ?s ?p ?o FILTER({_WORTH_KEEPING}) }}")}
+    kept_python = {triple for triple in triples if _worth_keeping(triple)}
+    assert kept_sparql == kept_python == {(x, p, y), (x, RDF.type, y), (x, OWL.sameAs, y)}
+    assert not _worth_keeping((Literal("a"), p, y))  # generalised RDF: Python's side only
