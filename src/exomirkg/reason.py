@@ -822,7 +822,7 @@ def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
         (8.3 s -> 3 s at 10^6 triples).
     :returns: the number of inferred triples.
     """
-    store.update(f"DROP SILENT GRAPH <{_INFERRED.value}>")
+    # The reasoner drops graph/inferred before it reads the store.
     reasoner = _Reasoner(store if statements is None else statements, load_rules(rules_dir),
                          engine or default_engine(), store=store)
     statements = None  # loaded: the text (130 MB at 10^6 triples) need not outlive it
