@@ -16,7 +16,15 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from exomirkg import load_dataset
 from exomirkg.namespaces import EKG
-from exomirkg.reason import ENGINES, _Reasoner, _source_graphs, infer, load_rules, rule_reads
+from exomirkg.reason import (
+    ENGINES,
+    _Reasoner,
+    _source_graphs,
+    infer,
+    load_rules,
+    rule_reads,
+    rule_writes,
+)
 
 EX = "https://example.org/"
 SKIPPED_OWL = "OWL 2 RL: skipped"
@@ -67,6 +75,41 @@ def test_shipped_rules_read_what_their_where_names() -> None:
     assert f"{ekg}findingInhibitsPathway" in reads["resistance-via-pathway"]
     # A free variable predicate may read anything.
     assert reads["owl-property-chain"] is None
+
+
+def test_shipped_rules_write_what_their_template_names() -> None:
+    writes = {rule.name: rule.writes for rule in load_rules()}
+    ekg, prov = "https://w3id.org/exomirkg/", "http://www.w3.org/ns/prov#"
+    assert writes["link-drug-mechanism"] == {
+        f"type {ekg}InferredLink", f"{ekg}linkDrug", f"{ekg}linkMechanism",
+        f"{ekg}linkProperty", f"{prov}wasDerivedFrom",
+        "http://purl.obolibrary.org/obo/RO_0002558"}
+    assert writes["owl-property-chain"] is None  # ?x ?property ?z
+
+
+@pytest.mark.parametrize("template", ["?s ?p ?o", "?s a ?c", "?s ex:p []", "_:b ex:p ?o"])
+def test_rule_that_may_write_anything_or_a_blank_node_writes_unknown(template: str) -> None:
+    text = f"PREFIX ex: <{EX}> CONSTRUCT {{ {template} }} WHERE {{ ?s ex:q ?o }}"
+    assert rule_writes(text) is None
+
+
+def test_independent_rules_run_together_dependent_ones_after(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """a and b read nothing the other writes: one batch; c reads what a writes: after them,
+    in the same round, seeing a's triples; d writes a blank node: alone."""
+    _rule(tmp_path, "a", "CONSTRUCT { ?x ex:r1 ?y } WHERE { ?x ex:r0 ?y }")
+    _rule(tmp_path, "b", "CONSTRUCT { ?x ex:s1 ?y } WHERE { ?x ex:s0 ?y }")
+    _rule(tmp_path, "c", "CONSTRUCT { ?x ex:r2 ?y } WHERE { ?x ex:r1 ?y }")
+    _rule(tmp_path, "d", "CONSTRUCT { ?x ex:t [ ex:u ?y ] } WHERE { ?x ex:s0 ?y }")
+    dataset = _dataset((_iri("x"), _iri("r0"), _iri("y")), (_iri("x"), _iri("s0"), _iri("y")))
+    inferred = infer(dataset, rules_dir=tmp_path)
+    ours = {(s, p, o) for s, p, o in inferred if str(p).startswith(EX)}
+    assert {(s, p, o) for s, p, o in ours if p != _iri("t")} == {
+        (_iri("x"), _iri("r1"), _iri("y")), (_iri("x"), _iri("s1"), _iri("y")),
+        (_iri("x"), _iri("r2"), _iri("y"))}
+    assert "rule a + b: 2 new triples" in caplog.text
+    assert "rule c: 1 new triples" in caplog.text
+    assert "rule d:" in caplog.text and "+ d" not in caplog.text
 
 
 @pytest.mark.parametrize("where", [
@@ -187,3 +230,37 @@ def test_plain_property_triples_reach_the_engine_when_nodes_are_the_same(engine:
         (_iri("x"), _iri("p"), _iri("y")))
     inferred = set(infer(dataset, rules_dir=Path("/nonexistent"), engine=engine))
     assert (_iri("x2"), _iri("p"), _iri("y")) in inferred
+
+
+def test_rule_declared_not_recursive_runs_once_and_gives_the_same(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A rule that reads ex:r and writes ex:r of other nodes: as a recursive rule it runs a
+    second time to find nothing new; declared ``recursive: false``, once, same triples."""
+    body = "CONSTRUCT { ?y ex:r ?x } WHERE { ?x ex:s ?y . OPTIONAL { ?x ex:r ?z } }"
+    dataset = _dataset((_iri("x"), _iri("s"), _iri("y")), (_iri("x"), _iri("r"), _iri("z")))
+    outputs, reruns = [], []
+    for header in ("", "#+ recursive: false\n"):
+        folder = tmp_path / f"rules{len(outputs)}"
+        folder.mkdir()
+        (folder / "label.rq").write_text(
+            f"#+ summary: test\n#+ stratum: 3\n{header}PREFIX ex: <{EX}>\n{body}\n",
+            encoding="utf-8")
+        caplog.clear()
+        outputs.append({triple for triple in infer(dataset, rules_dir=folder)
+                        if triple[1] == _iri("r")})
+        reruns.append(caplog.text.count("rule label: ") - caplog.text.count("rule label: skipped"))
+    assert outputs[0] == outputs[1] == {(_iri("y"), _iri("r"), _iri("x"))}
+    assert reruns == [2, 1]
+
+
+def test_recursive_header_takes_a_boolean(tmp_path: Path) -> None:
+    _rule(tmp_path, "bad", "CONSTRUCT { ?x ex:r ?y } WHERE { ?x ex:s ?y }")
+    path = tmp_path / "bad.rq"
+    path.write_text("#+ recursive: sometimes\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="recursive"):
+        load_rules(tmp_path)
+
+
+def test_shipped_link_label_rule_is_declared_not_recursive() -> None:
+    assert {rule.name for rule in load_rules() if not rule.recursive} == {"link-label"}
