@@ -219,8 +219,9 @@ def _open_store_apart(source: StoreSource) -> Any:
 
     glibc gives a new thread its own malloc arena. Loaded in the main thread, the store lay
     among the chunks the load had freed, and every allocation of a query searched through them:
-    ``_int_malloc`` took 6.5% of the query processes' CPU under an OPTIONAL load (the bare
-    Flask app, which evaluates in request threads: 1.3%); loaded apart, 1.5% (``perf``).
+    ``_int_malloc`` took 6.5% of the server's CPU samples under an OPTIONAL load at 8 clients
+    (the bare Flask app, which evaluates in request threads: 1.3%); loaded apart, 0.8%
+    (``perf``).
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-load") as loader:
         return loader.submit(_open_store, source).result()
