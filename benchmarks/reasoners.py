@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+from synthetic import generate
 
 from exomirkg.load import load_dataset
 from exomirkg.namespaces import EKG
 from exomirkg.reason import _worth_keeping, infer, reasoning_input
-from synthetic import generate
 
 #: What each OWL construct yields, counted in an engine's output.
 CONSTRUCTS: dict[str, Callable[[set], int]] = {

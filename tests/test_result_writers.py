@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import threading
+from pathlib import Path
 
 import pyoxigraph
 import pytest
 
+from exomirkg.build import TRIG_FILE
 from exomirkg.sparql import engine
 from exomirkg.sparql.bulkresults import _json_rows
 from exomirkg.sparql.engine import Job, evaluate
@@ -154,3 +156,22 @@ def test_literals_are_written_as_pyoxigraph_writes_them(media: str) -> None:
     assert _write_python(["x"], iter(parsed()), media, UNCAPPED).body == theirs
     if media == "text/tab-separated-values":
         assert b"\n1e3\n" in theirs and b'\n"1."^^<' in theirs  # the test sees both forms
+
+
+def test_a_query_process_loads_its_store_in_a_thread_of_its_own(
+        build_dir: Path, store: pyoxigraph.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off the main thread, where queries are evaluated (a malloc arena of its own), with
+    every quad, and a failed load still fails the caller."""
+    loaders: list[threading.Thread] = []
+    real = engine._open_store
+
+    def spy(source: engine.StoreSource) -> pyoxigraph.Store:
+        loaders.append(threading.current_thread())
+        return real(source)
+
+    monkeypatch.setattr(engine, "_open_store", spy)
+    loaded = engine._open_store_apart(engine.StoreSource(trig=build_dir / TRIG_FILE))
+    assert loaders and loaders[0] is not threading.main_thread()
+    assert len(loaded) == len(store)
+    with pytest.raises(OSError):
+        engine._open_store_apart(engine.StoreSource(trig=build_dir / "missing.trig"))
