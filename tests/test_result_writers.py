@@ -28,6 +28,8 @@ QUERIES = {
     "no variable": "SELECT * {}",
     "no row": "SELECT ?x { FILTER(false) }",
     "separators in literals": 'SELECT ?x WHERE { VALUES ?x { "},{" "},{" "},{" "a" "b" "c" } }',
+    "literals ending as a separator": 'SELECT ?x ?y WHERE { VALUES (?x ?y) { ("}},{" "}},{"@en) '
+                                      '("a}},{"^^<http://x/t> UNDEF) } }',
     "triple terms": "SELECT ?t WHERE { VALUES ?i { 1 2 3 } "
                     "BIND(<<( <http://a> <http://b> ?i )>> AS ?t) }",
     "many rows": "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } "
@@ -64,6 +66,10 @@ def test_answers_are_the_store_s_cut_exactly_at_the_cap(store: pyoxigraph.Store,
     (b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}', 2),
     (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"},{"}},'
      b'{"x":{"type":"literal","value":"a\\"},{\\""}}]}}', 2),
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{"}}]}}',
+     1),
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{",'
+     b'"xml:lang":"en"}},{"x":{"type":"literal","value":"a"}}]}}', 2),
 ])
 def test_json_rows_are_counted_outside_strings(body: bytes, rows: int) -> None:
     assert _json_rows(body) == rows

@@ -98,9 +98,12 @@ def _json_rows(body: bytes) -> int:
     if body.endswith(b"[]}}"):
         return 0
     separators = body.count(b"},{")
-    # ``}},{"`` is always a separator (in a string that quote would be escaped); when every
-    # ``},{`` is one of those, no literal holds one and no solution is empty.
-    if separators != body.count(b'}},{"'):
+    # ``}},{"`` followed by a variable's name is always a separator: in a string, a quote
+    # is escaped, unless it ends the string, and then ``}`` or ``,`` follows it (a literal
+    # "}},{"). When every ``},{`` is such a separator, no literal holds one and no solution
+    # is empty. Three byte counts: a regular expression cost ~0.3 ms per 680 kB answer.
+    certain = (body.count(b'}},{"') - body.count(b'}},{"}') - body.count(b'}},{",'))
+    if separators != certain:
         separators = _JSON_STRING.sub(b"", body).count(b"},{")
     return separators + 1
 
