@@ -11,6 +11,7 @@ from rdflib.namespace import XSD
 from exomirkg.build import NT_FILE, TRIG_FILE, build
 from exomirkg.canonical import canonical_dataset_files
 from exomirkg.load import Sources
+from exomirkg.sparql.rdfout import write_rdf
 
 EX = "http://example.org/"
 
@@ -72,3 +73,39 @@ def test_a_build_writes_each_term_as_its_file_states_it(data_copy: Path, tmp_pat
         "SELECT ?y { <https://w3id.org/exomirkg/zz_node> <https://w3id.org/exomirkg/zzYear> ?y }",
         use_default_graph_as_union=True)
     assert year["y"] == pyoxigraph.Literal("2019", datatype=pyoxigraph.NamedNode(xsd + "integer"))
+
+
+def _varied_graphs() -> dict[str, bytes]:
+    """Graphs of every kind of term the TriG writer abbreviates or escapes (blank nodes are
+    the test above's), one named graph longer than a slice of the writer's input (a
+    subject's statements across the cut)."""
+    ekg, xsd = "https://w3id.org/exomirkg/", "http://www.w3.org/2001/XMLSchema#"
+    varied = [
+        f'<{ekg}a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ekg}Finding> .',
+        f'<{ekg}a> <{ekg}p> "line\\nbreak \\"quoted\\" \\\\ tab\\t \u00e9" .',
+        f'<{ekg}a> <{ekg}p> "12"^^<{xsd}integer> .',
+        f'<{ekg}a> <{ekg}p> "1.5"^^<{xsd}decimal> .',
+        f'<{ekg}a> <{ekg}p> "true"^^<{xsd}boolean> .',
+        f'<{ekg}a> <{ekg}p> "2019"^^<{xsd}long> .',
+        f'<{ekg}a> <{ekg}p> "x"@en .',
+        f'<{ekg}with/slash> <{ekg}p> <http://example.org/no-prefix#x> .',
+    ]
+    many = [f'<{ekg}s{i // 7:06d}> <{ekg}p{i % 7}> "{i}" .' for i in range(70_000)]
+    return {"": "\n".join(varied[:3]).encode() + b"\n",
+            f"{ekg}graph/section/3-2": "\n".join(varied).encode() + b"\n",
+            "http://example.org/graph": "\n".join(many).encode() + b"\n"}
+
+
+def test_the_trig_is_pyoxigraphs_own() -> None:
+    """Each graph is written as Turtle, indented into its TriG block: the bytes are those of
+    pyoxigraph's TriG writer given the same sorted statements."""
+    graphs = _varied_graphs()
+    trig, nt = canonical_dataset_files(graphs)
+    quads = []
+    for name in sorted(graphs, key=lambda name: f"<{name}>" if name else ""):
+        graph = pyoxigraph.NamedNode(name) if name else pyoxigraph.DefaultGraph()
+        lines = sorted(set(graphs[name].splitlines(keepends=True)))
+        quads += [pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in
+                  pyoxigraph.parse(b"".join(lines), format=pyoxigraph.RdfFormat.N_TRIPLES)]
+    assert trig == write_rdf(quads, pyoxigraph.RdfFormat.TRIG)
+    assert nt.count(b"\n") == len({(q.subject, q.predicate, q.object) for q in quads})

@@ -16,7 +16,8 @@ import gzip
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import chain
+from itertools import chain, compress, islice
+from operator import ne
 from typing import Any, BinaryIO
 
 import pyoxigraph
@@ -126,7 +127,8 @@ def canonical_dataset_files(graphs: Mapping[str, bytes]) -> tuple[bytes, bytes]:
     return trig.getvalue(), union.getvalue()
 
 
-def write_canonical_dataset(graphs: Mapping[str, bytes], trig: BinaryIO, union: BinaryIO) -> None:
+def write_canonical_dataset(graphs: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+                            trig: BinaryIO, union: BinaryIO) -> None:
     """Write graphs (graph IRI -> its N-Triples; ``""`` names the default graph) to ``trig`` as
     TriG (graphs in order of name, statements sorted) and the union of their graphs to
     ``union`` as sorted N-Triples (each triple once), from one canonical labelling, so both
@@ -141,18 +143,24 @@ def write_canonical_dataset(graphs: Mapping[str, bytes], trig: BinaryIO, union: 
     Both files are written a slice of lines at a time: whole-file bytes, the N-Quads lines
     and their join for one TriG parse took the write step 1.58 GB over its start at 10^6
     triples; now 0.54 GB, mostly the sorted lines themselves.
+
+    :param graphs: a mapping, or (name, text) pairs: each text is read once, in turn, and not
+        held here after (a caller may make the last while the first are split).
     """
     lines: dict[str, list[bytes]] = {}
-    # What ends a graph's N-Quads line; each N-Triples line ends " .\n".
-    suffixes = {name: f" <{name}> .\n".encode() if name else b" .\n" for name in graphs}
     blank: list[bytes] = []  # N-Quads lines that may hold a blank node
-    for name, text in graphs.items():
+    for name, text in graphs.items() if isinstance(graphs, Mapping) else graphs:
         split = text.splitlines(keepends=True)
         # An IRI or a literal may hold "_:" too: harmless, sorted alike. Most graphs have
         # none, and a line-by-line loop over them cost 1.5 s at 10^6 triples.
         if b"_:" in text:
-            blank += [line[:-3] + suffixes[name] for line in split if b"_:" in line]
+            # What ends a graph's N-Quads line; each N-Triples line ends " .\n".
+            suffix = f" <{name}> .\n".encode() if name else b" .\n"
+            blank += [line[:-3] + suffix for line in split if b"_:" in line]
             split = [line for line in split if b"_:" not in line]
+        del text  # the caller's may be the only other reference (graph/inferred's dump)
+        # Sorted now, while the caller may still be making the next graph's text.
+        split.sort()
         lines[name] = split
     canonical: dict[str, list[bytes]] = {}
     if blank:
@@ -168,12 +176,23 @@ def write_canonical_dataset(graphs: Mapping[str, bytes], trig: BinaryIO, union: 
             canonical[name] = body.splitlines(keepends=True)
     ordered: dict[str, list[bytes]] = {}
     for name in sorted(lines, key=lambda name: f"<{name}>" if name else ""):
-        unique = set(lines.pop(name))
-        unique.update(canonical.get(name, ()))
-        ordered[name] = _without_blank_lines(sorted(unique))
-        del unique
-    _write_trig(ordered, suffixes, trig)
+        graph_lines = lines.pop(name)
+        if canonical.get(name):
+            graph_lines += canonical[name]
+            graph_lines.sort()  # a sorted run and a few lines: merged in one pass
+        ordered[name] = _without_blank_lines(list(_unique(graph_lines)))
+        del graph_lines
+    _write_trig(ordered, trig)
     _write_union(ordered, union)
+
+
+def _unique(sorted_lines: list[bytes]) -> Iterator[bytes]:
+    """Sorted lines, each once."""
+    # Equal lines sit side by side: a line is kept unless it equals the one before. Compared
+    # in C, not hashed (a set of each graph's lines, then a dict per slice of the union, took
+    # ~0.6 s of the write step at 10^6 triples).
+    return compress(sorted_lines, chain((True,), map(ne, islice(sorted_lines, 1, None),
+                                                     sorted_lines)))
 
 
 def _without_blank_lines(lines: list[bytes]) -> list[bytes]:
@@ -186,68 +205,78 @@ def _without_blank_lines(lines: list[bytes]) -> list[bytes]:
 _SLICE = 1 << 16
 
 
-def _write_trig(ordered: Mapping[str, list[bytes]], suffixes: Mapping[str, bytes],
-                out: BinaryIO) -> None:
+def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO) -> None:
     """Each graph's sorted lines as TriG, one graph at a time, with the prefixes once.
 
-    pyoxigraph's writer (Rust, streamed from its parser) makes the TriG: it writes each
-    graph's block alike however many graphs one call gets, and the prefix declarations first,
-    so the blocks of one call per graph, the declarations kept from the first only, are the
-    bytes of one call for the whole dataset. Lines go in and TriG comes out in slices: one
-    graph's N-Quads and TriG whole were 0.3 GB of the step's peak at 10^6 triples.
+    pyoxigraph's writer (Rust) makes the TriG. It writes a named graph's block as its
+    Turtle writer writes the same triples, each line indented by a tab, between the graph's
+    name and ``}``, and a default graph's triples as that Turtle; so each graph is written
+    as Turtle from its N-Triples lines, parsed in slices. The TriG writer needs quads:
+    rewriting every line's end to name its graph, and a graph name object per statement,
+    cost 1.5 s of the write step's 11 s at 10^6 triples. tests/test_build_files.py checks
+    these bytes against the TriG writer's own.
     """
-    probe = b"<urn:x:s> <urn:x:p> <urn:x:o> .\n"
-    header = write_rdf(pyoxigraph.parse(probe, format=pyoxigraph.RdfFormat.N_QUADS),
-                       pyoxigraph.RdfFormat.TRIG)
-    header = header[:header.rindex(probe)]
-    skip = b""
+    out.write(_prefixes(pyoxigraph.RdfFormat.TRIG))
+    skip = _prefixes(pyoxigraph.RdfFormat.TURTLE)
     for name, sorted_lines in ordered.items():
         if not sorted_lines:
             continue
-        quads = pyoxigraph.parse(io.BufferedReader(_NQuadsReader(sorted_lines, suffixes[name])),
-                                 format=pyoxigraph.RdfFormat.N_QUADS)
-        pyoxigraph.serialize(quads, _Skipping(out, skip), format=pyoxigraph.RdfFormat.TRIG,
+        triples = chain.from_iterable(
+            pyoxigraph.parse(b"".join(sorted_lines[start:start + _SLICE]),
+                             format=pyoxigraph.RdfFormat.N_TRIPLES)
+            for start in range(0, len(sorted_lines), _SLICE))
+        if name:
+            out.write(_graph_label(name) + b" {\n")
+        pyoxigraph.serialize(triples, _Indented(out, skip, b"\t" if name else b""),
+                             format=pyoxigraph.RdfFormat.TURTLE,
                              prefixes=dict(PREFIXES))  # as write_rdf
-        skip = header
+        if name:
+            out.write(b"}\n")
 
 
-class _NQuadsReader(io.RawIOBase):
-    """A graph's N-Triples lines read as N-Quads, a slice of lines at a time."""
-
-    def __init__(self, lines: list[bytes], suffix: bytes) -> None:
-        self._lines, self._suffix = lines, suffix
-        self._next, self._buffer = 0, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buffer and self._next < len(self._lines):
-            chunk = b"".join(self._lines[self._next:self._next + _SLICE])
-            self._next += _SLICE
-            # A line ends " .\n" and holds no other newline (N-Triples escapes it in a literal).
-            if self._suffix != b" .\n":
-                chunk = chunk.replace(b" .\n", self._suffix)
-            self._buffer = memoryview(chunk)
-        size = min(len(buffer), len(self._buffer))
-        buffer[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
+#: A statement written to learn what the writers put around one.
+_PROBE = b"<urn:x:s> <urn:x:p> <urn:x:o> .\n"
 
 
-class _Skipping:
-    """Writes to ``out`` but the first bytes, which must be ``skip``."""
+def _prefixes(fmt: pyoxigraph.RdfFormat) -> bytes:
+    """The prefix declarations ``fmt``'s writer puts first (those of :data:`PREFIXES`)."""
+    body = write_rdf(pyoxigraph.parse(_PROBE, format=pyoxigraph.RdfFormat.N_TRIPLES), fmt)
+    return body[:body.rindex(_PROBE)]
 
-    def __init__(self, out: BinaryIO, skip: bytes) -> None:
-        self._out, self._skip = out, skip
+
+def _graph_label(name: str) -> bytes:
+    """How the TriG writer names a graph (a prefixed name where it can, escaped as it does)."""
+    probe = pyoxigraph.Quad(pyoxigraph.NamedNode("urn:x:s"), pyoxigraph.NamedNode("urn:x:p"),
+                            pyoxigraph.NamedNode("urn:x:o"), pyoxigraph.NamedNode(name))
+    body = write_rdf([probe], pyoxigraph.RdfFormat.TRIG)
+    return body[len(_prefixes(pyoxigraph.RdfFormat.TRIG)):body.rindex(b" {\n")]
+
+
+class _Indented:
+    """Writes to ``out`` but the first bytes, which must be ``skip``, each line after them
+    preceded by ``indent`` (a line break is always the end of a line: the writer escapes
+    one in a literal)."""
+
+    def __init__(self, out: BinaryIO, skip: bytes, indent: bytes) -> None:
+        self._out, self._skip, self._indent = out, skip, indent
+        self._line_start = True
 
     def write(self, data: Any) -> int:
         size = len(data)
+        data = bytes(data)
         if self._skip:
-            head = bytes(data[:len(self._skip)])
+            head = data[:len(self._skip)]
             if not self._skip.startswith(head):
-                raise ValueError("unexpected TriG prefix declarations")
+                raise ValueError("unexpected Turtle prefix declarations")
             self._skip, data = self._skip[len(head):], data[len(head):]
+        if data and self._indent:
+            # A tab after every line break but the last, which waits for the next line.
+            ends = data.endswith(b"\n")
+            body = data[:-1] if ends else data
+            data = body.replace(b"\n", b"\n" + self._indent) + (b"\n" if ends else b"")
+            if self._line_start:
+                data = self._indent + data
+            self._line_start = ends
         self._out.write(data)
         return size
 
@@ -260,12 +289,9 @@ def _write_union(ordered: Mapping[str, list[bytes]], out: BinaryIO) -> None:
     # Timsort merges the graphs' sorted runs (a fifth of sorting the union from scratch at
     # 10^6 triples); a triple of several graphs then sits on adjacent lines.
     merged = sorted(chain.from_iterable(ordered.values()))
-    last = None
-    for start in range(0, len(merged), _SLICE):
-        part = dict.fromkeys(merged[start:start + _SLICE])
-        part.pop(last, None)  # the previous slice's last line, sorted to this one's start
-        out.write(b"".join(part))
-        last = merged[min(start + _SLICE, len(merged)) - 1]
+    unique = _unique(merged)
+    while part := b"".join(islice(unique, _SLICE)):
+        out.write(part)
 
 
 def compact_jsonld(expanded: bytes, prefixes: Mapping[str, str]) -> bytes:
