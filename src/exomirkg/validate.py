@@ -762,7 +762,6 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     return results
 
 
-
 def _check_results(check: Check, answer: _CheckRows,
                    locate: _Locator | None) -> list[ValidationResult]:
     """A check's rows as Violations on each row's first column."""
