@@ -16,6 +16,7 @@ import gzip
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 from itertools import chain, compress, islice
 from operator import ne
 from typing import Any, BinaryIO
@@ -238,6 +239,7 @@ def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO) -> None:
 _PROBE = b"<urn:x:s> <urn:x:p> <urn:x:o> .\n"
 
 
+@cache  # asked once per graph written (_graph_label), always the same bytes
 def _prefixes(fmt: pyoxigraph.RdfFormat) -> bytes:
     """The prefix declarations ``fmt``'s writer puts first (those of :data:`PREFIXES`)."""
     body = write_rdf(pyoxigraph.parse(_PROBE, format=pyoxigraph.RdfFormat.N_TRIPLES), fmt)

@@ -205,13 +205,14 @@ def _independent(batch: Sequence[Rule], rule: Rule) -> bool:
     triples pass through N-Triples text)."""
     if rule.reads is None or rule.writes is None:
         return False
-    for earlier in batch:
-        if earlier.writes is None:
-            return False
-        for key in earlier.writes:
-            if key in rule.reads or (_TYPE_ANY in rule.reads and key.startswith("type ")):
-                return False
-    return True
+    return all(earlier.writes is not None
+               and not any(_reads_key(rule.reads, key) for key in earlier.writes)
+               for earlier in batch)
+
+
+def _reads_key(reads: frozenset[str], key: str) -> bool:
+    """Whether a rule reading ``reads`` (:func:`rule_reads`) can read a triple of ``key``."""
+    return key in reads or (_TYPE_ANY in reads and key.startswith("type "))
 
 
 def rule_reads(text: str) -> frozenset[str] | None:
@@ -328,26 +329,28 @@ def _rule_keys(text: str) -> tuple[frozenset[str] | None, frozenset[str] | None]
             return all(walk(child, values) for child in node)
         return True
 
-    writes: set[str] | None = set()
-    template = dict.get(query, "template") if isinstance(query, CompValue) else None
-    for flat in template if isinstance(template, list) else [None]:
-        flat = list(flat) if flat is not None else []
-        if not flat or len(flat) % 3 or any(isinstance(term, BNode) for term in flat):
-            writes = None
-            break
-        for index in range(0, len(flat), 3):
-            predicate, obj = iri(flat[index + 1]), flat[index + 2]
-            if predicate is None:
-                writes = None
-                break
-            cls = iri(obj)
-            if predicate == RDF.type and cls is None:
-                writes = None
-                break
-            writes.add(_type_key(str(cls)) if predicate == RDF.type else str(predicate))
-        if writes is None:
-            break
-    written = frozenset(writes) if writes else None
+    def template_keys(template) -> frozenset[str] | None:
+        """The keys of the template's triples (one flat s p o s p o ... list per subject)."""
+        if not isinstance(template, list):
+            return None  # CONSTRUCT WHERE, or not understood
+        keys: set[str] = set()
+        for flat in map(list, template):
+            if not flat or len(flat) % 3 or any(isinstance(term, BNode) for term in flat):
+                return None
+            for index in range(0, len(flat), 3):
+                predicate = iri(flat[index + 1])
+                if predicate != RDF.type:
+                    if predicate is None:
+                        return None
+                    keys.add(str(predicate))
+                    continue
+                cls = iri(flat[index + 2])
+                if cls is None:
+                    return None
+                keys.add(_type_key(str(cls)))
+        return frozenset(keys) or None
+
+    written = template_keys(dict.get(query, "template") if isinstance(query, CompValue) else None)
     if not walk(query, {}) or not reads:
         return None, written
     return frozenset(reads), written
@@ -616,8 +619,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         if rule.reads is None:
             return self.version == last
         return not any(version > last for key, version in self.changed.items()
-                       if key in rule.reads
-                       or (_TYPE_ANY in rule.reads and key.startswith("type ")))
+                       if _reads_key(rule.reads, key))
 
     def apply_rules(self, stratum: int) -> int:
         """Run the stratum's rules once each, in name order; the number of new triples.
