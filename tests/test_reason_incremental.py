@@ -187,7 +187,7 @@ def test_closure_reruns_when_rule_output_can_give_more(
 def _without_plain_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every triple goes to the OWL 2 RL engine, as before plain properties were set aside."""
     monkeypatch.setattr(_Reasoner, "_plain_consequences",
-                        lambda self: (0, self.owl_input))
+                        lambda self: (0, self.owl_input, None))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

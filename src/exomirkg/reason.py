@@ -396,29 +396,48 @@ def _iri_list(terms) -> str:
     return ", ".join(f"<{term}>" for term in sorted(str(t) for t in terms))
 
 
-#: What is worth keeping of a candidate triple: no generalised RDF, no owlrl error notes or
-#: blank-node structure, no trivia true of every class.
-_WORTH_KEEPING = f"""!isBlank(?s) && !isBlank(?o) && ?p != <{_OWLRL_ERROR}>
-           && !(?p IN ({_iri_list(_REFLEXIVE)}) && sameTerm(?s, ?o))
-           && !sameTerm(?o, <{OWL.Thing}>) && !sameTerm(?o, <{RDFS.Resource}>)
-           && !sameTerm(?s, <{OWL.Nothing}>)
-           && !(sameTerm(?p, <{RDF.type}>) && sameTerm(?o, <{RDFS.Datatype}>))"""
+def _worth_keeping_condition(s: str = "?s", p: str = "?p", o: str = "?o") -> str:
+    """What is worth keeping of a candidate triple ``s p o`` (SPARQL variables or terms), as
+    a SPARQL condition: no generalised RDF, no owlrl error notes or blank-node structure, no
+    trivia true of every class."""
+    return f"""!isBlank({s}) && !isBlank({o}) && {p} != <{_OWLRL_ERROR}>
+           && !({p} IN ({_iri_list(_REFLEXIVE)}) && sameTerm({s}, {o}))
+           && !sameTerm({o}, <{OWL.Thing}>) && !sameTerm({o}, <{RDFS.Resource}>)
+           && !sameTerm({s}, <{OWL.Nothing}>)
+           && !(sameTerm({p}, <{RDF.type}>) && sameTerm({o}, <{RDFS.Datatype}>))"""
+
+
+_WORTH_KEEPING = _worth_keeping_condition()
+
+
+def _nt(iri: str) -> str:
+    return f"<{iri}>"
+
+
+_NT_ERROR, _NT_TYPE, _NT_NOTHING, _NT_DATATYPE, _NT_FUNCTIONAL = map(_nt, (
+    _OWLRL_ERROR, RDF.type, OWL.Nothing, RDFS.Datatype, OWL.FunctionalProperty))
+_NT_REFLEXIVE = frozenset(map(_nt, _REFLEXIVE))
+_NT_EVERY_CLASS = frozenset(map(_nt, (OWL.Thing, RDFS.Resource)))
+
+
+def _worth_keeping_nt(subject: str, predicate: str, obj: str) -> bool:
+    """_WORTH_KEEPING for a triple's terms written in N-Triples: string comparisons, as the
+    OWL 2 RL closure's 0.2-0.6 M new triples at 10^6 are each asked (rdflib's terms hash and
+    compare in Python: 3 s)."""
+    if subject[0] != "<" or predicate[0] == '"' or obj.startswith("_:"):
+        return False  # generalised RDF, blank-node structure
+    if predicate == _NT_ERROR or (predicate in _NT_REFLEXIVE and subject == obj):
+        return False
+    if obj in _NT_EVERY_CLASS or subject == _NT_NOTHING:  # true of every class
+        return False
+    return not (predicate == _NT_TYPE and obj == _NT_DATATYPE)
 
 
 def _worth_keeping(triple: tuple) -> bool:
     """_WORTH_KEEPING for an rdflib triple (benchmarks/reasoners.py counts what each engine
     derives from its raw closure, generalised RDF included; a test holds the two to the same
     answers)."""
-    subject, predicate, obj = triple
-    if isinstance(subject, (Literal, BNode)) or isinstance(predicate, Literal):
-        return False
-    if isinstance(obj, BNode) or predicate == _OWLRL_ERROR:
-        return False
-    if predicate in _REFLEXIVE and subject == obj:
-        return False
-    if obj in (OWL.Thing, RDFS.Resource) or subject == OWL.Nothing:  # true of every class
-        return False
-    return not (predicate == RDF.type and obj == RDFS.Datatype)
+    return _worth_keeping_nt(*(term.n3() for term in triple))
 
 
 _UNKNOWN = f"""NOT EXISTS {{ GRAPH <{_ASSERTED.value}> {{ ?s ?p ?o }} }}
@@ -436,11 +455,6 @@ WHERE {{
   FILTER(!({_WORTH_KEEPING}
            && {_UNKNOWN}))
 }}"""
-#: _DISCARD for candidates known to be new (their step asked): two lookups fewer for each of
-#: the plain properties' 255 k consequences at 10^6 triples.
-_DISCARD_UNWORTHY = f"""
-DELETE {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}
-WHERE {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} FILTER(!({_WORTH_KEEPING})) }}"""
 #: The keys (see :func:`rule_reads`) of the new triples.
 _DELTA_KEYS = f"""
 SELECT DISTINCT ?p ?c WHERE {{
@@ -591,14 +605,13 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         """A query over the asserted and inferred triples as its default graph."""
         return self.store.query(text, default_graph=_UNION)
 
-    def _merge(self, pending: bool = False, new: bool = False) -> int:
+    def _merge(self, pending: bool = False) -> int:
         """Keep the staged candidates that are new; return how many.
 
         :param pending: also note them in _PENDING (the rules' output, which the OWL 2 RL
             closure has not seen).
-        :param new: the candidates are known to be neither asserted nor inferred yet.
         """
-        self.store.update(_DISCARD_UNWORTHY if new else _DISCARD)
+        self.store.update(_DISCARD)
         result = self.store.query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}")
         fresh = int(next(iter(result))["n"].value)
@@ -610,6 +623,31 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
             self.store.update(_ACCEPT_PENDING if pending else _ACCEPT)
             self.store.update(f"CLEAR SILENT GRAPH <{_STAGING.value}>")
         return fresh
+
+    def _accept_new(self, lines: set[str]) -> int:
+        """Add N-Triples lines (IRIs and blank nodes only, each ending in a newline) known to
+        be new and worth keeping straight to _INFERRED, not through _STAGING; how many.
+
+        Staged, the OWL 2 RL closure's 0.64 M new triples at 10^6 cost ~7 s to be asked again
+        whether they are known (_DISCARD) and copied (_ACCEPT), and their removal from
+        _STAGING left as many dead quads in pyoxigraph's in-memory store, which slow every
+        later query over it and hold memory.
+        """
+        if not lines:
+            return 0
+        keys: set[str] = set()
+        type_iri = f"<{RDF.type}>"
+        for line in lines:
+            _subject, predicate, obj, _end = line.split(" ", 3)
+            keys.add(_type_key(obj[1:-1]) if predicate == type_iri else predicate[1:-1])
+        ordered = list(lines)
+        for start in range(0, len(ordered), _BATCH):  # the text of them all at once: ~0.1 GB
+            self.store.bulk_load(input="".join(ordered[start:start + _BATCH]).encode("utf-8"),
+                                 format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=_INFERRED)
+        self.version += 1
+        for key in keys:
+            self.changed[key] = self.version
+        return len(lines)
 
     def _unchanged(self, rule: Rule) -> bool:
         """True when no step since the rule last ran added a triple the rule can read."""
@@ -625,7 +663,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         """Run the stratum's rules once each, in name order; the number of new triples.
 
         Consecutive rules of which none reads what an earlier one writes run at once
-        (:meth:`_stage_constructs`): the same triples as one after the other, as no rule of
+        (:meth:`_constructs`): the same triples as one after the other, as no rule of
         the batch could have read another's. At 10^6 triples the four rules of stratum 2
         took 9.6-10.4 s one after the other, 6.0 s at once (9.3 s with other work running).
         """
@@ -655,7 +693,9 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
             self.store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, _STAGING)
                               for t in self.query(batch[0].text))
         else:
-            self._stage_constructs([rule.text for rule in batch])
+            for text in self._constructs([rule.text for rule in batch]):
+                self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                     to_graph=_STAGING)
         count = self._merge(pending=batch[0].stratum == self.first)
         for rule in batch:
             if not rule.recursive:
@@ -714,7 +754,7 @@ ASK {{
 }}"""
         return bool(self.query(follows_unknown))
 
-    def _plain_consequences(self) -> tuple[int, str]:
+    def _plain_consequences(self) -> tuple[int, str, frozenset[str] | None]:
         """Add what OWL 2 RL derives from the triples of plain properties alone, and give the
         closure's input without them.
 
@@ -725,29 +765,37 @@ ASK {{
         super-property, ``y a R`` likewise, are all it gives; they join the store before the
         engine reads its input, and the engine reasons over them (types, other properties).
 
-        :returns: the number of new triples and the engine's input query.
+        :returns: the number of new triples, the engine's input query, and the predicates
+            it reads (every triple of theirs but a literal-valued or annotation one; None:
+            every predicate).
         """
         same_as = f"ASK {{ ?a <{OWL.sameAs}> ?b FILTER(!sameTerm(?a, ?b)) }}"
         used, plain = self._properties()
         if not plain or self.query(same_as):
-            return 0, self.owl_input
+            return 0, self.owl_input, None
         values = "VALUES ?p { " + " ".join(f"<{iri}>" for iri in plain) + " }"
         supers = f"?p <{RDFS.subPropertyOf}>*"
-        # Each consequence once, and only if new: most are known (a finding's drug is
-        # declared a drug). So _merge need not ask again. At 10^6 triples: 8.1 s as three
-        # updates, 4.3-4.6 s as three queries one after the other, 2.1-2.3 s at once.
-        self._stage_constructs([f"""
+        # Each consequence once, and only if new and worth keeping: most are known (a
+        # finding's drug is declared a drug). So they need not be staged and asked again;
+        # only the three queries can give the same one (a node in a domain and a range).
+        # At 10^6 triples: 8.1 s as three updates, 4.3-4.6 s as three queries one after the
+        # other, 2.1-2.3 s at once.
+        type_iri = f"<{RDF.type}>"
+        texts = self._constructs([f"""
 CONSTRUCT {{ {head} }}
 WHERE {{
   {{ SELECT DISTINCT {head.replace(" a ", " ")} {{
     {{ SELECT DISTINCT ?p ?q ?d ?r {{ {values} {axioms} }} }} ?s ?p ?o FILTER(!isLiteral(?o))
   }} }}
   FILTER NOT EXISTS {{ {head} }}
+  FILTER({_worth_keeping_condition(*head.replace(" a ", f" {type_iri} ").split())})
 }}""" for head, axioms in (
             ("?s ?q ?o", f"?p <{RDFS.subPropertyOf}>+ ?q FILTER(!sameTerm(?q, ?p))"),
             ("?s a ?d", f"{supers} ?q . ?q <{RDFS.domain}> ?d"),
             ("?o a ?r", f"{supers} ?q . ?q <{RDFS.range}> ?r"))])
-        added = self._merge(new=True)
+        added = self._accept_new({line for text in texts
+                                  for line in text.decode("utf-8").splitlines(keepends=True)})
+        del texts
         # The engine reads the triples of every other property: those of the data, and those
         # the consequences just written may have brought in (a super-property, rdf:type). A
         # VALUES list finds them by predicate; a NOT IN filter over every triple took 5.3 s
@@ -756,7 +804,8 @@ WHERE {{
             f"SELECT DISTINCT ?q {{ {values} ?p <{RDFS.subPropertyOf}>+ ?q }}")}
         others = sorted({*used, *supers, str(RDF.type)} - set(plain))
         return added, self.owl_input.replace(
-            "WHERE {", "WHERE { VALUES ?p { " + " ".join(f"<{p}>" for p in others) + " }", 1)
+            "WHERE {", "WHERE { VALUES ?p { " + " ".join(f"<{p}>" for p in others) + " }",
+            1), frozenset(others)
 
     def plain_properties(self) -> list[str]:
         """The properties of the data whose triples OWL 2 RL only maps through their domain,
@@ -779,7 +828,7 @@ WHERE {{
     def _owl_closure(self) -> int:
         self.owl_ran = True
         self.store.update(f"CLEAR SILENT GRAPH <{_PENDING.value}>")
-        plain_added, owl_input = self._plain_consequences()
+        plain_added, owl_input, read = self._plain_consequences()
         with tempfile.TemporaryDirectory(prefix="exomirkg-owl-") as folder:
             source = Path(folder) / "input.ttl"  # N-Triples, which is Turtle
             self.store.query(owl_input).serialize(
@@ -810,11 +859,26 @@ WHERE {{
         # batches: the whole of it (0.8 GB at 10^6 triples) set the step's peak memory.
         # A triple of IRIs is the common case, written without a call per term (the calls and
         # two isinstance per triple cost ~3 s at 10^6 triples: the closure gives back 0.6 M).
+        # Such a triple not in the input is new when the input held every triple of its
+        # predicate (the store's others: literal-valued, annotation, functional-property
+        # declarations); it goes straight to the inferred graph (:meth:`_accept_new`).
+        read_nt = None if read is None else set(map(_nt, read))
+        unread = set(map(_nt, self.annotation))
+        new: set[str] = set()
         lines: list[str] = []
         quads = []
         for subject, predicate, obj in closure:
             if type(subject) is URIRef and type(predicate) is URIRef and type(obj) is URIRef:
                 line = f"<{subject}> <{predicate}> <{obj}> .\n"
+                if line in known:
+                    continue
+                s, p, o, _end = line.split(" ", 3)
+                if not _worth_keeping_nt(s, p, o):
+                    continue
+                if (p not in unread and (read_nt is None or p in read_nt)
+                        and not (p == _NT_TYPE and o == _NT_FUNCTIONAL)):
+                    new.add(line)
+                    continue
             elif isinstance(subject, Literal) or isinstance(predicate, Literal):
                 continue  # generalised RDF
             else:
@@ -833,21 +897,19 @@ WHERE {{
         self._stage(lines)
         del lines
         self.store.extend(quads)
-        return plain_added + self._merge()
+        return plain_added + self._accept_new(new) + self._merge()
 
-    def _stage_constructs(self, queries: list[str]) -> None:
-        """Stage what the CONSTRUCT queries give, evaluated at once on threads of their own
-        (pyoxigraph evaluates a query without the GIL; an update holds the store's writer,
-        so two updates barely overlap). Their triples pass through N-Triples text, so the
-        templates must hold no blank node."""
+    def _constructs(self, queries: list[str]) -> list[bytes]:
+        """What the CONSTRUCT queries give, as N-Triples, evaluated at once on threads of
+        their own (pyoxigraph evaluates a query without the GIL; an update holds the store's
+        writer, so two updates barely overlap). The templates must hold no blank node: a
+        text's labels are its own."""
         def triples(text: str) -> bytes:
             return self.query(text).serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
 
         with ThreadPoolExecutor(max_workers=min(len(queries), os.cpu_count() or 1),
                                 thread_name_prefix="exomirkg-rule") as pool:
-            for text in pool.map(triples, queries):
-                self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                     to_graph=_STAGING)
+            return list(pool.map(triples, queries))
 
     def _stage(self, lines: list[str]) -> None:
         self.store.bulk_load(input="".join(lines).encode("utf-8"),
