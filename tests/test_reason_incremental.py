@@ -264,3 +264,22 @@ def test_recursive_header_takes_a_boolean(tmp_path: Path) -> None:
 
 def test_shipped_link_label_rule_is_declared_not_recursive() -> None:
     assert {rule.name for rule in load_rules() if not rule.recursive} == {"link-label"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_closure_triple_of_a_property_its_input_left_out_is_not_taken_for_new(
+        engine: str, tmp_path: Path) -> None:
+    """ex:p is plain, so the engine never reads its triples; from x q y (q has an inverse,
+    so it is not plain) it derives x p y, which the data asserts: not inferred. A new
+    triple of a property the input held in full (y qi x) goes straight to the inferred
+    graph."""
+    x, y = _iri("x"), _iri("y")
+    dataset = _dataset(
+        (_iri("p"), RDF.type, OWL.ObjectProperty), (_iri("q"), RDF.type, OWL.ObjectProperty),
+        (_iri("q"), RDFS.subPropertyOf, _iri("p")), (_iri("q"), OWL.inverseOf, _iri("qi")),
+        (x, _iri("q"), y), (x, _iri("p"), y))
+    reasoner = _Reasoner(_source_graphs(dataset), [], engine)
+    assert f"{_iri('p')}" in reasoner.plain_properties()
+    inferred = set(infer(dataset, rules_dir=tmp_path, engine=engine))
+    assert (x, _iri("p"), y) not in inferred
+    assert (y, _iri("qi"), x) in inferred
