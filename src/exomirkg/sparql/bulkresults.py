@@ -35,7 +35,7 @@ _TSV_MEDIA = "text/tab-separated-values"
 _MARKS = {_TSV_MEDIA: b"\n", _XML_MEDIA: b"<result>", _JSON_MEDIA: b"},{"}
 #: A JSON string (the unrolled form: one pass, no backtracking).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-#: A ``},{`` in SPARQL JSON that may not separate two non-empty solutions (:func:`_json_rows`).
+#: A ``},{`` in SPARQL JSON that may not be a separator between solutions (:func:`_json_rows`).
 _UNSURE = re.compile(rb'\},\{(?!"[^},])')
 
 
