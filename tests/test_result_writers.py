@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 from pathlib import Path
 
@@ -70,9 +71,40 @@ def test_answers_are_the_store_s_cut_exactly_at_the_cap(store: pyoxigraph.Store,
      1),
     (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{",'
      b'"xml:lang":"en"}},{"x":{"type":"literal","value":"a"}}]}}', 2),
+    # An empty solution before a non-empty one: its separator is followed by a name.
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{},{"x":{"type":"uri","value":"a:b"}},'
+     b'{},{"x":{"type":"uri","value":"a:c"}}]}}', 4),
+    # ``},{`` then an escaped quote, inside a literal.
+    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"},{\\""'
+     b'}}]}}', 1),
 ])
 def test_json_rows_are_counted_outside_strings(body: bytes, rows: int) -> None:
     assert _json_rows(body) == rows
+
+
+def test_json_rows_count_pyoxigraph_s_answers_of_awkward_literals() -> None:
+    """Seeded random answers, written by pyoxigraph, whose literals and variable names are
+    made of the characters that build separators: the count is the number of solutions."""
+    rng = random.Random(17)
+    alphabet = ['}', '{', ',', '"', "\\", "a", ":", "]"]
+    for _ in range(400):
+        names = rng.sample(["x", "y", "z1"], rng.randint(1, 3))
+        bindings = []
+        for _ in range(rng.randint(0, 6)):
+            solution = {}
+            for name in names:
+                if rng.random() < 0.7:
+                    value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+                    term = {"type": "literal", "value": value}
+                    if rng.random() < 0.3:
+                        term["xml:lang"] = "en"
+                    solution[name] = (term if rng.random() < 0.8 else
+                                      {"type": "uri", "value": "http://x/" + str(rng.random())})
+            bindings.append(solution)
+        text = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}})
+        body = pyoxigraph.parse_query_results(text, format=pyoxigraph.QueryResultsFormat.JSON)\
+            .serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+        assert _json_rows(body) == len(bindings), body
 
 
 def test_a_frame_larger_than_the_pipe_arrives_whole() -> None:
