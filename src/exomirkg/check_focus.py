@@ -188,7 +188,9 @@ class _Walker:
             walk(node.p)
         elif kind == "Project":
             self.subquery(node, names)
-        else:  # AggregateJoin, Group, Slice, Service, ...
+        elif kind in ("AggregateJoin", "Group"):
+            raise _GiveUp("an aggregate (a row's focus stands for a group of solutions)")
+        else:  # Slice, Service, ...
             raise _GiveUp(f"a {kind}")
 
     def subquery(self, node: CompValue, names: dict[Variable, Variable]) -> None:
@@ -367,10 +369,10 @@ def _analyse(text: str, declared: str | None) -> Analysis:
         if declared is not None and declared != str(focus):
             raise _GiveUp(f"#+ focus: {declared} is not the first selected variable ?{focus}")
         body = node.p.p if node.p.name == "OrderBy" else node.p
-        if focus not in _leading(body, focus):
-            raise _GiveUp(f"?{focus} is not bound by the query's leading join")
         walker = _Walker()
         walker.pattern(body, {})
+        if focus not in _leading(body, focus):
+            raise _GiveUp(f"?{focus} is not bound by the query's leading join")
         for index, pattern in enumerate(walker.patterns):
             used = pattern.variables() & walker.computed
             if used:
