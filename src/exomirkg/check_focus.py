@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 import pyoxigraph
@@ -79,6 +79,29 @@ class _Pattern:
     def variables(self) -> set[Variable]:
         return {t for t in (self.subject, self.predicate, self.object)
                 if isinstance(t, Variable)}
+
+    @cached_property
+    def constants(self) -> tuple[object, object, object]:
+        """The constant terms as the store's (None: a variable or a path)."""
+        return tuple(None if isinstance(t, Variable | RdfPath) else to_oxigraph(t)
+                     for t in (self.subject, self.predicate, self.object))
+
+    def iris(self) -> frozenset[str] | None:
+        """The predicates of the triples it can match (for a path, of its steps); None: any."""
+        if isinstance(self.predicate, URIRef):
+            return frozenset({str(self.predicate)})
+        if isinstance(self.predicate, RdfPath):
+            return frozenset(_path_iris(self.predicate))
+        return self.predicates
+
+
+def _path_iris(path: object) -> Iterator[str]:
+    if isinstance(path, URIRef):
+        yield str(path)
+    for part in getattr(path, "args", None) or [getattr(path, "arg", None) or getattr(
+            path, "path", None)]:
+        if part is not None:
+            yield from _path_iris(part)
 
 
 @dataclass
@@ -484,8 +507,9 @@ class _Graph:
                 for start in walk_path({value}, p, self.step, inverse=True):
                     yield {s: start} if isinstance(s, Variable) else {}
             return
-        terms = [value if t == variable else None if isinstance(t, Variable) else to_oxigraph(t)
-                 for t in (s, p, o)]
+        constants = pattern.constants
+        terms = [value if t == variable else constant
+                 for t, constant in zip((s, p, o), constants, strict=True)]
         predicates = [terms[1]]
         if terms[1] is None and pattern.predicates is not None:
             predicates = [pyoxigraph.NamedNode(iri) for iri in sorted(pattern.predicates)]
@@ -494,32 +518,33 @@ class _Graph:
             return
         for predicate in predicates:
             for triple in self.union.triples(terms[0], predicate, terms[2]):
-                binding = _match(pattern, triple)
+                binding = _match(pattern, triple, constants)
                 if binding is not None:
                     yield binding
 
 
-def _match(pattern: _Pattern, triple: tuple) -> dict[Variable, object] | None:
+def _match(pattern: _Pattern, triple: tuple, constants: tuple | None = None
+           ) -> dict[Variable, object] | None:
     """The variables' values if the (non-path) pattern matches the triple, else None."""
     binding: dict[Variable, object] = {}
-    for term, value in zip((pattern.subject, pattern.predicate, pattern.object), triple,
-                           strict=True):
+    for term, constant, value in zip((pattern.subject, pattern.predicate, pattern.object),
+                                     constants or pattern.constants, triple, strict=True):
         if isinstance(term, Variable):
             if binding.setdefault(term, value) != value:
                 return None
-        elif to_oxigraph(term) != value:
+        elif constant != value:
             return None
     if pattern.predicates is not None and triple[1].value not in pattern.predicates:
         return None
     return binding
 
 
-def _seeds(graph: _Graph, pattern: _Pattern, triple: tuple
+def _seeds(graph: _Graph, pattern: _Pattern, triple: tuple, constants: tuple
            ) -> Iterator[dict[Variable, object]]:
     """The bindings of the pattern's variables when the changed triple is one of its matches
     (for a path, one step of it)."""
     if not isinstance(pattern.predicate, RdfPath):
-        binding = _match(pattern, triple)
+        binding = _match(pattern, triple, constants)
         if binding is not None:
             yield binding
         return
@@ -564,47 +589,55 @@ def affected(store: pyoxigraph.Store, check: Check,
                for q in _quads(added, encoded=False) + gone]
     graph = _Graph(store, gone)
     patterns = analysis.patterns
+    constants = [pattern.constants for pattern in patterns]
     by_variable: dict[Variable, list[int]] = {}
+    by_predicate: dict[str | None, list[int]] = {}
     for index, pattern in enumerate(patterns):
         for variable in pattern.variables():
             by_variable.setdefault(variable, []).append(index)
+        for iri in pattern.iris() or [None]:
+            by_predicate.setdefault(iri, []).append(index)
     alias_of: dict[Variable, set[Variable]] = {}
     for one, two in analysis.aliases:
         alias_of.setdefault(one, set()).add(two)
         alias_of.setdefault(two, set()).add(one)
     reaching = _component(focus, patterns, alias_of)
 
-    # States: (variable, value, the pattern it was reached through: not walked back).
-    seen: set[tuple[Variable, object, int]] = set()
-    todo: list[tuple[Variable, object, int]] = []
+    # A state: a variable, its value, and the patterns matched on the way from the changed
+    # triple (a route uses each pattern once: a solution matches it with one triple).
+    found: set[Identifier] = set()
+    routes: dict[tuple[Variable, object], list[frozenset[int]]] = {}
+    todo: list[tuple[Variable, object, frozenset[int]]] = []
+
+    def reach(variable: Variable, value: object, used: frozenset[int]) -> None:
+        if variable == focus:
+            # The row's focus is its value here: going on finds no other.
+            found.add(to_rdflib(value))
+            return
+        known = routes.setdefault((variable, value), [])
+        if not any(other <= used for other in known):  # else a shorter route came here
+            known.append(used)
+            todo.append((variable, value, used))
+
     for triple in changed:
-        for index, pattern in enumerate(patterns):
-            for binding in _seeds(graph, pattern, triple):
+        for index in by_predicate.get(triple[1].value, []) + by_predicate.get(None, []):
+            for binding in _seeds(graph, patterns[index], triple, constants[index]):
                 if not set(binding) & reaching:
                     return None  # a condition every row shares
-                if focus in binding:
-                    # The pattern binds the focus: every row it helps make is that node's.
+                if focus in binding:  # every row the pattern helps make is that node's
                     binding = {focus: binding[focus]}
                 for variable, value in binding.items():
-                    if (variable, value, index) not in seen:
-                        seen.add((variable, value, index))
-                        todo.append((variable, value, index))
-    found: set[Identifier] = set()
+                    reach(variable, value, frozenset({index}))
     while todo:
-        variable, value, through = todo.pop()
-        if variable == focus:
-            found.add(to_rdflib(value))
-            continue  # the row's focus is its value here: going on finds no other
-        nexts = [(other, value, -1) for other in alias_of.get(variable, ())]
+        variable, value, used = todo.pop()
+        for other in alias_of.get(variable, ()):
+            reach(other, value, used)
         for index in by_variable.get(variable, ()):
-            if index != through:
-                nexts += [(other, term, index)
-                          for binding in graph.bindings(patterns[index], variable, value)
-                          for other, term in binding.items() if other != variable]
-        for state in nexts:
-            if state not in seen:
-                seen.add(state)
-                todo.append(state)
+            if index not in used:
+                for binding in graph.bindings(patterns[index], variable, value):
+                    for other, term in binding.items():
+                        if other != variable:
+                            reach(other, term, used | {index})
     return found
 
 

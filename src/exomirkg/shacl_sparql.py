@@ -873,9 +873,14 @@ class _Union:
         self.removed = removed
         self.objects_of: dict[tuple[object, object], set[object]] = {}
         self.subjects_of: dict[tuple[object, object], set[object]] = {}
+        # The removed triples by each of their terms, for triples().
+        self.removed_by: list[dict[object, list[tuple[object, object, object]]]] = [{}, {}, {}]
         for quad in removed:
             self.objects_of.setdefault((quad.subject, quad.predicate), set()).add(quad.object)
             self.subjects_of.setdefault((quad.predicate, quad.object), set()).add(quad.subject)
+            triple = (quad.subject, quad.predicate, quad.object)
+            for index, term in enumerate(triple):
+                self.removed_by[index].setdefault(term, []).append(triple)
 
     def objects(self, subject: object, predicate: pyoxigraph.NamedNode) -> set[object]:
         if isinstance(subject, pyoxigraph.Literal):
@@ -897,9 +902,12 @@ class _Union:
             return set()
         found = {(q.subject, q.predicate, q.object) for q in self.store.quads_for_pattern(
             subject, predicate, value, self.graph)}
-        return found | {(q.subject, q.predicate, q.object) for q in self.removed
-                        if subject in (None, q.subject) and predicate in (None, q.predicate)
-                        and value in (None, q.object)}
+        pattern = (subject, predicate, value)
+        bound = next((i for i in (0, 2, 1) if pattern[i] is not None), None)
+        candidates = (self.removed_by[bound].get(pattern[bound], ()) if bound is not None
+                       else [(q.subject, q.predicate, q.object) for q in self.removed])
+        return found | {t for t in candidates
+                        if all(p is None or p == term for p, term in zip(pattern, t, strict=True))}
 
     def subclasses(self, cls: object) -> set[object]:
         """The class and its subclasses (rdfs:subClassOf*) before or after the change."""
