@@ -382,3 +382,20 @@ def test_c_a_focus_header_on_a_check_that_cannot_run_on_focus_nodes(tmp_path: Pa
         _check_rows(pyoxigraph.Store(), check, [URIRef("http://example.org/x")])
     with pytest.raises(ValueError, match="cannot run on focus nodes"):
         check_focus.affected(pyoxigraph.Store(), check)
+
+
+def test_the_values_block_goes_where_the_scanner_finds_the_groups() -> None:
+    """Braces in strings and comments (and "#" in IRIs) are skipped; a subquery selecting
+    the focus gets a block too, one selecting another variable or computing the focus none."""
+    text = ("PREFIX ex: <http://example.org/#>\n# { a comment\n"
+            'SELECT ?a WHERE { ?a ex:p "{", """}""" ; ex:t ?b . '
+            "{ SELECT DISTINCT ?a WHERE { ?a ex:q ?b } } "
+            "{ SELECT ?b WHERE { ?b ex:r ?c } } "
+            "{ SELECT ?a WHERE { ?x ex:s ?y BIND (?x AS ?a) } } }")
+    check = Check("c", Path("c.rq"), text, "c", "", "union")
+    analysis = check_focus.analyse(check)
+    assert analysis.variable == "a"
+    written = check_focus.focused_text(text, analysis, ["<http://example.org/n>"])
+    block = " VALUES ?a { <http://example.org/n> }"
+    assert written == text.replace("WHERE { ?a ex:p", "WHERE {" + block + " ?a ex:p").replace(
+        "DISTINCT ?a WHERE {", "DISTINCT ?a WHERE {" + block)

@@ -740,15 +740,15 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
     text, keep = check.text, None
     if focus is not None:
         try:
-            variable = check_focus.analyse(check).variable
+            analysis = check_focus.analyse(check)
         except ValueError as error:
             raise DataFileError(check.path, None, str(error)) from None
         nodes = list(focus)
         written, unnamed = check_focus.split_focus(nodes)
-        if variable is None or unnamed:
+        if analysis.variable is None or unnamed:
             keep = {shacl_sparql._key(node) for node in nodes}
         else:
-            text = check_focus.focused_text(text, variable, written)
+            text = check_focus.focused_text(text, analysis, written)
     inferred = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
     options: dict[str, object] = {"use_default_graph_as_union": True}
     if check.scope == "asserted":
