@@ -4,9 +4,10 @@ of the incremental build (docs/scale.md, "The incremental build", item 3), besid
 
 A check's rows are violations on their first column, its *focus*. A check whose query has the
 form analysed here (:func:`analyse`) runs on given focus nodes with a ``VALUES`` block naming
-them at the start of its WHERE group (one query for any number of nodes; pyoxigraph's own
-``substitutions=`` binds one term per variable, so one query per node: 0.1 s for 50 nodes of
-disjoint-types-violation at 10^5 triples, where the VALUES block takes 3 ms). Its rows are the
+them at the start of its WHERE group, and of a subquery there that selects the focus (one
+query for any number of nodes; pyoxigraph's own ``substitutions=`` binds one term per
+variable, so one query per node: 0.1 s for 50 nodes of disjoint-types-violation at 10^5
+triples, where the VALUES block takes 3 ms). Its rows are the
 full run's rows whose focus is one of the nodes when the focus variable is bound by the
 group's leading join (before any OPTIONAL, MINUS or BIND), and the query has no LIMIT,
 OFFSET or aggregate at its top: selecting on a variable every row binds commutes with the
@@ -19,8 +20,8 @@ variables' values are followed through the other patterns that share a variable 
 ``BIND (?x AS ?y)``), over the graph before and after the change, up to the focus variable.
 A row of focus f can change only if some changed triple t is, or was, matched by a pattern in
 the evaluation that gave (or removed, or filtered) f's row; that evaluation's patterns are
-matched together, joined by shared variables, and so some chain of patterns, each sharing a
-variable with the next and never the same one twice in a row, leads from t to f. That holds
+matched together (each by one triple), joined by shared variables, and so some chain of
+distinct patterns, each sharing a variable with the next, leads from t to f. That holds
 where every join is an equality of bound variables, which the analysis makes sure of or gives
 up: each group's patterns connected (no cross product), a variable that an OPTIONAL or one
 branch of a UNION may leave unbound used in no pattern outside it (a later join on it would
@@ -57,7 +58,7 @@ from exomirkg.store import to_oxigraph, to_rdflib
 if TYPE_CHECKING:
     from exomirkg.validate import Check
 
-__all__ = ["FOCUS_NONE", "Analysis", "affected", "analyse", "focused_text"]
+__all__ = ["FOCUS_NONE", "Analysis", "affected", "analyse", "focused_text", "split_focus"]
 
 #: The ``#+ focus:`` value of a check that always runs in full.
 FOCUS_NONE = "none"
