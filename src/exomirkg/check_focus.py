@@ -42,7 +42,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pyoxigraph
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
@@ -55,8 +55,12 @@ from rdflib.term import Identifier, URIRef, Variable
 from exomirkg.shacl_sparql import _key, _quads, _term, _Union, walk_path
 from exomirkg.store import to_oxigraph, to_rdflib
 
-if TYPE_CHECKING:
-    from exomirkg.validate import Check
+
+class Check(Protocol):
+    """What is read of a check (:class:`exomirkg.validate.Check`, which imports this module)."""
+
+    text: str
+    focus: str | None
 
 __all__ = ["FOCUS_NONE", "Analysis", "affected", "analyse", "focused_text", "split_focus"]
 
