@@ -107,6 +107,55 @@ def test_a_focus_run_is_the_full_run_filtered(which: str, request: pytest.Fixtur
         assert partial >= 15, partial  # not vacuous: the sets kept some rows, left others
 
 
+@pytest.mark.parametrize("mode", ["batches", "full"])
+def test_a_focus_run_in_batches_or_in_full_is_the_full_run_filtered(
+        mode: str, broken: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many nodes go to the engine a batch at a time; more than one per _NODE_COST quads,
+    to a full run whose rows are filtered (both forced here on a small store)."""
+    from exomirkg import shacl_sparql, validate
+
+    if mode == "batches":
+        monkeypatch.setattr(validate, "_CHECK_BATCH", 7)
+    else:
+        monkeypatch.setattr(shacl_sparql, "_FEW_NODES", 0)
+        monkeypatch.setattr(shacl_sparql, "_NODE_COST", 10**9)
+    queries: list[str] = []
+
+    class Spy:
+        """The store, its queries written down."""
+
+        def __init__(self, store: pyoxigraph.Store) -> None:
+            self.store = store
+
+        def query(self, text: str, **options: object) -> object:
+            queries.append(text)
+            return self.store.query(text, **options)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.store, name)
+
+        def __len__(self) -> int:
+            return len(self.store)
+
+        def __iter__(self) -> object:
+            return iter(self.store)
+
+    store = Spy(_store(broken))
+    nodes = [n for n in _nodes(store) if not isinstance(n, BNode)]
+    for check in CHECKS:
+        full = _rows(store, check)
+        focus = set(random.Random(2).sample(nodes, 30)) | {row[0] for row in full}
+        keys = {_key(n) for n in focus}
+        queries.clear()
+        assert _rows(store, check, focus) == Counter(
+            {r: n for r, n in full.items() if _key(r[0]) in keys}), check.name
+        focused = [q for q in queries if " VALUES ?" in q and q != check.text]
+        if mode == "full" or check.name in IN_FULL:
+            assert queries == [check.text], check.name
+        else:
+            assert len(focused) == len(queries) == -(-len(focus) // 7), check.name
+
+
 def test_a_focus_run_of_results() -> None:
     """run_checks(focus=...) is run_checks filtered to the nodes' results."""
     store = _store([
