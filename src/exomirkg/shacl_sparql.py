@@ -52,6 +52,7 @@ import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.term import Identifier
 
 from exomirkg import paths
@@ -174,12 +175,17 @@ def _iri(iri: str) -> str:
 _WRITABLE_IRI = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')
 
 
-def _term(node: Identifier) -> str | None:
+def _term(node: Identifier, *, encoded: bool = True) -> str | None:
     """An RDF term as the engine's store writes it (literals as :func:`encode_literals`
-    moves them), in SPARQL; None for what a query cannot name: a blank node, or an IRI the
-    lenient reader took that SPARQL cannot write."""
+    moves them; as they are if not ``encoded``: a store of the checks), in SPARQL; None for
+    what a query cannot name: a blank node, or an IRI the lenient reader took that SPARQL
+    cannot write."""
     if isinstance(node, URIRef):
         return _iri(str(node)) if _WRITABLE_IRI.fullmatch(str(node)) else None
+    if isinstance(node, Literal) and not encoded:
+        if node.language:
+            return f"{_string(str(node))}@{node.language}"
+        return _string(str(node)) + (f"^^{_iri(str(node.datatype))}" if node.datatype else "")
     if isinstance(node, Literal):
         if node.language:
             return f"{_string(str(node))}^^{_iri(LANGUAGE_PREFIX + node.language)}"
@@ -674,7 +680,7 @@ def validate_store(store: pyoxigraph.Store, shapes: Graph,
             named.add(written)
         else:
             unnamed.add(_key(node))
-    if len(named) > _FEW_NODES and len(named) * _NODE_COST > len(store):
+    if full_run_is_faster(store, len(named)):
         return _validate(store, shapes, keep=everything)
     results = []
     if named:
@@ -694,6 +700,11 @@ def validate_store(store: pyoxigraph.Store, shapes: Graph,
 #: whose class has thousands of instances); below _FEW_NODES the store is not even counted.
 _NODE_COST = 150
 _FEW_NODES = 200
+
+
+def full_run_is_faster(store: pyoxigraph.Store, nodes: int) -> bool:
+    """Whether a run on ``nodes`` focus nodes costs more than a full run (filtered after)."""
+    return nodes > _FEW_NODES and nodes * _NODE_COST > len(store)
 
 
 def _key(node: Identifier) -> tuple[str, str, str | None, str | None]:
@@ -854,27 +865,54 @@ class _Reads:
 
 class _Union:
     """The graph before and after a change, for reading: the store (after) and the removed
-    triples (before only)."""
+    triples (before only).
 
-    def __init__(self, store: pyoxigraph.Store, removed: list[pyoxigraph.Quad]) -> None:
+    :param every_graph: read every graph of the store (a store of the checks), not only the
+        default one (the engine's).
+    """
+
+    def __init__(self, store: pyoxigraph.Store, removed: list[pyoxigraph.Quad], *,
+                 every_graph: bool = False) -> None:
         self.store = store
+        self.graph = None if every_graph else pyoxigraph.DefaultGraph()
+        self.removed = removed
         self.objects_of: dict[tuple[object, object], set[object]] = {}
         self.subjects_of: dict[tuple[object, object], set[object]] = {}
+        # The removed triples by each of their terms, for triples().
+        self.removed_by: list[dict[object, list[tuple[object, object, object]]]] = [{}, {}, {}]
         for quad in removed:
             self.objects_of.setdefault((quad.subject, quad.predicate), set()).add(quad.object)
             self.subjects_of.setdefault((quad.predicate, quad.object), set()).add(quad.subject)
+            triple = (quad.subject, quad.predicate, quad.object)
+            for index, term in enumerate(triple):
+                self.removed_by[index].setdefault(term, []).append(triple)
 
     def objects(self, subject: object, predicate: pyoxigraph.NamedNode) -> set[object]:
         if isinstance(subject, pyoxigraph.Literal):
             return set()
         found = {q.object for q in self.store.quads_for_pattern(
-            subject, predicate, None, pyoxigraph.DefaultGraph())}
+            subject, predicate, None, self.graph)}
         return found | self.objects_of.get((subject, predicate), set())
 
     def subjects(self, predicate: pyoxigraph.NamedNode, value: object) -> set[object]:
         found = {q.subject for q in self.store.quads_for_pattern(
-            None, predicate, value, pyoxigraph.DefaultGraph())}
+            None, predicate, value, self.graph)}
         return found | self.subjects_of.get((predicate, value), set())
+
+    def triples(self, subject: object, predicate: object, value: object
+                ) -> set[tuple[object, object, object]]:
+        """The triples matching a pattern (None: any term there), before or after."""
+        if isinstance(subject, pyoxigraph.Literal) or isinstance(
+                predicate, pyoxigraph.Literal | pyoxigraph.BlankNode):
+            return set()
+        found = {(q.subject, q.predicate, q.object) for q in self.store.quads_for_pattern(
+            subject, predicate, value, self.graph)}
+        pattern = (subject, predicate, value)
+        bound = next((i for i in (0, 2, 1) if pattern[i] is not None), None)
+        candidates = (self.removed_by[bound].get(pattern[bound], ()) if bound is not None
+                       else [(q.subject, q.predicate, q.object) for q in self.removed])
+        return found | {t for t in candidates
+                        if all(p is None or p == term for p, term in zip(pattern, t, strict=True))}
 
     def subclasses(self, cls: object) -> set[object]:
         """The class and its subclasses (rdfs:subClassOf*) before or after the change."""
@@ -888,14 +926,46 @@ class _Union:
         return found
 
 
-def _quads(triples: bytes | Iterable[tuple[Identifier, Identifier, Identifier]]
-           ) -> list[pyoxigraph.Quad]:
+def walk_path(nodes: set, path: object, step: Callable[[set, str, bool], set], *,
+              inverse: bool = False) -> set:
+    """The nodes reached from ``nodes`` along an rdflib path (IRI, ``^``, ``/``, ``|``,
+    ``*``, ``+``, ``?``), backwards if ``inverse``; ``step(nodes, predicate, forward)``
+    takes one predicate's step in some graph.
+
+    :raises ValueError: for a negated property set.
+    """
+    if isinstance(path, URIRef):
+        return step(nodes, str(path), not inverse)
+    if isinstance(path, InvPath):
+        return walk_path(nodes, path.arg, step, inverse=not inverse)
+    if isinstance(path, SequencePath):
+        for part in reversed(path.args) if inverse else path.args:
+            nodes = walk_path(nodes, part, step, inverse=inverse)
+        return nodes
+    if isinstance(path, AlternativePath):
+        return set().union(*(walk_path(nodes, part, step, inverse=inverse)
+                             for part in path.args))
+    if isinstance(path, MulPath):
+        reached = set(nodes) if path.mod in ("*", "?") else set()
+        frontier = set(nodes)
+        while frontier:
+            frontier = walk_path(frontier, path.path, step, inverse=inverse) - reached
+            reached |= frontier
+            if path.mod == "?":
+                break
+        return reached
+    raise ValueError(f"unsupported path: {path!r}")
+
+
+def _quads(triples: bytes | Iterable[tuple[Identifier, Identifier, Identifier]], *,
+           encoded: bool = True) -> list[pyoxigraph.Quad]:
     """Triples as the engine's store holds them (N-Triples text is read as shapes_store
-    reads it, blank-node labels kept; rdflib terms are written to N-Triples first)."""
+    reads it, blank-node labels kept; rdflib terms are written to N-Triples first); as any
+    store holds them if not ``encoded``."""
     if not isinstance(triples, bytes):
         triples = "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples).encode()
-    return list(pyoxigraph.parse(encode_literals(triples), format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                 lenient=True))
+    return list(pyoxigraph.parse(encode_literals(triples) if encoded else triples,
+                                 format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
 
 
 def affected_focus(

@@ -1,0 +1,450 @@
+"""The ``*-violation.rq`` checks on given focus nodes, and which focus nodes a change can
+reach: the checks' part of the incremental build (docs/scale.md, "The incremental build").
+
+A check's focus run (``_check_rows(store, check, focus)``) must give the full run's rows whose
+first column is one of the nodes, and ``check_focus.affected(store, check, added, removed)``
+every focus node whose rows a change can alter (or None: run the check in full): the full
+run's rows before the change, less those of the affected nodes, plus a focus run on them after
+it, must be the full run after it. Both are held to the full run on the review's built
+dataset (graph/inferred included) and on a broken copy of it (one quad in twenty dropped, so
+that every check but one has rows), for every check; the random edits are seeded.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from rdflib import BNode, URIRef
+from rdflib.term import Identifier
+
+from exomirkg import check_focus
+from exomirkg.build import BuildResult
+from exomirkg.load import DataFileError
+from exomirkg.shacl_sparql import _key
+from exomirkg.store import to_rdflib
+from exomirkg.validate import Check, _check_rows, load_checks, run_checks
+
+CHECKS = load_checks()
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+EKG = "https://w3id.org/exomirkg/"
+#: The checks the analysis cannot run on focus nodes, and why (the others all can).
+IN_FULL = {"duplicate-label-violation":
+           "an aggregate (a row's focus stands for a group of solutions)"}
+
+Rows = Counter[tuple[Identifier | None, ...]]
+
+
+def _store(lines: list[bytes]) -> pyoxigraph.Store:
+    """A store of N-Quads lines, blank-node labels kept (bulk_load would rename them)."""
+    store = pyoxigraph.Store()
+    store.extend(pyoxigraph.parse(b"".join(lines), format=pyoxigraph.RdfFormat.N_QUADS,
+                                  lenient=True))
+    return store
+
+
+def _rows(store: pyoxigraph.Store, check: Check,
+          focus: list[Identifier] | set[Identifier] | None = None) -> Rows:
+    columns, rows = _check_rows(store, check, focus)
+    return Counter(tuple(row[c] for c in columns) for row in rows)
+
+
+def _nodes(store: pyoxigraph.Store) -> list[Identifier]:
+    """Every subject and object of the store, in a fixed order."""
+    return sorted({to_rdflib(t) for q in store for t in (q.subject, q.object)}, key=repr)
+
+
+@pytest.fixture(scope="module")
+def review(built: BuildResult) -> list[bytes]:
+    """The built dataset (graph/inferred included) as N-Quads lines."""
+    text = built.store.dump(format=pyoxigraph.RdfFormat.N_QUADS)
+    return sorted({line + b"\n" for line in text.splitlines() if line.strip()})
+
+
+@pytest.fixture(scope="module")
+def broken(review: list[bytes]) -> list[bytes]:
+    """The review with one quad in twenty dropped: rows for every check but one."""
+    rng = random.Random(3)
+    return [line for line in review if rng.random() > 0.05]
+
+
+def test_the_checks_the_analysis_runs_in_full() -> None:
+    found = {c.name: check_focus.analyse(c).reason for c in CHECKS
+             if check_focus.analyse(c).variable is None}
+    assert found == IN_FULL
+
+
+# --- (a) a focus run is the full run filtered to its nodes -----------------------------------
+
+
+@pytest.mark.parametrize("which", ["review", "broken"])
+def test_a_focus_run_is_the_full_run_filtered(which: str, request: pytest.FixtureRequest
+                                              ) -> None:
+    store = _store(request.getfixturevalue(which))
+    nodes = _nodes(store)
+    blank = [n for n in nodes if isinstance(n, BNode)]
+    rng = random.Random(1)
+    partial = 0
+    for check in CHECKS:
+        full = _rows(store, check)
+        foci = sorted({row[0] for row in full}, key=repr)
+        for _ in range(3):
+            focus = set(rng.sample(nodes, 40)) | set(rng.sample(foci, (len(foci) + 2) // 3))
+            if _ % 2:
+                focus |= set(rng.sample(blank, 2))  # a full run, filtered
+            keys = {_key(n) for n in focus}
+            expected = Counter({r: n for r, n in full.items() if _key(r[0]) in keys})
+            got = _rows(store, check, focus)
+            assert got == expected, (
+                f"{check.name} on {len(focus)} nodes: extra {list((got - expected).elements())}"
+                f", missing {list((expected - got).elements())}")
+            partial += 0 < expected.total() < full.total()
+        assert _rows(store, check, []) == Counter()
+    if which == "broken":
+        assert partial >= 15, partial  # not vacuous: the sets kept some rows, left others
+
+
+@pytest.mark.parametrize("mode", ["batches", "full"])
+def test_a_focus_run_in_batches_or_in_full_is_the_full_run_filtered(
+        mode: str, broken: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many nodes go to the engine a batch at a time; more than one per _NODE_COST quads,
+    to a full run whose rows are filtered (both forced here on a small store)."""
+    from exomirkg import shacl_sparql, validate
+
+    if mode == "batches":
+        monkeypatch.setattr(validate, "_CHECK_BATCH", 7)
+    else:
+        monkeypatch.setattr(shacl_sparql, "_FEW_NODES", 0)
+        monkeypatch.setattr(shacl_sparql, "_NODE_COST", 10**9)
+    queries: list[str] = []
+
+    class Spy:
+        """The store, its queries written down."""
+
+        def __init__(self, store: pyoxigraph.Store) -> None:
+            self.store = store
+
+        def query(self, text: str, **options: object) -> object:
+            queries.append(text)
+            return self.store.query(text, **options)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.store, name)
+
+        def __len__(self) -> int:
+            return len(self.store)
+
+        def __iter__(self) -> object:
+            return iter(self.store)
+
+    store = Spy(_store(broken))
+    nodes = [n for n in _nodes(store) if not isinstance(n, BNode)]
+    for check in CHECKS:
+        full = _rows(store, check)
+        focus = set(random.Random(2).sample(nodes, 30)) | {row[0] for row in full}
+        keys = {_key(n) for n in focus}
+        queries.clear()
+        assert _rows(store, check, focus) == Counter(
+            {r: n for r, n in full.items() if _key(r[0]) in keys}), check.name
+        focused = [q for q in queries if " VALUES ?" in q and q != check.text]
+        if mode == "full" or check.name in IN_FULL:
+            assert queries == [check.text], check.name
+        else:
+            assert len(focused) == len(queries) == -(-len(focus) // 7), check.name
+
+
+def test_a_focus_run_of_results() -> None:
+    """run_checks(focus=...) is run_checks filtered to the nodes' results."""
+    store = _store([
+        f"<{EKG}x> {TYPE} <{EKG}Finding> <{EKG}graph/section/s> .\n".encode(),
+        f"<{EKG}y> {TYPE} <{EKG}Finding> <{EKG}graph/section/s> .\n".encode()])
+    checks = [c for c in CHECKS if c.name == "finding-without-effect-violation"]
+    assert [r.focus for r in run_checks(store, checks)] == ["ekg:x", "ekg:y"]
+    assert [r.focus for r in run_checks(store, checks, focus=[URIRef(f"{EKG}y")])] == ["ekg:y"]
+
+
+# --- (b) re-running the affected nodes gives the full run ------------------------------------
+
+Edit = tuple[str, list[bytes], list[bytes]]
+
+
+def _split(line: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """A quad line's subject, predicate, object and graph (no literal here holds ' <')."""
+    subject, predicate, rest = line.split(b" ", 2)
+    body = rest.rstrip(b"\r\n").removesuffix(b".").rstrip()
+    value, _, graph = body.rpartition(b" ")
+    return subject, predicate, value, graph
+
+
+def _random_edits(lines: list[bytes], count: int, seed: int) -> list[Edit]:
+    """``count`` edits, kinds in turn: delete a quad, change a literal, point a property at
+    another node, remove a type, give a node another type, add a statement of a node's about
+    another (its subject's property, another object), all in the quad's own graph."""
+    rng = random.Random(seed)
+    split = [_split(line) for line in lines]
+    typed = [i for i, q in enumerate(split) if q[1] == TYPE.encode()]
+    literal = [i for i, q in enumerate(split) if q[2].startswith(b'"')]
+    linked = [i for i, q in enumerate(split) if q[1] != TYPE.encode()
+              and not q[2].startswith(b'"')]
+    edits: list[Edit] = []
+    for n in range(count):
+        kind = ("delete", "literal", "wrong-object", "untype", "retype", "copy")[n % 6]
+        pool = {"delete": range(len(lines)), "literal": literal, "wrong-object": linked,
+                "untype": typed, "retype": typed, "copy": linked}[kind]
+        index = rng.choice(pool)
+        line, (s, p, _o, g) = lines[index], split[index]
+        if kind in ("delete", "untype"):
+            edits.append((f"{kind} {line!r}", [], [line]))
+        elif kind == "literal":
+            edits.append((f"{kind} {line!r}", [b'%s %s "x"@en %s .\n' % (s, p, g)], [line]))
+        elif kind in ("wrong-object", "copy"):
+            other = split[rng.randrange(len(lines))][0]
+            subject = split[rng.choice(linked)][0] if kind == "copy" else s
+            edits.append((f"{kind} {line!r} -> {subject!r} {other!r}",
+                          [b"%s %s %s %s .\n" % (subject, p, other, g)], []))
+        else:
+            other = split[rng.choice(typed)][2]
+            edits.append((f"{kind} {line!r} -> {other!r}",
+                          [b"%s %s %s %s .\n" % (s, p, other, g)], [line]))
+    return edits
+
+
+def _triples(lines: list[bytes]) -> bytes:
+    """Quad lines as the N-Triples text :func:`check_focus.affected` reads."""
+    quads = pyoxigraph.parse(b"".join(lines), format=pyoxigraph.RdfFormat.N_QUADS, lenient=True)
+    return b"".join(f"{q.triple} .\n".encode() for q in quads)
+
+
+def _review_edits(lines: list[bytes]) -> list[Edit]:
+    """Random edits, and four that change the rows of a focus node other than the changed
+    triples' subjects: a finding's one reference retracted (the finding), a link's finding
+    untyped (the link's drug, through the link), a link's drug changed (the link, for
+    link-support-other-drug), a statement untyped (the subject of the triple it names)."""
+    edits = _random_edits(lines, 12, seed=11)
+    ekg, kind = EKG.encode(), TYPE.encode()
+    inferred = b"<%sgraph/inferred>" % ekg
+    split = [_split(line) for line in lines]
+    by = {(q[0], q[1]): [] for q in split}
+    for line, q in zip(lines, split, strict=True):
+        by[q[0], q[1]].append((line, q))
+    cites = b"<%ssupportingReference>" % ekg
+    finding = next(q[0] for q in split if q[1] == kind and q[2] == b"<%sFinding>" % ekg
+                   and len(by.get((q[0], cites), [])) == 1)
+    reference = by[finding, cites][0][1][2]
+    edits.append(("retract a finding's one reference", [
+        b"%s %s <%sRetractedReference> %s .\n" % (reference, kind, ekg, inferred)], []))
+    derived = b"<http://www.w3.org/ns/prov#wasDerivedFrom>"
+    link = next(q for q in split if q[1] == derived and (q[0], b"<%slinkDrug>" % ekg) in by
+                and (q[2], kind) in by)
+    edits.append(("untype a link's finding", [], [line for line, _ in by[link[2], kind]]))
+    drug = by[link[0], b"<%slinkDrug>" % ekg][0]
+    edits.append(("change a link's drug", [drug[0].replace(drug[1][2], b"<%sother>" % ekg)],
+                  [drug[0]]))
+    statement = next(q[0] for q in split if q[1] == kind and q[2] == b"<%sStatement>" % ekg)
+    edits.append(("untype a statement", [], [line for line, q in by[statement, kind]
+                                             if q[2] == b"<%sStatement>" % ekg]))
+    return edits
+
+
+def _mismatches(lines: list[bytes], edits: list[Edit], affected=check_focus.affected,
+                checks: list[Check] = CHECKS) -> tuple[list[str], int]:
+    """The edits and checks for which (rows before, less the affected nodes') + (a focus
+    run on them after) is not the full run after; and how many times affected named nodes."""
+    store = _store(lines)
+    before = {check.name: _rows(store, check) for check in checks}
+    present = set(lines)
+    wrong, focused = [], 0
+    for description, added, removed in edits:
+        edited = _store(sorted((present - set(removed)) | set(added)))
+        for check in checks:
+            after = _rows(edited, check)
+            nodes = affected(edited, check, _triples(added), _triples(removed))
+            if nodes is None:
+                continue  # the check runs in full
+            focused += 1
+            keys = {_key(n) for n in nodes}
+            kept = Counter({r: n for r, n in before[check.name].items()
+                            if _key(r[0]) not in keys})
+            merged = kept + _rows(edited, check, nodes)
+            if merged != after:
+                wrong.append(f"{check.name}, {description}: incremental only "
+                             f"{list((merged - after).elements())}, full only "
+                             f"{list((after - merged).elements())}")
+    return wrong, focused
+
+
+def test_b_rerunning_the_affected_nodes_gives_the_full_run_on_the_review(
+        review: list[bytes]) -> None:
+    edits = _review_edits(review)
+    wrong, focused = _mismatches(review, edits)
+    assert not wrong, "\n".join(wrong)
+    assert focused >= len(edits) * (len(CHECKS) - len(IN_FULL)) * 3 // 4, focused
+
+
+def test_b_rerunning_the_affected_nodes_gives_the_full_run_on_a_broken_review(
+        broken: list[bytes]) -> None:
+    edits = _review_edits(broken) + _random_edits(broken, 12, seed=12)
+    wrong, focused = _mismatches(broken, edits)
+    assert not wrong, "\n".join(wrong)
+    assert focused >= len(edits) * (len(CHECKS) - len(IN_FULL)) * 3 // 4, focused
+
+
+def test_b_the_check_catches_an_affected_set_of_subjects_only(review: list[bytes]) -> None:
+    """A wrong rule, the changed triples' subjects, misses rows: the test is not vacuous."""
+    def subjects_only(store: pyoxigraph.Store, check: Check, added: bytes, removed: bytes
+                      ) -> set[Identifier] | None:
+        if check_focus.analyse(check).variable is None:
+            return None
+        quads = pyoxigraph.parse(added + removed, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return {to_rdflib(q.subject) for q in quads}
+
+    wrong, _ = _mismatches(review, _review_edits(review)[-4:], subjects_only)
+    assert len(wrong) == 4, wrong
+
+
+def test_affected_nodes_follow_the_patterns_back_to_the_focus(review: list[bytes]) -> None:
+    """The rule on single changes, check by check."""
+    store = _store(review)
+    by_name = {c.name: c for c in CHECKS}
+
+    def affected(name: str, added: str = "", removed: str = "") -> set[str] | None:
+        nodes = check_focus.affected(store, by_name[name], added.encode(), removed.encode())
+        return None if nodes is None else {n.n3() for n in nodes}
+
+    # A finding's effect: that finding only.
+    assert affected("finding-without-effect-violation", removed=(
+        f"<{EKG}f> <{EKG}hasEffect> <{EKG}e> .\n")) == {f"<{EKG}f>"}
+    # A reference retracted reaches the findings that cite it (through ?reference).
+    reference = pyoxigraph.NamedNode(f"{EKG}reference_100")
+    citing = {f"<{q.subject.value}>" for q in store.quads_for_pattern(
+        None, pyoxigraph.NamedNode(f"{EKG}supportingReference"), reference)}
+    found = affected("unflagged-retracted-finding-violation",
+                     added=f"{reference} {TYPE} <{EKG}RetractedReference> .\n")
+    assert citing and found == citing, (citing, found)
+    # A predicate the check does not read reaches nothing.
+    assert affected("drug-and-gene-violation", added=(
+        f"<{EKG}x> <{EKG}likes> <{EKG}y> .\n")) == set()
+    # A check the analysis cannot focus: None, run it in full.
+    assert affected("duplicate-label-violation", added=(
+        f"<{EKG}x> <http://www.w3.org/2000/01/rdf-schema#label> \"x\" .\n")) is None
+
+
+#: Checks over tests/test_shacl_focus.py's small graph, with what the review's do not use:
+#: sequence, inverse, ``+`` and ``*`` paths, a subquery, OPTIONAL, MINUS, EXISTS.
+SMALL_CHECKS = {
+    "city-without-country": "SELECT ?p ?c WHERE { ?p a ex:Person ; ex:address/ex:city ?c . "
+                            "FILTER NOT EXISTS { ?c ex:country/ex:name ?k "
+                            "FILTER (STRLEN(?k) > 1) } }",
+    "not-employed": "SELECT ?p WHERE { ?p a ex:Person . "
+                    "FILTER NOT EXISTS { ?p ^ex:employs/a/rdfs:subClassOf* ex:Company } }",
+    "managed-by-ageless": "SELECT ?x ?y WHERE { ?x ex:manager+ ?y . ?y a ex:Person . "
+                          "MINUS { ?y ex:age ?a } }",
+    "untagged": "SELECT DISTINCT ?o WHERE { ?s ex:owns ?o . OPTIONAL { ?o ex:tag ?t "
+                "FILTER (STRLEN(STR(?t)) > 2) } FILTER (!BOUND(?t)) }",
+    "shared-tag": "SELECT ?t ?y WHERE { { SELECT DISTINCT ?t WHERE { ?x ex:tag ?t } } "
+                  "?y ex:tag ?t . FILTER EXISTS { ?y a/rdfs:subClassOf* ex:Thing } }",
+    "typed-persons": "SELECT ?p ?c WHERE { VALUES ?q { rdf:type } ?p ?q ?c . "
+                     "?c rdfs:subClassOf* ex:Person }",
+}
+
+
+def _small_checks() -> list[Check]:
+    prefixes = ("PREFIX ex: <http://example.org/>\n"
+                "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
+    return [Check(name, Path(f"{name}.rq"), prefixes + query, name, "", "union")
+            for name, query in SMALL_CHECKS.items()]
+
+
+def test_b_rerunning_the_affected_nodes_on_paths_the_review_does_not_use() -> None:
+    from test_shacl_focus import SMALL_DATA, _lines, _small_edits
+
+    checks = _small_checks()
+    assert all(check_focus.analyse(c).variable for c in checks)
+    lines = _lines(SMALL_DATA)
+    store = _store(lines)
+    assert all(_rows(store, c) for c in checks)  # each has rows to keep or drop
+    edits = _small_edits()
+    wrong, focused = _mismatches(lines, edits, checks=checks)
+    assert not wrong, "\n".join(wrong)
+    assert focused == len(edits) * len(checks)
+
+
+@pytest.mark.parametrize(("query", "reason"), [
+    ("SELECT ?a WHERE { ?a ex:p ?b . ?c ex:q ?d }", "share no variable"),
+    ("SELECT ?a WHERE { ?a ex:p ?b OPTIONAL { ?a ex:q ?c } ?c ex:r ?a }", "?c may be unbound"),
+    ("SELECT ?a WHERE { { ?a ex:p ?b } UNION { ?a ex:q ?c } ?c ex:r ?a }", "?c may be unbound"),
+    ("SELECT ?a WHERE { ?a ex:p ?b } LIMIT 3", "a Slice"),
+    ("SELECT ?a (COUNT(?b) AS ?n) WHERE { ?a ex:p ?b } GROUP BY ?a", "an aggregate"),
+    ("SELECT ?a WHERE { ?a ex:p ?b . { SELECT (COUNT(*) AS ?n) WHERE { ?x ex:p ?y } } }",
+     "an aggregate"),
+    ("SELECT ?a WHERE { ?a !ex:p ?b }", "negated"),
+    ("SELECT ?a WHERE { ?a ex:p ?b BIND (STR(?b) AS ?s) ?a ex:q ?s }", "a computed value"),
+    ("SELECT ?a WHERE { OPTIONAL { ?a ex:p ?b } }", "an OPTIONAL sharing no variable"),
+    ("SELECT ?a WHERE { ?b ex:p ?c OPTIONAL { ?b ex:q ?a } }", "not bound by the query's"),
+    ("SELECT ?a WHERE { ?x ex:p ?b BIND (?x AS ?a) }", "a BIND reads or sets ?a"),
+])
+def test_checks_the_analysis_runs_in_full(query: str, reason: str) -> None:
+    check = Check("c", Path("c.rq"), "PREFIX ex: <http://example.org/>\n" + query, "c", "",
+                  "union")
+    analysis = check_focus.analyse(check)
+    assert analysis.variable is None and reason in analysis.reason, analysis.reason
+
+
+# --- (c) the #+ focus: header ----------------------------------------------------------------
+
+
+def _check(tmp_path: Path, header: str, query: str) -> list[Check]:
+    (tmp_path / "c-violation.rq").write_text(
+        f"#+ summary: a test\n{header}PREFIX ex: <http://example.org/>\n{query}\n",
+        encoding="utf-8")
+    return load_checks(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["other", "?x y", "1x"])
+def test_c_a_focus_header_that_is_not_the_first_variable_is_rejected(
+        tmp_path: Path, value: str) -> None:
+    with pytest.raises(DataFileError, match=r"#\+ focus: must be 'none' or the first "
+                                            r"selected variable \?node"):
+        _check(tmp_path, f"#+ focus: '{value}'\n", "SELECT ?node ?other WHERE { ?node a ?other }")
+
+
+def test_c_a_focus_header_names_the_variable_or_none(tmp_path: Path) -> None:
+    query = "SELECT DISTINCT ?node WHERE { ?node a ex:C }"
+    assert _check(tmp_path, "#+ focus: ?node\n", query)[0].focus == "node"
+    assert _check(tmp_path, "#+ focus: node\n", query)[0].focus == "node"
+    (check,) = _check(tmp_path, "#+ focus: none\n", query)
+    assert check.focus == "none"
+    assert check_focus.analyse(check).variable is None
+    assert check_focus.affected(pyoxigraph.Store(), check) is None
+    assert _check(tmp_path, "", query)[0].focus is None
+
+
+def test_c_a_focus_header_on_a_check_that_cannot_run_on_focus_nodes(tmp_path: Path) -> None:
+    """Named explicitly, a focus the analysis cannot support is an error where it is used."""
+    (check,) = _check(tmp_path, "#+ focus: node\n",
+                      "SELECT ?node WHERE { ?x a ex:C . BIND (?x AS ?node) }")
+    with pytest.raises(DataFileError, match="cannot run on focus nodes: a BIND"):
+        _check_rows(pyoxigraph.Store(), check, [URIRef("http://example.org/x")])
+    with pytest.raises(ValueError, match="cannot run on focus nodes"):
+        check_focus.affected(pyoxigraph.Store(), check)
+
+
+def test_the_values_block_goes_where_the_scanner_finds_the_groups() -> None:
+    """Braces in strings and comments (and "#" in IRIs) are skipped; a subquery selecting
+    the focus gets a block too, one selecting another variable or computing the focus none."""
+    text = ("PREFIX ex: <http://example.org/#>\n# { a comment\n"
+            'SELECT ?a WHERE { ?a ex:p "{", """}""" ; ex:t ?b . '
+            "{ SELECT DISTINCT ?a WHERE { ?a ex:q ?b } } "
+            "{ SELECT ?b WHERE { ?b ex:r ?c } } "
+            "{ SELECT ?a WHERE { ?x ex:s ?y BIND (?x AS ?a) } } }")
+    check = Check("c", Path("c.rq"), text, "c", "", "union")
+    analysis = check_focus.analyse(check)
+    assert analysis.variable == "a"
+    written = check_focus.focused_text(text, analysis, ["<http://example.org/n>"])
+    block = " VALUES ?a { <http://example.org/n> }"
+    assert written == text.replace("WHERE { ?a ex:p", "WHERE {" + block + " ?a ex:p").replace(
+        "DISTINCT ?a WHERE {", "DISTINCT ?a WHERE {" + block)
