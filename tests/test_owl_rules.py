@@ -15,7 +15,7 @@ from rdflib import URIRef
 
 from exomirkg import reason
 from exomirkg.load import parse_sources
-from exomirkg.owl_rules import DataRule, is_schema_key
+from exomirkg.owl_rules import DataRule, _close, _composed, is_schema_key
 from exomirkg.reason import _Reasoner, load_rules
 
 EX = "https://example.org/"
@@ -171,3 +171,54 @@ def test_schema_keys() -> None:
     assert is_schema_key("type http://www.w3.org/2002/07/owl#Class")
     assert not is_schema_key("type https://example.org/Drug")
     assert not is_schema_key("https://example.org/p")
+
+
+def test_domains_take_the_super_properties_domains() -> None:
+    """scm-dom2 and scm-spo, which the engine leaves out of the schema's closure."""
+    supers = [("p", "q"), ("q", "r")]
+    assert _composed(supers) == [("p", "q"), ("p", "r"), ("q", "r")]
+    assert _composed(supers, [("r", "R"), ("p", "P")]) == [
+        ("p", "P"), ("p", "R"), ("q", "R"), ("r", "R")]
+    assert _composed([("p", "q"), ("q", "p")]) == [("p", "q"), ("q", "p")]  # a cycle
+
+
+def _rule(name: str, rows: list[tuple[str, str]]) -> DataRule:
+    return DataRule(name, "?x a ?d", ("?x ?p ?y",), "?p ?d", tuple(rows))
+
+
+@pytest.mark.parametrize("domains, sco, dom_closed, sco_closed", [
+    # closed rows: prp-dom need not read prp-spo1's triples, cax-sco neither its own
+    ([("p", "D"), ("q", "D")], [("D", "E")], {"prp-spo1"}, {"cax-sco"}),
+    # p's domain is not q's: x q y from x p y gives x a Q only through prp-dom; Q has
+    # no superclass
+    ([("q", "Q")], [("D", "E")], set(), {"cax-sco", "prp-dom"}),
+    # E above D, but not C above E: the rows are not transitive
+    ([("p", "D"), ("q", "D")], [("C", "D"), ("D", "E")], {"prp-spo1"}, set()),
+    # the domains with their superclasses: cax-sco need not read prp-dom's triples either
+    ([("p", "D"), ("p", "E"), ("q", "D"), ("q", "E")], [("D", "E")], {"prp-spo1"},
+     {"cax-sco", "prp-dom"}),
+])
+def test_a_rule_skips_what_it_would_derive_in_the_same_round(
+        domains: list, sco: list, dom_closed: set, sco_closed: set) -> None:
+    rules = {rule.name: rule for rule in _close([
+        _rule("prp-dom", domains), _rule("prp-spo1", [("p", "q")]), _rule("cax-sco", sco)])}
+    assert rules["prp-dom"].closed == dom_closed
+    assert rules["cax-sco"].closed == sco_closed
+    assert rules["prp-spo1"].closed == {"prp-spo1"}
+
+
+def test_a_delta_of_several_graphs_reads_each() -> None:
+    rule = DataRule("r", "?x a ?d", ("?x ?p ?y", "?y a <https://e/C>"), "?p ?d",
+                    (("https://e/p1", "https://e/D"),))
+    text = rule.query(["urn:a", "urn:b"], lambda s, p, o: "true")
+    assert text.count("GRAPH <urn:a>") == 2 and text.count("GRAPH <urn:b>") == 2
+    store = pyoxigraph.Store()
+    e = "https://e/"
+    for graph, triple in (("urn:a", ("x", "p1", "y")), ("urn:b", ("z", "p1", "w"))):
+        store.add(pyoxigraph.Quad(*(pyoxigraph.NamedNode(e + t) for t in triple),
+                                  pyoxigraph.NamedNode(graph)))
+    for node in ("y", "w"):
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(e + node), pyoxigraph.NamedNode(
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), pyoxigraph.NamedNode(e + "C")))
+    found = {str(t.subject) for t in store.query(text, use_default_graph_as_union=True)}
+    assert found == {f"<{e}x>", f"<{e}z>"}

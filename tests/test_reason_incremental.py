@@ -122,6 +122,23 @@ def test_rule_that_may_read_anything_is_never_skipped(where: str) -> None:
     assert rule_reads(f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:r ?o }} WHERE {{ {where} }}") is None
 
 
+@pytest.mark.parametrize("allowed", [
+    "VALUES ?p { ex:p ex:q }",
+    "FILTER(?p IN (ex:p, ex:q))",
+    "FILTER(?p IN (ex:p, ex:q, ex:r)) VALUES ?p { ex:p ex:q ex:s }",  # both hold
+])
+def test_rule_variable_predicate_reads_what_its_group_allows(allowed: str) -> None:
+    text = f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:t ?o }} WHERE {{ ?s ?p ?o {allowed} }}"
+    assert rule_reads(text) == frozenset({f"{EX}p", f"{EX}q"})
+
+
+@pytest.mark.parametrize("filter_", ["FILTER(?p NOT IN (ex:p))", "FILTER(?p IN (ex:p, ?o))",
+                                     "FILTER(?p IN (ex:p) || true)"])
+def test_rule_variable_predicate_other_filters_read_anything(filter_: str) -> None:
+    text = f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:t ?o }} WHERE {{ ?s ?p ?o {filter_} }}"
+    assert rule_reads(text) is None
+
+
 def test_rule_type_pattern_reads_its_class_or_every_class() -> None:
     text = f"PREFIX ex: <{EX}> CONSTRUCT {{ ?s ex:r ?c }} WHERE {{ ?s a ex:A . ?s a ?c }}"
     assert rule_reads(text) == frozenset({f"type {EX}A", "type *"})
