@@ -298,22 +298,23 @@ def _negated(path: RdfPath) -> bool:
     return any(isinstance(p, RdfPath) and _negated(p) for p in parts)
 
 
-def _join_leaves(node: CompValue) -> Iterator[CompValue]:
-    """The members of a tree of Joins."""
-    if node.name == "Join":
-        yield from _join_leaves(node.p1)
-        yield from _join_leaves(node.p2)
+def _leaves(node: CompValue, name: str) -> Iterator[CompValue]:
+    """The members of a tree of ``name`` nodes (Join, Union)."""
+    if node.name == name:
+        yield from _leaves(node.p1, name)
+        yield from _leaves(node.p2, name)
     else:
         yield node
+
+
+def _join_leaves(node: CompValue) -> Iterator[CompValue]:
+    """The members of a tree of Joins."""
+    return _leaves(node, "Join")
 
 
 def _union_branches(node: CompValue) -> Iterator[CompValue]:
     """The branches of a tree of Unions."""
-    if node.name == "Union":
-        yield from _union_branches(node.p1)
-        yield from _union_branches(node.p2)
-    else:
-        yield node
+    return _leaves(node, "Union")
 
 
 def _vars(node: CompValue, names: dict[Variable, Variable], *, certain: bool = False

@@ -22,9 +22,10 @@ everything, as before. The rules derive what the engine derives from the triples
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 import pyoxigraph
 from rdflib.namespace import OWL, RDF, RDFS
@@ -223,15 +224,7 @@ def _composed(supers: list[tuple[str, ...]],
     above: dict[str, set[str]] = {}
     for a, b in supers:
         above.setdefault(a, set()).add(b)
-    reached: dict[str, set[str]] = {}
-    for start in above:
-        seen, todo = set(), [start]
-        while todo:
-            for b in above.get(todo.pop(), ()):
-                if b not in seen:
-                    seen.add(b)
-                    todo.append(b)
-        reached[start] = seen - {start}
+    reached = {start: _reach(above, start) - {start} for start in above}
     if axioms is None:
         return sorted((p, q) for p, qs in reached.items() for q in qs)
     stated: dict[str, set[str]] = {}
@@ -239,6 +232,18 @@ def _composed(supers: list[tuple[str, ...]],
         stated.setdefault(p, set()).add(d)
     return sorted({(p, d) for p in {*stated, *reached} for q in {p, *reached.get(p, ())}
                    for d in stated.get(q, ())})
+
+
+def _reach(above: Mapping[Any, set[Any]], start: object) -> set[Any]:
+    """Every node reached from ``start`` by one or more steps up ``above``."""
+    seen: set[Any] = set()
+    todo = [start]
+    while todo:
+        for up in above.get(todo.pop(), ()):
+            if up not in seen:
+                seen.add(up)
+                todo.append(up)
+    return seen
 
 
 def _close(rules: list[DataRule]) -> list[DataRule]:
@@ -314,15 +319,6 @@ def _class_rules(rows: Callable[[str], list[tuple]], skip: set[str]) -> list[Dat
         if any(not isinstance(m, pyoxigraph.NamedNode) and m not in value_of for m in parts):
             return None  # an intersection of other expressions
 
-    def reach(start: object) -> set[object]:
-        seen, todo = set(), [start]
-        while todo:
-            for up in above.get(todo.pop(), ()):
-                if up not in seen:
-                    seen.add(up)
-                    todo.append(up)
-        return seen
-
     def entry(node: object) -> tuple[str, ...] | None:
         """How a node becomes an instance of the class, as data triple patterns."""
         if node in members:
@@ -340,7 +336,7 @@ def _class_rules(rows: Callable[[str], list[tuple]], skip: set[str]) -> list[Dat
         premises = entry(node)
         if premises is None or "" in premises:
             continue  # never entered: a premise the engine never reads
-        tops = reach(node) | ({node} if node in members and not isinstance(
+        tops = _reach(above, node) | ({node} if node in members and not isinstance(
             node, pyoxigraph.BlankNode) else set())
         for top in tops:
             # (what a premise states is known)
