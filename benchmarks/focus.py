@@ -30,7 +30,7 @@ from rdflib.namespace import RDF
 from exomirkg import check_focus
 from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import EKG, GRAPH_INFERRED
-from exomirkg.shacl_sparql import _key, affected_focus, shapes_store, validate_store
+from exomirkg.shacl_sparql import affected_focus, node_key, shapes_store, validate_store
 from exomirkg.validate import _check_rows, load_checks, load_shapes
 
 
@@ -136,8 +136,8 @@ def checks(sources: Sources, args: argparse.Namespace) -> None:
         full_s, full = _best(args.repeat, lambda c=check: rows(_check_rows(store, c)))
         focus_s, part = _best(args.repeat,
                               lambda c=check: rows(_check_rows(store, c, chosen)))
-        keys = {_key(f) for f in chosen}
-        same = part == Counter({r: n for r, n in full.items() if _key(r[0]) in keys})
+        keys = {node_key(f) for f in chosen}
+        same = part == Counter({r: n for r, n in full.items() if node_key(r[0]) in keys})
         affected_s, nodes = _best(args.repeat, lambda c=check: check_focus.affected(
             edited, c, removed=removed_text))
         after_s, after = _best(1, lambda c=check: rows(_check_rows(edited, c)))
@@ -146,8 +146,8 @@ def checks(sources: Sources, args: argparse.Namespace) -> None:
         else:
             rerun_s, rerun = _best(args.repeat,
                                    lambda c=check, n=nodes: rows(_check_rows(edited, c, n)))
-            drop = {_key(n) for n in nodes}
-            merged = Counter({r: n for r, n in full.items() if _key(r[0]) not in drop}) + rerun
+            drop = {node_key(n) for n in nodes}
+            merged = Counter({r: n for r, n in full.items() if node_key(r[0]) not in drop}) + rerun
         same = same and merged == after
         for index, seconds in enumerate((full_s, focus_s, affected_s, rerun_s, after_s)):
             totals[index] += seconds

@@ -24,7 +24,7 @@ from rdflib.term import Identifier
 from exomirkg import check_focus
 from exomirkg.build import BuildResult
 from exomirkg.load import DataFileError
-from exomirkg.shacl_sparql import _key
+from exomirkg.shacl_sparql import node_key
 from exomirkg.store import to_rdflib
 from exomirkg.validate import Check, _check_rows, load_checks, run_checks
 
@@ -95,8 +95,8 @@ def test_a_focus_run_is_the_full_run_filtered(which: str, request: pytest.Fixtur
             focus = set(rng.sample(nodes, 40)) | set(rng.sample(foci, (len(foci) + 2) // 3))
             if _ % 2:
                 focus |= set(rng.sample(blank, 2))  # a full run, filtered
-            keys = {_key(n) for n in focus}
-            expected = Counter({r: n for r, n in full.items() if _key(r[0]) in keys})
+            keys = {node_key(n) for n in focus}
+            expected = Counter({r: n for r, n in full.items() if node_key(r[0]) in keys})
             got = _rows(store, check, focus)
             assert got == expected, (
                 f"{check.name} on {len(focus)} nodes: extra {list((got - expected).elements())}"
@@ -145,10 +145,10 @@ def test_a_focus_run_in_batches_or_in_full_is_the_full_run_filtered(
     for check in CHECKS:
         full = _rows(store, check)
         focus = set(random.Random(2).sample(nodes, 30)) | {row[0] for row in full}
-        keys = {_key(n) for n in focus}
+        keys = {node_key(n) for n in focus}
         queries.clear()
         assert _rows(store, check, focus) == Counter(
-            {r: n for r, n in full.items() if _key(r[0]) in keys}), check.name
+            {r: n for r, n in full.items() if node_key(r[0]) in keys}), check.name
         focused = [q for q in queries if " VALUES ?" in q and q != check.text]
         if mode == "full" or check.name in IN_FULL:
             assert queries == [check.text], check.name
@@ -265,9 +265,9 @@ def _mismatches(lines: list[bytes], edits: list[Edit], affected=check_focus.affe
             if nodes is None:
                 continue  # the check runs in full
             focused += 1
-            keys = {_key(n) for n in nodes}
+            keys = {node_key(n) for n in nodes}
             kept = Counter({r: n for r, n in before[check.name].items()
-                            if _key(r[0]) not in keys})
+                            if node_key(r[0]) not in keys})
             merged = kept + _rows(edited, check, nodes)
             if merged != after:
                 wrong.append(f"{check.name}, {description}: incremental only "

@@ -161,7 +161,7 @@ def test_a_rule_reads_the_keys_of_its_premises_and_values() -> None:
     first = rule.query(None, lambda s, p, o: "true")
     assert "GRAPH" not in first and "VALUES (?p ?d)" in first
     # semi-naive: one branch per premise, that premise read from the delta graph
-    delta = rule.query("urn:delta", lambda s, p, o: "true")
+    delta = rule.query(["urn:delta"], lambda s, p, o: "true")
     assert delta.count("GRAPH <urn:delta>") == 2
     assert pyoxigraph.Store().query(delta) is not None  # valid SPARQL
 

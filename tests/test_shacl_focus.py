@@ -30,8 +30,8 @@ from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.shacl_sparql import (
     ShapeViolation,
     _decode,
-    _quads,
     affected_focus,
+    change_quads,
     shapes_store,
     validate_store,
 )
@@ -284,7 +284,7 @@ def _review_edits(text: bytes) -> list[Edit]:
 def _subjects_only(store: pyoxigraph.Store, shapes: Graph, added: bytes,
                    removed: bytes) -> set[Identifier]:
     """A wrong rule, for the checks to catch: the changed triples' subjects."""
-    return {_decode(quad.subject) for quad in _quads(added) + _quads(removed)}
+    return {_decode(quad.subject) for quad in change_quads(added) + change_quads(removed)}
 
 
 def _mismatches(text: bytes, shapes: Graph, edits: list[Edit],

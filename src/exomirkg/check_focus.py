@@ -52,7 +52,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, URIRef, Variable
 
-from exomirkg.shacl_sparql import _key, _quads, _term, _Union, walk_path
+from exomirkg.shacl_sparql import UnionView, change_quads, walk_path
 from exomirkg.store import to_oxigraph, to_rdflib
 
 
@@ -62,7 +62,7 @@ class Check(Protocol):
     text: str
     focus: str | None
 
-__all__ = ["FOCUS_NONE", "Analysis", "affected", "analyse", "focused_text", "split_focus"]
+__all__ = ["FOCUS_NONE", "Analysis", "affected", "analyse", "focused_text"]
 
 #: The ``#+ focus:`` value of a check that always runs in full.
 FOCUS_NONE = "none"
@@ -490,19 +490,6 @@ def focused_text(text: str, analysis: Analysis, written: Iterable[str]) -> str:
     return text
 
 
-def split_focus(nodes: Iterable[Identifier]) -> tuple[list[str], set[tuple]]:
-    """The nodes a query can name (written in SPARQL), and the keys of the others (blank
-    nodes, IRIs SPARQL cannot write), whose rows a full run keeps."""
-    written, unnamed = [], set()
-    for node in nodes:
-        term = _term(node, encoded=False)
-        if term is None:
-            unnamed.add(_key(node))
-        else:
-            written.append(term)
-    return written, unnamed
-
-
 # --- which focus nodes a change can reach ------------------------------------------------
 
 def _splits(path: object, predicate: str) -> list[tuple[list, list, bool]]:
@@ -535,7 +522,7 @@ class _Graph:
     """Reads the graph before and after the change (every graph of the store)."""
 
     def __init__(self, store: pyoxigraph.Store, removed: list[pyoxigraph.Quad]) -> None:
-        self.union = _Union(store, removed, every_graph=True)
+        self.union = UnionView(store, removed, every_graph=True)
 
     def step(self, nodes: set, predicate: str, forward: bool) -> set:
         named = pyoxigraph.NamedNode(predicate)
@@ -638,9 +625,9 @@ def affected(store: pyoxigraph.Store, check: Check,
     if analysis.variable is None:
         return None
     focus = Variable(analysis.variable)
-    gone = _quads(removed, encoded=False)
+    gone = change_quads(removed, encoded=False)
     changed = [(q.subject, q.predicate, q.object)
-               for q in _quads(added, encoded=False) + gone]
+               for q in change_quads(added, encoded=False) + gone]
     graph = _Graph(store, gone)
     patterns = analysis.patterns
     constants = [pattern.constants for pattern in patterns]

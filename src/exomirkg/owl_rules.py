@@ -101,8 +101,7 @@ class DataRule:
                 into.add(term[1:-1])
         return frozenset(predicates), frozenset(classes)
 
-    def query(self, delta: str | Sequence[str] | None,
-              keep: Callable[[str, str, str], str]) -> str:
+    def query(self, delta: Sequence[str] | None, keep: Callable[[str, str, str], str]) -> str:
         """The rule as a CONSTRUCT of its new triples worth keeping.
 
         :param delta: graphs of the last round's new triples: each solution then takes
@@ -113,11 +112,10 @@ class DataRule:
         if delta is None:
             body = " ".join(f"{premise} ." for premise in self.premises)
         else:
-            graphs = [delta] if isinstance(delta, str) else list(delta)
             # The premise read from the small graphs first, for the join to start there.
             body = " UNION ".join(
                 "{ " + " UNION ".join(f"{{ GRAPH <{graph}> {{ {premise} }} }}"
-                                      for graph in graphs) + " "
+                                      for graph in delta) + " "
                 + " ".join(f"{other} ." for other in self.premises if other != premise) + " }"
                 for premise in self.premises)
             body = f"{{ {body} }}"

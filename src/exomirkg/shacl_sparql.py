@@ -59,8 +59,9 @@ from exomirkg import paths
 from exomirkg.load import DataFileError
 from exomirkg.namespaces import SH
 
-__all__ = ["COMPONENTS", "RANGES", "ShapeViolation", "affected_focus", "encode_literals",
-           "shapes_store", "validate_store"]
+__all__ = ["COMPONENTS", "RANGES", "ShapeViolation", "UnionView", "affected_focus",
+           "change_quads", "encode_literals", "full_run_is_faster", "node_key", "shapes_store",
+           "sparql_term", "split_focus", "validate_store", "walk_path"]
 
 #: IRI prefix that carries a typed literal's datatype in the engine's store.
 DATATYPE_PREFIX = "urn:exomirkg:shacl:datatype:"
@@ -175,7 +176,7 @@ def _iri(iri: str) -> str:
 _WRITABLE_IRI = re.compile(r'[^<>"{}|^`\\\x00-\x20]*')
 
 
-def _term(node: Identifier, *, encoded: bool = True) -> str | None:
+def sparql_term(node: Identifier, *, encoded: bool = True) -> str | None:
     """An RDF term as the engine's store writes it (literals as :func:`encode_literals`
     moves them; as they are if not ``encoded``: a store of the checks), in SPARQL; None for
     what a query cannot name: a blank node, or an IRI the lenient reader took that SPARQL
@@ -221,7 +222,7 @@ class _Compiler:
         """An RDF term of the shapes graph as the engine's store writes it, in SPARQL."""
         if isinstance(node, URIRef):
             return _iri(str(node))
-        written = _term(node)
+        written = sparql_term(node)
         if written is None:
             raise _Unsupported("a blank node as a constraint's value")
         return written
@@ -672,16 +673,11 @@ def validate_store(store: pyoxigraph.Store, shapes: Graph,
     """
     if focus is None:
         return _validate(store, shapes)
-    named, unnamed, everything = set(), set(), set()
-    for node in focus:
-        everything.add(_key(node))
-        written = _term(node)
-        if written is not None:
-            named.add(written)
-        else:
-            unnamed.add(_key(node))
+    nodes = list(focus)
+    written, unnamed = split_focus(nodes)
+    named = set(written)
     if full_run_is_faster(store, len(named)):
-        return _validate(store, shapes, keep=everything)
+        return _validate(store, shapes, keep={node_key(node) for node in nodes})
     results = []
     if named:
         results += _validate(store, shapes, _Restriction(values=tuple(sorted(named))))
@@ -692,6 +688,21 @@ def validate_store(store: pyoxigraph.Store, shapes: Graph,
         condition = "isBlank(?this)" if kinds == {True} else "!isLiteral(?this)"
         results += _validate(store, shapes, _Restriction(condition=condition), unnamed)
     return results
+
+
+def split_focus(nodes: Iterable[Identifier], *, encoded: bool = True
+                ) -> tuple[list[str], set[tuple[str, str, str | None, str | None]]]:
+    """The nodes a query can name (written in SPARQL: :func:`sparql_term`), and the keys
+    (:func:`node_key`) of the others (blank nodes, IRIs SPARQL cannot write), whose results
+    a run over every node keeps."""
+    written, unnamed = [], set()
+    for node in nodes:
+        term = sparql_term(node, encoded=encoded)
+        if term is None:
+            unnamed.add(node_key(node))
+        else:
+            written.append(term)
+    return written, unnamed
 
 
 #: A focus run's cost per given node, as a full run's per triple: each node costs an EXISTS
@@ -707,7 +718,7 @@ def full_run_is_faster(store: pyoxigraph.Store, nodes: int) -> bool:
     return nodes > _FEW_NODES and nodes * _NODE_COST > len(store)
 
 
-def _key(node: Identifier) -> tuple[str, str, str | None, str | None]:
+def node_key(node: Identifier) -> tuple[str, str, str | None, str | None]:
     """A term's kind, text, datatype and language tag as written: rdflib's equality would
     make ``"x"@EN`` and ``"x"@en`` one node, which the engine keeps apart."""
     if isinstance(node, Literal):
@@ -720,7 +731,7 @@ def _validate(store: pyoxigraph.Store, shapes: Graph, restrict: _Restriction | N
               keep: set[tuple[str, str, str | None, str | None]] | None = None
               ) -> list[ShapeViolation]:
     """:func:`validate_store` over the focus nodes ``restrict`` lets through (of them, those
-    whose :func:`_key` is in ``keep``, if given)."""
+    whose :func:`node_key` is in ``keep``, if given)."""
     results = []
     severities: dict[Identifier, URIRef] = {}
     messages: dict[Identifier, tuple[Literal, ...]] = {}
@@ -745,7 +756,7 @@ def _validate(store: pyoxigraph.Store, shapes: Graph, restrict: _Restriction | N
 
         for row in store.query(query.text):
             focus = term(row["this"])
-            if keep is not None and _key(focus) not in keep:
+            if keep is not None and node_key(focus) not in keep:
                 continue
             if query.kind == "focus":
                 results.append(result(focus, query.components[0], None))
@@ -863,7 +874,7 @@ class _Reads:
                             f"the SPARQL SHACL engine does not support the path {node.n3()}")
 
 
-class _Union:
+class UnionView:
     """The graph before and after a change, for reading: the store (after) and the removed
     triples (before only).
 
@@ -957,7 +968,7 @@ def walk_path(nodes: set, path: object, step: Callable[[set, str, bool], set], *
     raise ValueError(f"unsupported path: {path!r}")
 
 
-def _quads(triples: bytes | Iterable[tuple[Identifier, Identifier, Identifier]], *,
+def change_quads(triples: bytes | Iterable[tuple[Identifier, Identifier, Identifier]], *,
            encoded: bool = True) -> list[pyoxigraph.Quad]:
     """Triples as the engine's store holds them (N-Triples text is read as shapes_store
     reads it, blank-node labels kept; rdflib terms are written to N-Triples first); as any
@@ -1014,9 +1025,9 @@ def affected_focus(
             if step is not None:
                 readers.setdefault(step, []).append(state)
 
-    gone = _quads(removed)
-    changed = _quads(added) + gone
-    union = _Union(store, gone)
+    gone = change_quads(removed)
+    changed = change_quads(added) + gone
+    union = UnionView(store, gone)
     type_node = pyoxigraph.NamedNode(_TYPE)
     typed: list[tuple[object, object, object]] = []
     for quad in changed:
@@ -1055,11 +1066,11 @@ def affected_focus(
     return found
 
 
-def _targeted(shapes: Graph, shape: Identifier, node: object, union: _Union,
+def _targeted(shapes: Graph, shape: Identifier, node: object, union: UnionView,
               classes: dict[Identifier, set[object]]) -> bool:
     """Whether ``node`` is a focus node of ``shape`` before or after the change."""
-    written = _term(_decode(node))
-    if written is not None and any(_term(target) == written
+    written = sparql_term(_decode(node))
+    if written is not None and any(sparql_term(target) == written
                                    for target in shapes.objects(shape, SH.targetNode)):
         return True
     if any(union.objects(node, pyoxigraph.NamedNode(str(p)))

@@ -754,10 +754,10 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
         except ValueError as error:
             raise DataFileError(check.path, None, str(error)) from None
         nodes = list(focus)
-        written, unnamed = check_focus.split_focus(nodes)
+        written, unnamed = shacl_sparql.split_focus(nodes, encoded=False)
         if analysis.variable is None or unnamed or shacl_sparql.full_run_is_faster(
                 store, len(written)):
-            keep = {shacl_sparql._key(node) for node in nodes}
+            keep = {shacl_sparql.node_key(node) for node in nodes}
         else:
             written.sort()
             texts = [check_focus.focused_text(check.text, analysis,
@@ -787,7 +787,7 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
                  for solution in solutions]
     if keep is not None:
         rows = [row for row in rows if row[columns[0]] is not None
-                and shacl_sparql._key(row[columns[0]]) in keep]
+                and shacl_sparql.node_key(row[columns[0]]) in keep]
     return columns, rows
 
 
