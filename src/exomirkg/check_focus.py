@@ -361,11 +361,11 @@ def _vars(node: CompValue, names: dict[Variable, Variable], *, certain: bool = F
 def _leading(node: CompValue, focus: Variable) -> set[Variable]:
     """The variables every solution of a group's leading join binds: what a VALUES block at
     the group's start is joined with before any OPTIONAL, MINUS or BIND (applied after it,
-    they commute with it unless a BIND reads or sets the focus variable)."""
+    they commute with it unless a BIND sets the focus variable; one that reads it reads the
+    value the leading join bound, either way)."""
     while node.name in ("Filter", "LeftJoin", "Minus", "Extend"):
-        if node.name == "Extend" and (node.var == focus or focus in _expression_vars(
-                node.expr)):
-            raise _GiveUp(f"a BIND reads or sets ?{focus}")
+        if node.name == "Extend" and node.var == focus:
+            raise _GiveUp(f"a BIND sets ?{focus}")
         node = node.p if node.name in ("Filter", "Extend") else node.p1
     if node.name == "Join":
         leaves = list(_join_leaves(node))

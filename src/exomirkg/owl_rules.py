@@ -30,8 +30,11 @@ from typing import Any
 import pyoxigraph
 from rdflib.namespace import OWL, RDF, RDFS
 
-__all__ = ["DataRule", "SCHEMA_NAMESPACES", "compile_data_rules", "is_schema_key",
+__all__ = ["NEW", "DataRule", "SCHEMA_NAMESPACES", "compile_data_rules", "is_schema_key",
            "schema_term"]
+
+#: :meth:`DataRule.query`'s ``known`` for heads the store lacks.
+NEW = "new"
 
 #: A triple is the schema's when its predicate is in one of these namespaces (rdf:type
 #: aside) or it types something with a class of them.
@@ -101,13 +104,18 @@ class DataRule:
                 into.add(term[1:-1])
         return frozenset(predicates), frozenset(classes)
 
-    def query(self, delta: Sequence[str] | None, keep: Callable[[str, str, str], str]) -> str:
+    def query(self, delta: Sequence[str] | None, keep: Callable[[str, str, str], str], *,
+              known: str | None = NEW, seed: str = "") -> str:
         """The rule as a CONSTRUCT of its new triples worth keeping.
 
         :param delta: graphs of the last round's new triples: each solution then takes
             one premise from them (semi-naive), the others from everything. None: every
             premise from everything (the first round).
         :param keep: gives a SPARQL condition on a triple's three terms.
+        :param known: :data:`NEW`: only heads the default graph lacks; a graph's IRI: only
+            heads that graph holds (what a deletion may take away, :mod:`exomirkg.incremental`);
+            None: every head.
+        :param seed: a pattern joined first (the incremental path binds the head with it).
         """
         if delta is None:
             body = " ".join(f"{premise} ." for premise in self.premises)
@@ -127,9 +135,15 @@ class DataRule:
         s, p, o = self.head.split()
         # Each head once, before asking whether it is known (most are not, at the first
         # round): the same x a D follows from many of x's triples.
+        if known == NEW:
+            holds = f"FILTER NOT EXISTS {{ {self.head} }}"
+        elif known is not None:
+            holds = f"FILTER EXISTS {{ GRAPH <{known}> {{ {self.head} }} }}"
+        else:
+            holds = ""
         return f"""CONSTRUCT {{ {self.head} }} WHERE {{
-  {{ SELECT DISTINCT {head_vars} {{ {values} {body} {condition} }} }}
-  FILTER NOT EXISTS {{ {self.head} }}
+  {{ SELECT DISTINCT {head_vars} {{ {seed} {values} {body} {condition} }} }}
+  {holds}
   FILTER({keep(s, f"<{RDF.type}>" if p == "a" else p, o)})
 }}"""
 

@@ -53,8 +53,9 @@ from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
 from exomirkg.store import graph_to_rdflib, to_oxigraph
 
-__all__ = ["ENGINES", "Rule", "default_engine", "infer", "infer_into", "load_rules",
-           "reasoning_input"]
+__all__ = ["ENGINES", "Rule", "default_engine", "infer", "infer_into", "infer_lowest",
+           "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input", "split_nt",
+           "worth_keeping_nt"]
 
 logger = logging.getLogger(__name__)
 
@@ -219,11 +220,11 @@ def _independent(batch: Sequence[Rule], rule: Rule) -> bool:
     if rule.reads is None or rule.writes is None:
         return False
     return all(earlier.writes is not None
-               and not any(_reads_key(rule.reads, key) for key in earlier.writes)
+               and not any(reads_key(rule.reads, key) for key in earlier.writes)
                for earlier in batch)
 
 
-def _reads_key(reads: frozenset[str], key: str) -> bool:
+def reads_key(reads: frozenset[str], key: str) -> bool:
     """Whether a rule reading ``reads`` (:func:`rule_reads`) can read a triple of ``key``."""
     return key in reads or (_TYPE_ANY in reads and key.startswith("type "))
 
@@ -442,10 +443,10 @@ def _worth_keeping_condition(s: str = "?s", p: str = "?p", o: str = "?o") -> str
     """What is worth keeping of a candidate triple ``s p o`` (SPARQL variables or terms), as
     a SPARQL condition: no generalised RDF, no owlrl error notes or blank-node structure, no
     trivia true of every class."""
-    return f"!isBlank({s}) && !isBlank({o}) && {_not_trivia(s, p, o)}"
+    return f"!isBlank({s}) && !isBlank({o}) && {not_trivia(s, p, o)}"
 
 
-def _not_trivia(s: str, p: str, o: str) -> str:
+def not_trivia(s: str, p: str, o: str) -> str:
     """_worth_keeping_condition less its blank-node part."""
     return f"""{p} != <{_OWLRL_ERROR}>
            && !({p} IN ({_iri_list(_REFLEXIVE)}) && sameTerm({s}, {o}))
@@ -467,7 +468,7 @@ _NT_REFLEXIVE = frozenset(map(_nt, _REFLEXIVE))
 _NT_EVERY_CLASS = frozenset(map(_nt, (OWL.Thing, RDFS.Resource)))
 
 
-def _worth_keeping_nt(subject: str, predicate: str, obj: str) -> bool:
+def worth_keeping_nt(subject: str, predicate: str, obj: str) -> bool:
     """_WORTH_KEEPING for a triple's terms written in N-Triples: string comparisons, as the
     OWL 2 RL closure's 0.2-0.6 M new triples at 10^6 are each asked (rdflib's terms hash and
     compare in Python: 3 s)."""
@@ -480,14 +481,14 @@ def _worth_keeping_nt(subject: str, predicate: str, obj: str) -> bool:
     return not (predicate == _NT_TYPE and obj == _NT_DATATYPE)
 
 
-def _split_nt(line: str) -> tuple[str, str, str]:
+def split_nt(line: str) -> tuple[str, str, str]:
     """The terms of an N-Triples line as pyoxigraph writes it (one space between terms,
     ending in " .\n"; a literal object may hold spaces)."""
     subject, predicate, rest = line.split(" ", 2)
     return subject, predicate, rest[:-3]
 
 
-def _nt_key(predicate: str, obj: str) -> str:
+def nt_key(predicate: str, obj: str) -> str:
     """The key (see :func:`rule_reads`) of a triple written in N-Triples."""
     return _type_key(obj[1:-1]) if predicate == _NT_TYPE else predicate[1:-1]
 
@@ -496,7 +497,7 @@ def _worth_keeping(triple: tuple) -> bool:
     """_WORTH_KEEPING for an rdflib triple (benchmarks/reasoners.py counts what each engine
     derives from its raw closure, generalised RDF included; a test holds the two to the same
     answers)."""
-    return _worth_keeping_nt(*(term.n3() for term in triple))
+    return worth_keeping_nt(*(term.n3() for term in triple))
 
 
 _UNKNOWN = f"""NOT EXISTS {{ GRAPH <{_ASSERTED.value}> {{ ?s ?p ?o }} }}
@@ -756,7 +757,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         if not lines:
             return 0
         if keys is None:
-            keys = {_nt_key(*_split_nt(line)[1:]) for line in lines}
+            keys = {nt_key(*split_nt(line)[1:]) for line in lines}
         ordered = list(lines)
         for start in range(0, len(ordered), _BATCH):  # all at once: ~0.1 GB of text
             text = "".join(ordered[start:start + _BATCH]).encode("utf-8")
@@ -776,7 +777,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         if rule.reads is None:
             return self.version == last
         return not any(version > last for key, version in self.changed.items()
-                       if _reads_key(rule.reads, key))
+                       if reads_key(rule.reads, key))
 
     def apply_rules(self, stratum: int) -> int:
         """Run the stratum's rules once each, in name order; the number of new triples.
@@ -827,9 +828,9 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         groups: dict[str, list[str]] = {}
         for line in {line for text in texts
                      for line in text.decode("utf-8").splitlines(keepends=True)}:
-            subject, predicate, obj = _split_nt(line)
-            if _worth_keeping_nt(subject, predicate, obj):
-                groups.setdefault(_nt_key(predicate, obj), []).append(line)
+            subject, predicate, obj = split_nt(line)
+            if worth_keeping_nt(subject, predicate, obj):
+                groups.setdefault(nt_key(predicate, obj), []).append(line)
         del texts
         fresh: set[str] = set()
         fresh_keys: set[str] = set()
@@ -1039,7 +1040,7 @@ WHERE {{
                 if graphs and any(self.changed.get(key, 0) > since
                                   for key in _data_rule_keys(rule)):
                     work.append((rule, graphs))
-            texts = self._constructs([rule.query(graphs, _not_trivia) for rule, graphs in work])
+            texts = self._constructs([rule.query(graphs, not_trivia) for rule, graphs in work])
             if any(b"_:" in text for text in texts):
                 # A blank node in the data: its consequences would not be kept, nor what
                 # follows from them. The engine reads everything (what was added holds).
@@ -1109,7 +1110,7 @@ WHERE {{
                 if line in known:
                     continue
                 s, p, o, _end = line.split(" ", 3)
-                if not _worth_keeping_nt(s, p, o):
+                if not worth_keeping_nt(s, p, o):
                     continue
                 if (p not in unread and (read_nt is None or p in read_nt)
                         and not (p == _NT_TYPE and o == _NT_FUNCTIONAL)):
@@ -1231,3 +1232,18 @@ def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
     count = reasoner.finish()
     logger.info("inferred %d triples", count)
     return count
+
+
+def infer_lowest(store: pyoxigraph.Store, rules: list[Rule], statements: bytes
+                 ) -> list[owl_rules.DataRule] | None:
+    """The lowest stratum alone: its rules and OWL 2 RL to a fixpoint over ``statements``
+    (N-Triples), into the store's graph/inferred, as :func:`infer_into` reasons before the
+    higher strata; the data rules OWL 2 RL was compiled to (the incremental path's,
+    :mod:`exomirkg.incremental`), or None when it was not (the engine read everything).
+    """
+    lowest = min((rule.stratum for rule in rules), default=1)
+    reasoner = _Reasoner(statements, [rule for rule in rules if rule.stratum == lowest],
+                         "reasonable", store=store)
+    reasoner.run()
+    reasoner.finish()
+    return None if reasoner.uncompilable else reasoner.data_rules
