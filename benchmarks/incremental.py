@@ -7,15 +7,27 @@ would (some findings' statements dropped, others given another value) and
 compared triple for triple. Ratios are of times measured in the same run. Not a test: it
 prints, and exits non-zero only when the update and the reference differ.
 
+With ``--build``, the same for the whole build (:func:`exomirkg.rebuild.build`, what
+``exomirkg build`` runs) over the synthetic graph written as a data folder: the edited
+section's file is rewritten, the incremental build timed step by step, then a full build of
+the edited data into another folder (the reference: every file the same bytes, the same
+report).
+
     python benchmarks/incremental.py --size 1e5 --sections 50 [--edits 3] [--findings 10]
+    python benchmarks/incremental.py --build --size 1e6 --sections 100 --findings 2
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
+import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pyoxigraph
 
@@ -69,7 +81,11 @@ def main() -> None:
     parser.add_argument("--findings", type=int, default=10,
                         help="findings dropped, and as many changed, per edit")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--build", action="store_true",
+                        help="time the whole build (exomirkg build), not the reasoning alone")
     args = parser.parse_args()
+    if args.build:
+        sys.exit(build(args))
     from synthetic import generate_ntriples
 
     started = time.perf_counter()
@@ -109,6 +125,63 @@ def main() -> None:
               f"{', in full' if change.full else ''}): update {took:.2f} s, full {again:.2f} s, "
               f"ratio {took / again:.3f}; {'same' if same else 'DIFFERENT'}", flush=True)
     sys.exit(1 if failed else 0)
+
+
+def _outputs(out: Path) -> tuple[dict[str, bytes], list[str]]:
+    """A build's files (build-info.json and the state aside) and its report's results (a
+    blank node's label aside: the shapes' are each read's own)."""
+    from exomirkg.build import BUILD_INFO
+    from exomirkg.rebuild import STATE_DIR
+
+    files = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*")
+             if path.is_file() and STATE_DIR not in path.parts and path.name != BUILD_INFO}
+    record = json.loads((out / STATE_DIR / "report.json").read_text(encoding="utf-8"))
+    return files, sorted(re.sub(r"_:\w+", "_:b", json.dumps(result, sort_keys=True))
+                         for result in record["results"])
+
+
+def build(args: argparse.Namespace) -> int:
+    """The ``--build`` benchmark; 1 when an incremental build and the full one differ."""
+    from synthetic import generate_ntriples, write_data_root
+
+    from exomirkg.load import read_ntriples
+    from exomirkg.rebuild import build as rebuild
+
+    work = Path(tempfile.mkdtemp(prefix="exomirkg-incremental-"))
+    try:
+        started = time.perf_counter()
+        data = generate_ntriples(int(args.size), seed=1, sections=args.sections)
+        root = write_data_root(data, work / "data")
+        del data
+        print(f"{int(args.size):,} triples, findings in {args.sections} section files, "
+              f"written in {time.perf_counter() - started:.1f} s", flush=True)
+        out, full = work / "out", work / "full"
+        started = time.perf_counter()
+        rebuild(out, data_root=root)
+        print(f"first build (full, keeps the state) {time.perf_counter() - started:.1f} s",
+              flush=True)
+        rng = random.Random(args.seed)
+        sections = sorted((root / "triples" / "sections").glob("*.ttl"))
+        failed = False
+        for edit in range(args.edits):
+            path = rng.choice(sections)
+            path.write_bytes(edit_section(rng, read_ntriples(path), args.findings))
+            started = time.perf_counter()
+            result = rebuild(out, data_root=root)
+            took = time.perf_counter() - started
+            shutil.rmtree(full, ignore_errors=True)
+            started = time.perf_counter()
+            rebuild(full, data_root=root, full=True)
+            again = time.perf_counter() - started
+            same = _outputs(out) == _outputs(full)
+            failed |= not same or not result.incremental
+            steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in result.timings.items())
+            print(f"edit {edit + 1} ({path.name}): incremental build {took:.2f} s ({steps}), "
+                  f"full build {again:.2f} s, ratio {took / again:.3f}; "
+                  f"{'same files and report' if same else 'DIFFERENT'}", flush=True)
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,18 @@ test: it prints figures, it asserts nothing.
     python benchmarks/server.py [--requests 200] [--budget 20] [--rounds 3]
                                 [--sizes review,100000] [--queries "label lookup,3-hop join"]
                                 [--against bare,rdflib] [--concurrency 1,8,32]
-                                [--method GET|POST]
+                                [--method GET|POST] [--unique]
+
+``--unique`` sends every request as a new text (the query and a comment with a counter):
+clients that do not repeat their queries, where no cache keyed by the text helps (our
+guard's parse of a query in the query process is cached so).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import signal
 import socket
@@ -33,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -172,10 +178,11 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
-def _measure(port: int, path: str, count: int, concurrency: int, budget: float,
-             form: bytes | None = None) -> dict:
+def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: int,
+             budget: float, form: bytes | Callable[[], bytes] | None = None) -> dict:
     """Send up to ``count`` GETs with ``concurrency`` keep-alive clients, within ``budget`` s;
-    POSTs of ``form`` (URL-encoded) instead when it is given."""
+    POSTs of ``form`` (URL-encoded) instead when it is given. A path or form given as a
+    function is asked for each request (``--unique``: a new text every time)."""
     headers = {"Accept": "application/sparql-results+json"}
     if form is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -193,9 +200,11 @@ def _measure(port: int, path: str, count: int, concurrency: int, budget: float,
                     conn.close()  # now, not when collected: the next round opens its own
                     return
                 issued[0] += 1
+            target = path() if callable(path) else path
+            body = form() if callable(form) else form
             start = time.perf_counter()
             try:
-                conn.request("GET" if form is None else "POST", path, body=form,
+                conn.request("GET" if form is None else "POST", target, body=body,
                              headers=headers)
                 response = conn.getresponse()
                 response.read()
@@ -269,6 +278,9 @@ def main() -> None:
                         help="send each query in the URL (GET) or as a URL-encoded form (POST)")
     parser.add_argument("--floor-rounds", type=int, default=FLOOR_ROUNDS,
                         help="back-to-back rounds behind the lookup/empty p50 ratio")
+    parser.add_argument("--unique", action="store_true",
+                        help="send every request as a text never sent before (a comment "
+                        "with a counter): what caches keyed by the text cannot help")
     args = parser.parse_args()
     unknown = [name for name in args.queries.split(",") if name not in QUERIES]
     if unknown:
@@ -425,12 +437,7 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 f"{name + ' p50':>10}{'p95':>9}{'req/s':>8}" for name in names)
                 + " | " + " ".join(f"{'x ' + name:>8}" for name in names[1:]) + "  notes")
             for name in args.queries.split(","):
-                query = QUERIES[name]
-                encoded = urlencode({"query": query})
-                targets = [(servers[s][1], servers[s][2] + "?" + encoded, servers[s][3], None)
-                           if args.method == "GET" else
-                           (servers[s][1], servers[s][2], servers[s][3], encoded.encode())
-                           for s in names]
+                targets = [_target(servers[s], QUERIES[name], args) for s in names]
                 # Warm-up, not counted: connections, worker processes, caches.
                 for (port, path, _, form), server in zip(targets, names, strict=True):
                     _measure(port, path, 2 if server == "rdflib" else 16,
@@ -463,6 +470,27 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
             for process, *_ in servers.values():
                 _stop(process)
         _summarise(cells, floor)
+
+
+#: The counter ``--unique`` numbers requests with (across cells and servers: a text is never
+#: sent twice).
+_SENT = itertools.count()
+
+
+def _target(server: tuple, query: str, args) -> tuple:
+    """(port, request path, settle path, form body or None) of a query for a server; with
+    ``--unique`` the path (GET) or the form (POST) is a function giving a new text each time."""
+    _process, port, path, settle = server
+
+    def encoded() -> str:
+        return urlencode({"query": f"{query}\n# request {next(_SENT)}" if args.unique
+                          else query})
+
+    if args.method == "GET":
+        return (port, (lambda: f"{path}?{encoded()}") if args.unique
+                else f"{path}?{encoded()}", settle, None)
+    return (port, path, settle, (lambda: encoded().encode()) if args.unique
+            else encoded().encode())
 
 
 def _summarise(cells: list[tuple[float, str]], floor: float | None) -> None:

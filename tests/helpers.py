@@ -1,8 +1,9 @@
 """Helpers shared by test modules that talk to a real listening server on 127.0.0.1 (and the
-browser tests' wait)."""
+browser tests' wait), and the benchmarks' modules the tests use."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -11,8 +12,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 
 import requests
 from flask import Flask
@@ -182,3 +185,15 @@ def wait_until(driver: object, timeout: float, condition: object) -> object:
 
     return WebDriverWait(driver, timeout, ignored_exceptions=(
         StaleElementReferenceException,)).until(condition)
+
+
+@cache  # one module object per benchmark, whichever test asks first
+def benchmark(name: str) -> ModuleType:
+    """A module of benchmarks/ (``synthetic``, ``incremental``): benchmark code, kept out of
+    the package."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -13,7 +13,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from exomirkg import paths
 from exomirkg.build import BuildResult
-from exomirkg.load import DataFileError, Sources
+from exomirkg.load import DataFileError, Sources, read_ntriples
 from exomirkg.namespaces import (
     GRAPH_INFERRED,
     PREFIXES,
@@ -240,3 +240,18 @@ def test_unexplained_link_check_selects_the_rows_of_its_one_join_form() -> None:
     expected = rows(_UNEXPLAINED_AS_ONE_JOIN)
     assert len(expected) == 3  # d1-p1 (no finding), d2-m1 (untyped link), d2-m2 (d1's link)
     assert rows(check.text) == expected
+
+
+def test_duplicate_label_rows_do_not_depend_on_the_order_statements_were_loaded() -> None:
+    """Its entities in order, whatever order the store reads them in (an incremental build's
+    store and a full one's differ so): loaded backwards the row was ``cisplatin cis_platinum``."""
+    check = next(c for c in CHECKS if c.name == "duplicate-label-violation")
+    lines = read_ntriples(FIXTURES / "duplicate-label-violation.ttl").splitlines(True)
+    rows = []
+    for order in (lines, lines[::-1]):
+        store = pyoxigraph.Store()
+        store.bulk_load(input=b"".join(order), format=pyoxigraph.RdfFormat.N_TRIPLES,
+                        to_graph=pyoxigraph.NamedNode("urn:x:graph"))
+        rows.append([result.details for result in run_checks(store, [check])])
+    assert rows[0] == rows[1] == [{"class": "ekg:Drug", "entities": (
+        "https://w3id.org/exomirkg/cis_platinum https://w3id.org/exomirkg/cisplatin")}]

@@ -12,6 +12,7 @@ from exomirkg.sparql.guard import (
     check_bounds,
     inspect_query,
     lex,
+    may_name_service,
     verify,
 )
 
@@ -43,6 +44,19 @@ def test_the_lexer_can_be_desynced_but_the_parser_refuses(query: str) -> None:
 ])
 def test_service_in_data_positions_passes_the_parser(query: str) -> None:
     verify(query)
+
+
+@pytest.mark.parametrize(("text", "may"), [
+    ("SELECT * WHERE { ?s ?p ?o }", False),
+    ("SELECT * WHERE { ?s <x:p> 'servic' }", False),
+    ("SELECT * WHERE { sErViCe <x:> { } }", True),
+    ("SELECT * WHERE { \\u0053ERVICE <x:> { } }", True),
+    ("SELECT * WHERE { \\U00000053ERVICE <x:> { } }", True),
+    ("SELECT ?service WHERE { }", True),  # a word in a data position: the parse decides
+    *((query, True) for query in DESYNC),
+])
+def test_only_a_text_that_may_name_service_needs_the_parse(text: str, may: bool) -> None:
+    assert may_name_service(text) is may
 
 
 def test_unreadable_text_is_refused_with_the_parsers_message() -> None:

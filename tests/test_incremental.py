@@ -7,6 +7,7 @@ import random
 
 import pyoxigraph
 import pytest
+from helpers import benchmark
 
 from exomirkg.incremental import HIGHER, INFERRED, Levels
 from exomirkg.load import parse_sources
@@ -161,25 +162,12 @@ def test_a_second_value_of_a_functional_property_is_reasoned_in_full(review, rul
     assert levels.update({name: text}).full
 
 
-def _benchmark(name: str):
-    """A module of benchmarks/ (benchmark code, kept out of the package)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_edited_sections_of_the_synthetic_graph_match_a_full_reasoning(rules):
     """The benchmark's edits (findings dropped, others given another drug, mechanism or
     pathway) on the synthetic graph, whose drugs, mechanisms and pathways are shared by
     many findings: an edit reaches links whose other supports are in other sections."""
-    data = _benchmark("synthetic").generate_ntriples(20_000, seed=1, sections=6)
-    edit = _benchmark("incremental").edit_section
+    data = benchmark("synthetic").generate_ntriples(20_000, seed=1, sections=6)
+    edit = benchmark("incremental").edit_section
     graphs = {str(name): b"".join(lines) for name, lines in data.graphs.items()}
     store = _store(graphs)
     levels = Levels.reason(store, graphs, rules)

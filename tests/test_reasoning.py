@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from helpers import benchmark
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -359,7 +360,7 @@ def test_a_store_reasons_as_its_dataset_does(fixture_build: tuple[Dataset, Graph
     stale = pyoxigraph.Quad(pyoxigraph.NamedNode("http://example.org/stale"), RDF_TYPE,
                             RDF_TYPE, pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
     store.add(stale)
-    count = infer_into(store)
+    count = infer_into(store).count
     inferred = set(store.quads_for_pattern(None, None, None,
                                            pyoxigraph.NamedNode(str(GRAPH_INFERRED))))
     assert count == len(inferred) == len(fixture_build[1]) and stale not in inferred
@@ -574,20 +575,8 @@ def test_hermit_lists_unsatisfiable_class() -> None:
 # --- synthetic graph -------------------------------------------------------------------------
 
 
-def _synthetic_generate():
-    """benchmarks/synthetic.py's generator: benchmark code, kept out of the package."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("synthetic", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate
-
-
 def test_synthetic_graph_is_deterministic_and_reasons_to_explained_links() -> None:
-    generate = _synthetic_generate()
+    generate = benchmark("synthetic").generate
 
     first = generate(2000, seed=7, with_ontology=False)
     second = generate(2000, seed=7, with_ontology=False)

@@ -3,11 +3,10 @@ realistic build (not the cost of writing one validation result per few triples).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import benchmark
 from rdflib import Dataset
 from rdflib.namespace import RDF
 
@@ -16,20 +15,10 @@ from exomirkg.load import source_files
 from exomirkg.namespaces import EKG, section_graph
 
 
-def _synthetic() -> ModuleType:
-    """benchmarks/synthetic.py: benchmark code, kept out of the package."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("synthetic", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(("seed", "sections"), [(1, 1), (2, 1), (2, 8)])
 def test_synthetic_data_folder_builds_without_violations(seed: int, sections: int,
                                                          tmp_path: Path) -> None:
-    synthetic = _synthetic()
+    synthetic = benchmark("synthetic")
     data = synthetic.generate_ntriples(4000, seed=seed, sections=sections)
     folder = synthetic.write_data_root(data, tmp_path / "data")
 
@@ -53,7 +42,7 @@ def test_ntriples_are_what_rdflib_holds_and_writes(tmp_path: Path) -> None:
     writes them back byte for byte, and the dataset's size is the one counted while
     generating (a triple in several graphs once: the ontology and import modules share a
     few), the count that decides when generation stops."""
-    synthetic = _synthetic()
+    synthetic = benchmark("synthetic")
     data = synthetic.generate_ntriples(3000, seed=7)
     dataset = synthetic.generate(3000, seed=7)
 
@@ -79,7 +68,7 @@ def test_ntriples_are_what_rdflib_holds_and_writes(tmp_path: Path) -> None:
 
 
 def test_sections_spread_the_findings_and_lose_nothing(tmp_path: Path) -> None:
-    synthetic = _synthetic()
+    synthetic = benchmark("synthetic")
     whole = synthetic.generate_ntriples(4000, seed=2, with_ontology=False)
     split = synthetic.generate_ntriples(4000, seed=2, with_ontology=False, sections=8)
 

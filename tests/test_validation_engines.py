@@ -26,7 +26,6 @@ pyshacl (rdflib writes both to N-Triples; no source file of ours does).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import random
 import re
@@ -37,6 +36,7 @@ from types import SimpleNamespace
 import pyoxigraph
 import pyrudof
 import pytest
+from helpers import benchmark
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, XSD
@@ -562,12 +562,7 @@ def test_sparql_engine_refuses_a_constraint_it_does_not_compile(constraint: str)
 
 
 def _synthetic_asserted(n_triples: int) -> Graph:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("synthetic", path)
-    assert spec is not None and spec.loader is not None
-    synthetic = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(synthetic)
-    return asserted_graph(synthetic.generate(n_triples, seed=1))
+    return asserted_graph(benchmark("synthetic").generate(n_triples, seed=1))
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ from exomirkg import __version__, paths
 from exomirkg.canonical import write_canonical_dataset
 from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
-from exomirkg.reason import infer_into
+from exomirkg.reason import Inference, infer_into
 from exomirkg.release import RELEASE_FILES, release_bytes, write_release
 from exomirkg.store import file_sha256, graph_to_rdflib, return_freed_memory
-from exomirkg.validate import ShapesRun, ValidationReport, validate_sources
+from exomirkg.validate import ShapesRun, ValidationReport, drop_statements, validate_sources
 
 __all__ = [
     "BUILD_INFO",
@@ -35,7 +35,9 @@ __all__ = [
     "build_dataset",
     "build_inputs",
     "input_digests",
+    "outputs_intact",
     "process_sources",
+    "step",
     "up_to_date",
     "write_build",
 ]
@@ -66,6 +68,16 @@ class BuildResult:
     inputs: dict[str, str] = field(default_factory=dict)
     #: The ontology release's files, when made during reasoning (:func:`process_sources`).
     release: dict[str, bytes] | None = None
+    #: What the reasoner did (with the lowest stratum's triples when asked for: the
+    #: incremental build's state, :mod:`exomirkg.rebuild`); None if it did not run here.
+    inference: Inference | None = None
+    #: TriG blocks to write as they are, by graph (:func:`write_canonical_dataset`'s
+    #: ``blocks``: the incremental build's unchanged graphs).
+    blocks: dict[str, bytes] | None = None
+    #: Where each graph's block lies in the TriG file written (:func:`write_build`).
+    trig_blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Whether it was built from the last build's state (:mod:`exomirkg.rebuild`).
+    incremental: bool = False
 
     @cached_property
     def inferred(self) -> Graph:
@@ -81,7 +93,8 @@ class BuildResult:
         return dataset
 
 
-def _step(name: str, progress: Callable[[str], None] | None, timings: dict[str, float]):
+def step(name: str, progress: Callable[[str], None] | None, timings: dict[str, float]):
+    """A context that times a build step into ``timings[name]`` and reports it."""
     class _Timer:
         def __enter__(self):
             self.start = time.perf_counter()
@@ -100,21 +113,23 @@ def build_dataset(
     *,
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
+    keep_lowest: bool = False,
 ) -> BuildResult:
     """Read, reason and validate in memory; the inferred triples go into graph/inferred.
 
     :param data_root: folder holding ontology/ and triples/.
     :param validate: run the shapes and checks.
     :param progress: called with one line per step.
+    :param keep_lowest: keep the lowest stratum's triples apart (:attr:`BuildResult.inference`).
     :returns: the statements, the store (asserted graphs plus graph/inferred) and the report.
     """
     timings: dict[str, float] = {}
-    with _step("load", progress, timings):
+    with step("load", progress, timings):
         # Digests first: a file edited while the build reads it makes the next build run.
         inputs = input_digests(data_root)
         sources = parse_sources(data_root)
     result = process_sources(sources, data_root=data_root, validate=validate,
-                             progress=progress, timings=timings)
+                             progress=progress, timings=timings, keep_lowest=keep_lowest)
     result.inputs = inputs
     return result
 
@@ -126,17 +141,19 @@ def process_sources(
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
     timings: dict[str, float] | None = None,
+    keep_lowest: bool = False,
 ) -> BuildResult:
     """The build's reason and validate steps on the statements read.
 
     :param data_root: where the rules, shapes and checks are, and the files results name.
     :param timings: step times so far, to which these steps' are added.
+    :param keep_lowest: see :func:`build_dataset`.
     """
     timings = {} if timings is None else timings
     # One layout for every folder the build reads: rules, shapes and checks come from the
     # same root as the data (the shapes and checks once came from the checkout's).
     layout = paths.layout(data_root)
-    with _step("reason", progress, timings):
+    with step("reason", progress, timings):
         # What reads only the files' statements runs in a thread while the reasoner works on
         # the other core: the shapes (in a store of their own, literals as written: started
         # first, while this thread loads the build's), then the checks of scope asserted on
@@ -154,16 +171,19 @@ def process_sources(
             shapes.start_checks(store, layout.checks_dir)
         release = worker.submit(release_bytes, store, __version__)
         worker.shutdown(wait=False)  # the thread ends with its tasks
-        infer_into(store, rules_dir=layout.rules_dir, statements=sources.ntriples())
+        inference = infer_into(store, rules_dir=layout.rules_dir,
+                               statements=sources.ntriples(), keep_lowest=keep_lowest)
     report = None
     if shapes is not None:
         # The time from the end of reasoning: what is left of the shapes, and the checks.
-        with _step("validate", progress, timings):
+        with step("validate", progress, timings):
             report = validate_sources(sources, store, checks_dir=layout.checks_dir,
                                       data_root=data_root, shapes=shapes)
+            drop_statements(store)
         del shapes
         return_freed_memory()
-    return BuildResult(sources, store, report, timings, release=release.result())
+    return BuildResult(sources, store, report, timings, release=release.result(),
+                       inference=inference)
 
 
 def input_digests(data_root: Path | None = None) -> dict[str, str]:
@@ -200,15 +220,20 @@ def up_to_date(out: Path, data_root: Path | None = None, *, validate: bool = Tru
         return None
     if not isinstance(info, dict) or (validate and info.get("conforms") is not True):
         return None
-    digests, files = info.get("sha256"), info.get("files")
-    if not isinstance(digests, dict) or not isinstance(files, list) \
-            or info.get("inputs") != input_digests(data_root):
-        return None
-    if not all((out / name).is_file() for name in files):
-        return None
-    if any(file_sha256(out / name) != digest for name, digest in digests.items()):
+    if info.get("inputs") != input_digests(data_root) or not outputs_intact(out, info):
         return None
     return info
+
+
+def outputs_intact(out: Path, info: dict) -> bool:
+    """Whether every file build info ``info`` lists is in ``out``, the data files with their
+    SHA-256."""
+    digests, files = info.get("sha256"), info.get("files")
+    if not isinstance(digests, dict) or not isinstance(files, list):
+        return False
+    if not all((out / name).is_file() for name in files):
+        return False
+    return all(file_sha256(out / name) == digest for name, digest in digests.items())
 
 
 def build_inputs(data_root: Path | None = None) -> list[Path]:
@@ -250,7 +275,7 @@ def write_build(result: BuildResult, out: Path,
                 progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write the build's files into ``out`` (the write step); also kept in ``result.files``."""
     timings = result.timings
-    with _step("write", progress, timings):
+    with step("write", progress, timings):
         out.mkdir(parents=True, exist_ok=True)
         # Canonical blank-node labels (RDFC-1.0) and sorted statements: a rebuild of the same
         # data writes the same bytes (the parser's labels are new on every run). The asserted
@@ -264,9 +289,9 @@ def write_build(result: BuildResult, out: Path,
             inferred = worker.submit(_dump_graph, result.store, str(GRAPH_INFERRED))
             counted = worker.submit(_graph_sizes, result.store)
             with _HashedFile(trig) as trig_file, _HashedFile(nt) as nt_file:
-                write_canonical_dataset(_with_graph(result.sources.by_name().items(),
-                                                    str(GRAPH_INFERRED), inferred),
-                                        trig_file, nt_file)
+                result.trig_blocks = write_canonical_dataset(
+                    _with_graph(result.sources.by_name().items(), str(GRAPH_INFERRED),
+                                inferred), trig_file, nt_file, blocks=result.blocks)
             counts = counted.result()
         # In load order, then graph/inferred, as the build always listed them.
         graphs = {name: counts[name] for name in [*map(str, result.sources.graphs),
@@ -277,6 +302,7 @@ def write_build(result: BuildResult, out: Path,
             "triples": sum(graphs.values()),
             "graphs": graphs,
             "conforms": None if result.report is None else result.report.conforms,
+            "incremental": result.incremental,
             "sha256": {TRIG_FILE: trig_file.sha256, NT_FILE: nt_file.sha256},
             "timings": {k: round(v, 3) for k, v in timings.items()},
             # What it was built from: `exomirkg build` does nothing while these are unchanged.

@@ -75,13 +75,14 @@ def _data_root() -> Path | None:
 @OUT_OPTION
 @click.option("--no-validate", is_flag=True, help="Skip SHACL shapes and checks.")
 @click.option("--force", is_flag=True,
-              help="Build even when the build folder holds a build of the same files.")
+              help="Build in full, even when the build folder holds a build of the same files "
+              "(else only what changed data files reach is redone, when nothing else changed).")
 @_data_errors_exit_2
 def build(out_dir: Path | None, no_validate: bool, force: bool) -> None:
     """Load ontology, imports and triples; reason; validate; write exomirkg.trig and .nt."""
     from exomirkg import paths
     from exomirkg.build import BUILD_INFO, up_to_date
-    from exomirkg.build import build as run_build
+    from exomirkg.rebuild import build as run_build
 
     out = out_dir or paths.BUILD_DIR
     info = None if force else up_to_date(out, _data_root(), validate=not no_validate)
@@ -89,7 +90,7 @@ def build(out_dir: Path | None, no_validate: bool, force: bool) -> None:
         click.echo(f"up to date: {out / BUILD_INFO} lists these files and this code, built "
                    f"{info.get('built')}; nothing to do (--force builds anyway)")
         return
-    result = run_build(out_dir, data_root=_data_root(), validate=not no_validate,
+    result = run_build(out, data_root=_data_root(), validate=not no_validate, full=force,
                        progress=click.echo)
     for path in result.files:
         click.echo(f"wrote     {path}")

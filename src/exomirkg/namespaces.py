@@ -35,6 +35,7 @@ __all__ = [
     "RDF",
     "RDFS",
     "REASONER_GRAPHS",
+    "GRAPH_STATEMENTS",
     "SH",
     "SKOS",
     "XSD",
@@ -75,8 +76,13 @@ GRAPH_ONTOLOGY = URIRef(GRAPH["ontology"])
 GRAPH_REVIEW = URIRef(GRAPH["review"])
 GRAPH_INFERRED = URIRef(GRAPH["inferred"])
 #: The reasoner's working graphs (its statements, a step's candidates) begin so; they live in
-#: the build's store only while it reasons, and nothing else reads them.
+#: the build's store only while it reasons and validates.
 REASONER_GRAPHS = "urn:exomirkg:reasoner:"
+#: The asserted graphs' union, in one graph: what the checks of scope ``asserted`` read while
+#: the build validates, and the incremental reasoning's statements. pyoxigraph evaluates a
+#: query over many graphs named as the default graph several times slower than over their
+#: union in one (at 10^6 triples in 100 section files, 27 s against 4 s for those checks).
+GRAPH_STATEMENTS = REASONER_GRAPHS + "statements"
 
 
 def section_graph(stem: str) -> URIRef:

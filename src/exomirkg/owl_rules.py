@@ -89,6 +89,20 @@ class DataRule:
     condition: str = ""
     closed: frozenset[str] = frozenset()
 
+    def as_record(self) -> dict[str, object]:
+        """The rule as JSON-ready data (:meth:`from_record`): the incremental build keeps
+        the rules compiled from the schema with its state."""
+        return {"name": self.name, "head": self.head, "premises": list(self.premises),
+                "variables": self.variables, "rows": [list(row) for row in self.rows],
+                "condition": self.condition, "closed": sorted(self.closed)}
+
+    @classmethod
+    def from_record(cls, record: dict) -> DataRule:
+        """The rule :meth:`as_record` gave."""
+        return cls(record["name"], record["head"], tuple(record["premises"]),
+                   record["variables"], tuple(tuple(row) for row in record["rows"]),
+                   record["condition"], frozenset(record["closed"]))
+
     @cached_property
     def reads(self) -> tuple[frozenset[str], frozenset[str]]:
         """The predicates (rdf:type aside) and the classes of the triples it reads."""

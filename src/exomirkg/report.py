@@ -9,6 +9,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF, XSD
+from rdflib.util import from_n3
 
 from exomirkg.namespaces import BASE, DCTERMS, PREFIXES, SH
 
@@ -143,6 +144,22 @@ class ValidationReport:
             "results": [r.as_dict() for r in self.results],
         }
         return json.dumps(payload, indent=2, ensure_ascii=False)
+
+    def as_record(self) -> dict[str, Any]:
+        """The report as JSON-ready data that :meth:`from_record` reads back whole (each
+        result's RDF terms in N3): the incremental build keeps the last report so."""
+        return {"conforms": self.conforms, "results": [
+            {**r.as_dict(), "rdf": [[term.n3() for term in pair] for pair in r.rdf]}
+            for r in self.results]}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ValidationReport:
+        """A report from :meth:`as_record`'s data (timings are not kept)."""
+        results = []
+        for item in record["results"]:
+            rdf = tuple((from_n3(p), from_n3(o)) for p, o in item.pop("rdf"))
+            results.append(ValidationResult(**item, rdf=rdf))
+        return cls(conforms=record["conforms"], results=results)
 
     def as_graph(self) -> Graph:
         """Build a SHACL ``sh:ValidationReport`` graph; checks appear as their own source shapes.

@@ -34,7 +34,7 @@ from rdflib.term import Identifier
 
 from exomirkg import check_focus, paths, shacl_sparql
 from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
-from exomirkg.namespaces import GRAPH_INFERRED, PREFIXES, REASONER_GRAPHS, SH
+from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, PREFIXES, REASONER_GRAPHS, SH
 from exomirkg.queries import read_header
 from exomirkg.report import (
     CHECK_BASE,
@@ -55,6 +55,7 @@ __all__ = [
     "asserted_graph",
     "checks_store",
     "default_shapes_engine",
+    "drop_statements",
     "load_checks",
     "load_shapes",
     "run_checks",
@@ -62,6 +63,7 @@ __all__ = [
     "run_shapes_rudof",
     "run_shapes_sparql",
     "validate_dataset",
+    "validate_change",
     "validate_sources",
 ]
 
@@ -85,6 +87,7 @@ _RUDOF_BARE = {XSD[name] for name in (
 _RUDOF_DATATYPE_PREFIXES = {"xsd": str(XSD), "rdf": str(RDF), "rdfs": str(RDFS)}
 #: A printed path that is one predicate (rudof writes complex paths as ``(a | b)``, ``^(p)``).
 _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\()]*\Z")
+_STATEMENTS = pyoxigraph.NamedNode(GRAPH_STATEMENTS)
 #: rdf:type, for the store's lookups.
 _OX_TYPE = pyoxigraph.NamedNode(str(RDF.type))
 #: The terms of a result's description, looked up once (a Namespace attribute is not free).
@@ -765,13 +768,19 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
                      for start in range(0, max(len(written), 1), _CHECK_BATCH)]
     inferred = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
     options: dict[str, object] = {"use_default_graph_as_union": True}
+    names = list(store.named_graphs())
+    # Their union in one graph where the store has it (GRAPH_STATEMENTS: the build's, while it
+    # validates), read instead of every asserted graph.
+    union = _STATEMENTS in names
+    # Not the reasoner's working graphs either, as the default graph or for GRAPH ?g: the
+    # build runs the asserted checks while it reasons in the same store.
+    asserted = [g for g in names if g != inferred and not g.value.startswith(REASONER_GRAPHS)]
     if check.scope == "asserted":
-        # Not the reasoner's working graphs either, as the default graph or for GRAPH ?g:
-        # the build runs these checks while it reasons in the same store.
-        asserted = [g for g in store.named_graphs()
-                    if g != inferred and not g.value.startswith(REASONER_GRAPHS)]
-        options = {"default_graph": [pyoxigraph.DefaultGraph(), *asserted],
-                   "named_graphs": asserted}
+        options = {"default_graph": [_STATEMENTS] if union
+                   else [pyoxigraph.DefaultGraph(), *asserted], "named_graphs": asserted}
+    elif check.scope == "union" and union:
+        options = {"default_graph": [_STATEMENTS, inferred],
+                   "named_graphs": [*asserted, inferred]}
     elif check.scope == "inferred":
         options = {"default_graph": [inferred]}
     rows: list[dict[str, Identifier | None]] = []
@@ -918,6 +927,10 @@ class ShapesRun:
     def _timed_checks(self, store: pyoxigraph.Store) -> list[_CheckRows]:
         start = time.perf_counter()
         try:
+            # Their union in one graph (see GRAPH_STATEMENTS), which the build drops after
+            # validation (:func:`drop_statements`).
+            store.bulk_load(input=b"".join(self.texts), format=pyoxigraph.RdfFormat.N_TRIPLES,
+                            to_graph=_STATEMENTS, lenient=True)
             return [_check_rows(store, check) for check in self.checks]
         finally:
             self.check_seconds += time.perf_counter() - start
@@ -976,6 +989,12 @@ class ShapesRun:
             return run_shapes(data, self.shapes, locate)
         finally:
             self.seconds += time.perf_counter() - start
+
+
+def drop_statements(store: pyoxigraph.Store) -> None:
+    """Drop the asserted graphs' union a validation left in the store (GRAPH_STATEMENTS)."""
+    if _STATEMENTS in set(store.named_graphs()):
+        store.remove_graph(_STATEMENTS)
 
 
 def validate_dataset(
@@ -1040,3 +1059,73 @@ def validate_sources(
     conforms = not any(r.severity == "Violation" for r in results)
     logger.info("validation: %d results, conforms=%s", len(results), conforms)
     return ValidationReport(conforms=conforms, results=results, timings=timings)
+
+
+def validate_change(
+    previous: ValidationReport,
+    sources: Sources,
+    store: pyoxigraph.Store,
+    *,
+    written: tuple[bytes, bytes],
+    asserted: tuple[bytes, bytes],
+    inferred: tuple[bytes, bytes],
+    shapes_dir: Path | None = None,
+    checks_dir: Path | None = None,
+    data_root: Path | None = None,
+    shapes_store: pyoxigraph.Store | None = None,
+) -> ValidationReport:
+    """The report :func:`validate_sources` gives after a change, from the one before it: the
+    results of the focus nodes the change can reach are made again, the others kept.
+
+    The shapes run on the nodes :func:`exomirkg.shacl_sparql.affected_focus` names, each
+    check on those :func:`exomirkg.check_focus.affected` names for it (in full where it
+    cannot tell). A change of the shapes, the checks or the ontology is not covered: the
+    caller validates in full then.
+
+    :param previous: the report before the change.
+    :param sources: the asserted graphs after it, as the files state them.
+    :param store: the build's store after it (graph/inferred reasoned).
+    :param written: the asserted triples (added, removed) as the files write them (the
+        shapes read those).
+    :param asserted: the same as the store holds them (the checks read those).
+    :param inferred: graph/inferred's triples (added, removed).
+    :param shapes_store: the shapes engine's store of ``sources``
+        (:func:`exomirkg.shacl_sparql.shapes_store`), if made already.
+    """
+    start = time.perf_counter()
+    shapes = load_shapes(shapes_dir)
+    locate = _Locator(store, sources.graphs, data_root)
+    results: list[ValidationResult] = []
+    # Per rule (a shape result's is its source shape: every shape at once), the shown focus
+    # nodes whose results are made again; None: every node.
+    redone: dict[str, set[str] | None] = {}
+    if len(shapes):
+        if shapes_store is None:
+            shapes_store = shacl_sparql.shapes_store(
+                [text for name, text in sources.graphs.items() if name != GRAPH_INFERRED])
+        nodes = shacl_sparql.affected_focus(shapes_store, shapes, added=written[0],
+                                            removed=written[1])
+        results += _sparql_results(shacl_sparql.validate_store(shapes_store, shapes, nodes),
+                                   shapes, locate)
+        del shapes_store
+        redone["(shapes)"] = {_show(node) for node in nodes}
+    shape_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for check in load_checks(checks_dir):
+        added = asserted[0] if check.scope == "asserted" else (
+            inferred[0] if check.scope == "inferred" else asserted[0] + inferred[0])
+        removed = asserted[1] if check.scope == "asserted" else (
+            inferred[1] if check.scope == "inferred" else asserted[1] + inferred[1])
+        if not added and not removed:
+            continue
+        nodes = check_focus.affected(store, check, added=added, removed=removed)
+        results += _check_results(check, _check_rows(store, check, nodes), locate)
+        redone[check.name] = None if nodes is None else {_show(node) for node in nodes}
+    for result in previous.results:
+        again = redone.get("(shapes)" if result.kind == "shape" else result.rule, set())
+        if again is not None and result.focus not in again:
+            results.append(result)
+    results.sort(key=sort_key)
+    conforms = not any(r.severity == "Violation" for r in results)
+    return ValidationReport(conforms=conforms, results=results, timings={
+        "shapes": shape_seconds, "checks": time.perf_counter() - start})

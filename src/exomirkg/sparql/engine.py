@@ -273,11 +273,21 @@ _NETWORK_DENIED = False
 
 
 def _verified_evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
-    """The guard's parse, then evaluation: what a query process does with each job."""
-    from exomirkg.sparql.guard import QueryRefused, verify
+    """The guard's parse, then evaluation: what a query process does with each job.
+
+    The parse runs on a text that may name SERVICE (:func:`guard.may_name_service`), the
+    one thing it decides for pyoxigraph (which reads and refuses every other text itself, in
+    its own words). rdflib parses in pure Python: 1.3-6.5 ms for the benchmark's queries,
+    several times pyoxigraph's evaluation of a lookup, paid by every text a client had not
+    sent before (``python benchmarks/server.py --unique``: 0.27-0.78x the bare app). The
+    external engine keeps the parse for every text (an engine's own syntax, such as
+    Virtuoso's DEFINE pragmas, is refused there).
+    """
+    from exomirkg.sparql.guard import QueryRefused, may_name_service, verify
 
     try:
-        verify(job.query)
+        if may_name_service(job.query):
+            verify(job.query)
     except QueryRefused as refused:
         if refused.status == 400 and _NETWORK_DENIED:
             return _explain_unreadable(job, refused)

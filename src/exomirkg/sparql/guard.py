@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "QueryRefused", "QueryShape", "check_bounds",
-           "inspect_query", "is_lookup", "lex", "verify"]
+           "inspect_query", "is_lookup", "lex", "may_name_service", "verify"]
 
 #: SPARQL 1.1 Update operations; none is a keyword of the query language.
 UPDATE_KEYWORDS = frozenset(
@@ -230,6 +230,19 @@ def check_bounds(text: str, shape: QueryShape | None = None) -> QueryShape:
         raise QueryRefused(400, f"query nested too deeply: {shape.depth} levels of braces, "
                                 f"brackets or parentheses; the limit is {MAX_DEPTH}")
     return shape
+
+
+def may_name_service(text: str) -> bool:
+    """Whether the keyword SERVICE can be written in ``text`` at all: the letters
+    ``service`` in any case, or a codepoint escape (``\\u``, ``\\U``: SPARQL 1.1 lets a query
+    use them anywhere, section 19.2; pyoxigraph does not resolve them in keywords, but an
+    engine may). Keywords are ASCII and nothing splits one, so a text without either holds
+    no SERVICE however it is read: no lexer is involved, nothing to desync.
+
+    >>> may_name_service("SELECT * { ?s ?p ?o }"), may_name_service("... sErViCe <x:> {}")
+    (False, True)
+    """
+    return "\\u" in text or "\\U" in text or "service" in text.lower()
 
 
 def verify(text: str) -> None:
