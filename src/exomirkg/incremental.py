@@ -67,7 +67,7 @@ from exomirkg import check_focus, owl_rules
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, REASONER_GRAPHS
 from exomirkg.reason import (
     Rule,
-    infer_lowest,
+    infer_into,
     not_trivia,
     nt_key,
     reads_key,
@@ -75,7 +75,7 @@ from exomirkg.reason import (
     worth_keeping_nt,
 )
 
-__all__ = ["HIGHER", "INFERRED", "STATEMENTS", "Change", "Levels"]
+__all__ = ["HIGHER", "INFERRED", "STATEMENTS", "Change", "Levels", "higher_part"]
 
 logger = logging.getLogger(__name__)
 
@@ -313,27 +313,22 @@ class Levels:
     def reason(cls, store: pyoxigraph.Store, asserted: Iterable[str],
                rules: list[Rule]) -> Levels:
         """Reason in full over the store's ``asserted`` graphs (the lowest stratum into
-        graph/inferred, the others into :data:`HIGHER`)."""
+        graph/inferred, the others into :data:`HIGHER`), as the build's reasoner does
+        (:func:`exomirkg.reason.infer_into`, which keeps the lowest stratum's triples)."""
         asserted = list(asserted)
         text = b"".join(store.dump(format=_NT, from_graph=pyoxigraph.NamedNode(name)) or b""
                         for name in asserted)
         for graph in (HIGHER, STATEMENTS, *_WORKING):
             _drop(store, graph)
-        levels = cls(store, asserted, rules, infer_lowest(store, rules, text))
+        inference = infer_into(store, rules=rules, engine="reasonable", statements=text,
+                               keep_lowest=True)
+        lowest = inference.lowest or b""
+        higher = higher_part(store.dump(format=_NT, from_graph=INFERRED) or b"", lowest)
+        store.remove_graph(INFERRED)
+        for part, graph in ((lowest, INFERRED), (higher, HIGHER), (text, STATEMENTS)):
+            store.bulk_load(input=part, format=_NT, to_graph=graph)
+        levels = cls(store, asserted, rules, inference.data_rules)
         levels.most_keys = max(_MOST_KEYS, text.count(b"\n") // _TRIPLES_PER_KEY)
-        store.bulk_load(input=text, format=_NT, to_graph=STATEMENTS)
-        del text
-        base = [STATEMENTS, INFERRED, HIGHER]
-        for stratum in sorted({keyed.rule.stratum for keyed in levels.high}):
-            while True:  # the stratum's rules to their fixpoint
-                found: set[str] = set()
-                for keyed in levels.high:
-                    if keyed.rule.stratum == stratum:
-                        found |= levels._lines(keyed.rule.text, base)
-                fresh = found - levels._held(found, base)
-                if not fresh:
-                    break
-                levels._load(fresh, HIGHER)
         return levels
 
     @classmethod
@@ -703,6 +698,13 @@ class Levels:
                 self._move(self._held(gone, [HIGHER_PLUS]), HIGHER_PLUS, None)
                 self._load(came, HIGHER_PLUS)
                 round_plus, round_minus = came, gone
+
+
+def higher_part(inferred: bytes, lowest: bytes) -> bytes:
+    """The higher strata's triples: graph/inferred's N-Triples lines but the lowest
+    stratum's (:attr:`exomirkg.reason.Inference.lowest`)."""
+    kept = set(lowest.splitlines(keepends=True))
+    return b"".join(line for line in inferred.splitlines(keepends=True) if line not in kept)
 
 
 def _same(pattern: object, lead: tuple[object, object, object]) -> bool:

@@ -54,7 +54,7 @@ from exomirkg.sparql.guard import lex
 from exomirkg.store import graph_to_rdflib, to_oxigraph
 
 __all__ = ["ENGINES", "Inference", "Rule", "default_engine", "infer", "infer_into",
-           "infer_lowest", "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input",
+           "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input",
            "split_nt", "worth_keeping_nt"]
 
 logger = logging.getLogger(__name__)
@@ -1232,7 +1232,7 @@ class Inference:
 
 def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
                engine: str | None = None, statements: bytes | None = None,
-               keep_lowest: bool = False) -> Inference:
+               keep_lowest: bool = False, rules: list[Rule] | None = None) -> Inference:
     """Reason over the store's other graphs and put what they entail into graph/inferred.
 
     The build's path: the reasoner works in ``store`` itself (in graphs of its own, named
@@ -1245,9 +1245,11 @@ def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
         (8.3 s -> 3 s at 10^6 triples).
     :param keep_lowest: also return the lowest stratum's triples (the incremental build's
         state: ~0.3 s at 10^6 triples).
+    :param rules: the rules, if read already (else those of ``rules_dir``).
     """
     # The reasoner drops graph/inferred before it reads the store.
-    reasoner = _Reasoner(store if statements is None else statements, load_rules(rules_dir),
+    reasoner = _Reasoner(store if statements is None else statements,
+                         load_rules(rules_dir) if rules is None else rules,
                          engine or default_engine(), store=store)
     statements = None  # loaded: the text (130 MB at 10^6 triples) need not outlive it
     reasoner.keep_lowest = keep_lowest
@@ -1256,18 +1258,3 @@ def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
     logger.info("inferred %d triples", count)
     return Inference(count, reasoner.lowest,
                      None if reasoner.uncompilable else reasoner.data_rules)
-
-
-def infer_lowest(store: pyoxigraph.Store, rules: list[Rule], statements: bytes
-                 ) -> list[owl_rules.DataRule] | None:
-    """The lowest stratum alone: its rules and OWL 2 RL to a fixpoint over ``statements``
-    (N-Triples), into the store's graph/inferred, as :func:`infer_into` reasons before the
-    higher strata; the data rules OWL 2 RL was compiled to (the incremental path's,
-    :mod:`exomirkg.incremental`), or None when it was not (the engine read everything).
-    """
-    lowest = min((rule.stratum for rule in rules), default=1)
-    reasoner = _Reasoner(statements, [rule for rule in rules if rule.stratum == lowest],
-                         "reasonable", store=store)
-    reasoner.run()
-    reasoner.finish()
-    return None if reasoner.uncompilable else reasoner.data_rules

@@ -46,9 +46,8 @@ from exomirkg.build import (
     write_build,
 )
 from exomirkg.canonical import canonical_lines
-from exomirkg.incremental import Levels
+from exomirkg.incremental import INFERRED, Levels, higher_part
 from exomirkg.load import Sources, read_ntriples, source_files
-from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.owl_rules import DataRule
 from exomirkg.reason import load_rules
 from exomirkg.report import ValidationReport
@@ -100,15 +99,11 @@ def build(out: Path | None = None, *, data_root: Path | None = None, validate: b
                 or inference.data_rules is None:
             shutil.rmtree(state_dir, ignore_errors=True)
             return result
-        lowest = inference.lowest
-        kept = set(lowest.splitlines(keepends=True))
-        everything = result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                       from_graph=pyoxigraph.NamedNode(str(GRAPH_INFERRED)))
-        higher = b"".join(line for line in (everything or b"").splitlines(keepends=True)
-                          if line not in kept)
-        del kept, everything
+        higher = higher_part(result.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                               from_graph=INFERRED) or b"", inference.lowest)
         shutil.rmtree(state_dir, ignore_errors=True)
-        _save(out, result, result.sources.by_name(), lowest, higher, inference.data_rules)
+        _save(out, result, result.sources.by_name(), inference.lowest, higher,
+              inference.data_rules)
     return result
 
 
