@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from rdflib import BNode, URIRef
+from rdflib import BNode, URIRef, Variable
 from rdflib.term import Identifier
 
 from exomirkg import check_focus
@@ -451,3 +451,56 @@ def test_the_values_block_goes_where_the_scanner_finds_the_groups() -> None:
     block = " VALUES ?a { <http://example.org/n> }"
     assert written == text.replace("WHERE { ?a ex:p", "WHERE {" + block + " ?a ex:p").replace(
         "DISTINCT ?a WHERE {", "DISTINCT ?a WHERE {" + block)
+
+
+def test_the_scanner_reaches_subqueries_down_joined_groups_and_one_compared_group() -> None:
+    """A subquery selecting the focus gets a block in a MINUS, OPTIONAL or EXISTS group of
+    the WHERE group and in the groups, UNION branches and GRAPH groups under it; not under
+    an OPTIONAL or MINUS further down, or inside another subquery (the analysis gives up on
+    a SERVICE before)."""
+    sub = "{ SELECT ?a WHERE { ?a ex:q ?b } }"
+    text = ("PREFIX ex: <http://example.org/>\n"
+            "SELECT ?a WHERE { ?a ex:p ?c ; ex:minus ?d . "
+            f"MINUS {{ {sub} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {sub} }} }} }} "
+            f"OPTIONAL {{ {sub} }} FILTER NOT EXISTS {{ {sub} }} "
+            f"{{ ?a ex:s ?e OPTIONAL {{ {sub} }} }} "
+            f"{{ SELECT ?a ?c WHERE {{ ?a ex:t ?c {sub} }} }} }}")
+    # The scanner alone: the analysis would give up on ?a of a UNION branch joined again.
+    analysis = check_focus.Analysis("a", "", openings=check_focus._openings(text, Variable("a")))
+    written = check_focus.focused_text(text, analysis, ["<http://example.org/n>"])
+    block = " VALUES ?a { <http://example.org/n> }"
+    inner = "{ SELECT ?a WHERE {" + block + " ?a ex:q ?b } }"
+    assert written == (
+        "PREFIX ex: <http://example.org/>\n"
+        f"SELECT ?a WHERE {{{block} ?a ex:p ?c ; ex:minus ?d . "
+        f"MINUS {{ {inner} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {inner} }} }} }} "
+        f"OPTIONAL {{ {inner} }} FILTER NOT EXISTS {{ {inner} }} "
+        f"{{ ?a ex:s ?e OPTIONAL {{ {sub} }} }} "
+        f"{{ SELECT ?a ?c WHERE {{{block} ?a ex:t ?c {sub} }} }} }}")
+
+
+@pytest.mark.parametrize("where", [
+    # A MINUS whose rows meet rows that need not bind ?a: its row of another node removes
+    # ?c's row, whose ?a the WHERE group binds only after (a block there keeps the row).
+    "?a ex:p ?c . { ?c ex:s ?e MINUS { SELECT ?e ?a WHERE { ?e ex:q ?a } } }",
+    # A MINUS of the WHERE group: its rows of another node remove nothing.
+    "?a ex:p ?c . MINUS { { SELECT ?a ?c WHERE { ?a ex:q ?c } } ?c ex:s ?e }",
+])
+def test_a_focus_run_of_a_subquery_in_a_group_is_the_full_run_filtered(where: str) -> None:
+    """On data where a wrong block would change the rows, a focus run gives the full run's
+    rows of its nodes."""
+    store = pyoxigraph.Store()
+    store.load(b"""
+        @prefix ex: <http://example.org/> .
+        ex:a1 ex:p ex:c1 . ex:a2 ex:p ex:c1 . ex:a2 ex:p ex:c2 .
+        ex:c1 ex:s ex:e1 . ex:c2 ex:s ex:e2 , ex:e3 .
+        ex:e1 ex:q ex:a2 . ex:e2 ex:q ex:a1 . ex:a1 ex:q ex:c2 . ex:a2 ex:q ex:c1 .
+        """, format=pyoxigraph.RdfFormat.TURTLE)
+    text = f"PREFIX ex: <http://example.org/>\nSELECT ?a ?c ?e WHERE {{ {where} }}"
+    check = Check("c", Path("c.rq"), text, "c", "", "asserted")
+    full = _rows(store, check)
+    assert full  # not vacuous
+    for node in ("a1", "a2"):
+        focus = [URIRef(f"http://example.org/{node}")]
+        assert _rows(store, check, focus) == Counter(
+            {row: n for row, n in full.items() if row[0] == focus[0]}), node

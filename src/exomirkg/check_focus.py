@@ -439,43 +439,80 @@ def analyse(check: Check) -> Analysis:
 
 # --- a run on given focus nodes ------------------------------------------------------------
 
-#: What the scanner skips (strings, IRIs, comments) or stops at (braces, SELECT).
+#: What the scanner skips (strings, IRIs, comments) or stops at (braces, SELECT, and the
+#: keywords that say what a brace opens).
 _TOKENS = re.compile(r"""'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|"""
-                     r"""<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[{}]|(?<![?$\w])(?i:SELECT)\b""",
+                     r"""<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[{}]|(?<![?$\w:-])"""
+                     r"""(?i:SELECT|OPTIONAL|MINUS|EXISTS|SERVICE|GRAPH|UNION|VALUES)\b(?!:)""",
                      re.DOTALL)
+
+#: Groups whose rows are joined into the group around them (a VALUES block's braces hold
+#: no group: no SELECT is ever inside one).
+_JOINED = ("", "UNION", "GRAPH", "VALUES")
+#: Groups whose rows are compared with the rows before them in the group around them.
+_COMPARED = ("OPTIONAL", "MINUS", "EXISTS")
+
+
+@dataclass
+class _Brace:
+    """A group the scanner is in: whether a subquery in it may take the VALUES block, and
+    the subquery written in it (its SELECT, its WHERE brace's end)."""
+
+    takes: bool
+    select: int | None = None
+    where: int | None = None
 
 
 def _openings(text: str, focus: Variable) -> list[int]:
     """Where the VALUES blocks go (:attr:`Analysis.openings`): after the first brace (the
-    SELECT clause holds none), and after the WHERE brace of each subquery written as a
-    member of that group (``{ SELECT ... }``) that selects the focus variable and binds it in
-    every row of its leading join (the engine does not carry the outer block into a
-    subquery: dangling-iri-violation's focus run at 10^5 triples took 0.12 s so, 0.25 s
-    in full). A subquery's row of another focus node joins no row of the outer query, so
-    dropping it changes nothing.
+    SELECT clause holds none), and after the WHERE brace of each subquery that selects the
+    focus variable and binds it in every row of its leading join (the engine does not carry
+    the outer block into a subquery: dangling-iri-violation's focus run at 10^5 triples took
+    0.12 s so, 0.25 s in full), where every row it gives meets rows that bind the focus:
+
+    - a member of the WHERE group, or of a group, UNION branch or GRAPH group in it and so
+      on down (its rows are joined, at last, with the block's);
+    - or of an OPTIONAL, MINUS or (NOT) EXISTS group that is a member of the WHERE group
+      (compared with the rows before it there, which the block binds), or of a group, UNION
+      branch or GRAPH group in one and so on down (unexplained-link-violation's MINUS).
+
+    A subquery's row of another focus node then joins or matches no row, so dropping it
+    changes nothing. Not inside a SERVICE, another subquery (its variables are its own), or
+    an OPTIONAL or MINUS further down (the rows before it need not bind the focus).
     """
     openings: list[int] = []
-    depth, select, where = 0, None, None
+    braces: list[_Brace] = []
+    keyword = ""  # the keyword before the next brace
     prologue = len(text)
     for token in _TOKENS.finditer(text):
         word = token.group()
+        upper = word.upper()
         if word == "{":
-            depth += 1
-            if not openings:
+            if not braces:
                 openings.append(token.end())
-            elif select is not None and where is None:
-                where = token.end()
+                braces.append(_Brace(True))
+            elif braces[-1].select is not None and braces[-1].where is None:
+                braces[-1].where = token.end()
+                braces.append(_Brace(False))  # its own variables
+            else:
+                around = braces[-1]
+                braces.append(_Brace(around.takes and around.select is None and (
+                    keyword in _JOINED or (keyword in _COMPARED and len(braces) == 1))))
+            keyword = ""
         elif word == "}":
-            if depth == 2 and select is not None and where is not None:
-                if _binds(text[:prologue] + text[select:token.start()], focus):
-                    openings.append(where)
-                select = where = None
-            depth -= 1
-        elif word.upper() == "SELECT":
+            brace = braces.pop() if braces else None
+            if brace is not None and brace.select is not None and brace.where is not None \
+                    and _binds(text[:prologue] + text[brace.select:token.start()], focus):
+                openings.append(brace.where)
+            keyword = ""
+        elif upper == "SELECT":
             prologue = min(prologue, token.start())
-            if depth == 2:
-                select, where = token.start(), None
-    return openings
+            if len(braces) >= 2 and braces[-1].takes:
+                braces[-1].select, braces[-1].where = token.start(), None
+            keyword = ""
+        elif upper in _JOINED or upper in _COMPARED or upper == "SERVICE":
+            keyword = upper
+    return sorted(openings)
 
 
 def _binds(query: str, focus: Variable) -> bool:
