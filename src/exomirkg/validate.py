@@ -1055,6 +1055,11 @@ def validate_sources(
     if checks:
         results += run_checks(store, checks, locate)
     timings["checks"] = time.perf_counter() - start + run.check_seconds
+    return _report(results, timings)
+
+
+def _report(results: list[ValidationResult], timings: dict[str, float]) -> ValidationReport:
+    """The results sorted, in a report that conforms when none is a Violation."""
     results.sort(key=sort_key)
     conforms = not any(r.severity == "Violation" for r in results)
     logger.info("validation: %d results, conforms=%s", len(results), conforms)
@@ -1111,11 +1116,11 @@ def validate_change(
         redone["(shapes)"] = {_show(node) for node in nodes}
     shape_seconds = time.perf_counter() - start
     start = time.perf_counter()
+    # What each scope reads of the change (added, removed).
+    change = {"asserted": asserted, "inferred": inferred,
+              "union": (asserted[0] + inferred[0], asserted[1] + inferred[1])}
     for check in load_checks(checks_dir):
-        added = asserted[0] if check.scope == "asserted" else (
-            inferred[0] if check.scope == "inferred" else asserted[0] + inferred[0])
-        removed = asserted[1] if check.scope == "asserted" else (
-            inferred[1] if check.scope == "inferred" else asserted[1] + inferred[1])
+        added, removed = change[check.scope]
         if not added and not removed:
             continue
         nodes = check_focus.affected(store, check, added=added, removed=removed)
@@ -1125,7 +1130,5 @@ def validate_change(
         again = redone.get("(shapes)" if result.kind == "shape" else result.rule, set())
         if again is not None and result.focus not in again:
             results.append(result)
-    results.sort(key=sort_key)
-    conforms = not any(r.severity == "Violation" for r in results)
-    return ValidationReport(conforms=conforms, results=results, timings={
-        "shapes": shape_seconds, "checks": time.perf_counter() - start})
+    return _report(results, {"shapes": shape_seconds,
+                             "checks": time.perf_counter() - start})
