@@ -1,23 +1,33 @@
 """The incremental build (exomirkg.rebuild): after random edits of the review's data files it
 writes what a full build of the edited data writes, byte for byte, with the same report; what
-it cannot take (the ontology, a new file, a state that is not the build's) is built in full."""
+it cannot take (the ontology, a new file, a state that is not the build's) is built in full.
+So does ``build --watch`` (rebuild.Watcher), the state held in memory from build to build."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from queue import Empty, Queue
 
 import pytest
 from helpers import benchmark
 
+from exomirkg import rebuild as rebuild_module
 from exomirkg.build import BUILD_INFO, TRIG_FILE
 from exomirkg.cli import main
 from exomirkg.load import read_ntriples
-from exomirkg.rebuild import STATE_DIR
+from exomirkg.rebuild import STATE_DIR, CodeChanged, Watcher
 from exomirkg.rebuild import build as rebuild
+from exomirkg.report import ValidationReport
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -33,9 +43,13 @@ def _info(out: Path) -> dict:
 
 
 def _report(out: Path) -> list[str]:
-    """The kept report's results, a blank node's label aside (an anonymous property shape
-    is a new blank node each time the shapes are read)."""
-    record = json.loads((out / STATE_DIR / "report.json").read_text(encoding="utf-8"))
+    """The kept report's results (:func:`_results`)."""
+    return _results(json.loads((out / STATE_DIR / "report.json").read_text(encoding="utf-8")))
+
+
+def _results(record: dict) -> list[str]:
+    """A report's results, a blank node's label aside (an anonymous property shape is a new
+    blank node each time the shapes are read)."""
     return sorted(re.sub(r"_:\w+", "_:b", json.dumps(result, sort_keys=True))
                   for result in record["results"])
 
@@ -174,3 +188,186 @@ def test_edited_sections_of_the_synthetic_graph_build_to_the_full_builds_bytes(
         shutil.rmtree(full, ignore_errors=True)
         rebuild(full, data_root=root, full=True)
         _assert_same_build(out, full)
+
+
+def _full_build(root: Path, full: Path) -> Path:
+    shutil.rmtree(full, ignore_errors=True)
+    rebuild(full, data_root=root, full=True)
+    return full
+
+
+def _no_restore(*_args: object) -> None:
+    raise AssertionError("the state was read back from the build folder")
+
+
+def test_a_watcher_builds_each_edit_from_its_state_in_memory(data_copy: Path, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    out, full = tmp_path / "out", tmp_path / "full"
+    watcher = Watcher(out, data_root=data_copy)
+    first = watcher.step()
+    assert first is not None and not first.incremental
+    assert watcher.step() is None  # nothing changed
+    monkeypatch.setattr(rebuild_module, "_restore", _no_restore)
+    rng = random.Random(5)
+    for _round in range(3):
+        _edit(rng, data_copy)
+        result = watcher.step()
+        assert result is not None and result.incremental and result.report is not None
+        # The state on disk no longer stands for the build folder.
+        assert not (out / STATE_DIR / "state.json").exists()
+        _full_build(data_copy, full)
+        assert _files(out) == _files(full)
+        assert _info(out) == _info(full)
+        assert _results(result.report.as_record()) == _report(full)
+    # Touched, not changed: nothing to build.
+    os.utime(next((data_copy / "triples" / "sections").glob("*.ttl")))
+    assert watcher.step() is None
+    # Stopped, it saves the state; the next build starts from it.
+    assert watcher.close() and not watcher.close()
+    monkeypatch.undo()
+    _edit(rng, data_copy)
+    assert rebuild(out, data_root=data_copy).incremental
+    _assert_same_build(out, _full_build(data_copy, full))
+
+
+def test_a_watcher_waits_out_a_file_it_cannot_read(data_copy: Path, tmp_path: Path) -> None:
+    out, full = tmp_path / "out", tmp_path / "full"
+    said: list[str] = []
+    watcher = Watcher(out, data_root=data_copy, progress=said.append)
+    watcher.step()
+    built = _files(out)
+    section = data_copy / "triples" / "sections" / "s2-3-tam-mirnas.ttl"
+    text = section.read_text(encoding="utf-8")
+    section.write_text(text + "\nekg:a ekg:b\n", encoding="utf-8")
+    assert watcher.step() is None
+    assert said[-1].startswith("not built: ") and "s2-3-tam-mirnas.ttl" in said[-1]
+    assert _files(out) == built
+    said.clear()
+    assert watcher.step() is None and not said  # not read again until it changes
+    lines = text.splitlines(True)
+    quote = next(i for i, line in enumerate(lines) if "ekg:quote" in line)
+    section.write_text("".join(lines[:quote] + lines[quote + 1:]), encoding="utf-8")
+    result = watcher.step()
+    assert result is not None and result.incremental and not result.report.conforms
+    _assert_same_files(out, _full_build(data_copy, full))
+    # Back to the review: the first build's files again.
+    section.write_text(text, encoding="utf-8")
+    assert watcher.step().incremental
+    assert _files(out) == built
+
+
+def _assert_same_files(out: Path, full: Path) -> None:
+    assert _files(out) == _files(full)
+    assert _info(out) == _info(full)
+
+
+def test_a_watcher_builds_what_its_state_cannot_take_in_full(data_copy: Path, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    out, full = tmp_path / "out", tmp_path / "full"
+    rebuild(out, data_root=data_copy)
+    watcher = Watcher(out, data_root=data_copy)
+    assert watcher.step() is None  # the build folder holds this build: its state is read
+    edit = data_copy / "ontology" / "exomirkg-edit.ttl"
+    edit.write_text(edit.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    assert not watcher.step().incremental
+    monkeypatch.setattr(rebuild_module, "_restore", _no_restore)
+    _edit(random.Random(8), data_copy)
+    assert watcher.step().incremental
+    _assert_same_files(out, _full_build(data_copy, full))
+    # The code it runs is the code it started with: a change of it stops the watcher.
+    digests = rebuild_module.input_digests
+    monkeypatch.setattr(rebuild_module, "input_digests",
+                        lambda root: {**digests(root), "(code)": "changed"})
+    os.utime(edit)
+    with pytest.raises(CodeChanged):
+        watcher.step()
+
+
+def _lines_of(process: subprocess.Popen) -> tuple[Queue, threading.Thread]:
+    """The process's output lines as they come, and the thread reading them (it ends with
+    the process)."""
+    lines: Queue = Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def _wait_for(lines: Queue, text: str, seconds: float = 120.0) -> list[str]:
+    """The lines up to the first holding ``text``."""
+    seen, end = [], time.monotonic() + seconds
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, end - time.monotonic()))
+        except Empty:
+            raise AssertionError(f"no {text!r} within {seconds} s: {seen}") from None
+        seen.append(line)
+        if text in line:
+            return seen
+
+
+def test_build_watch_builds_each_edit_until_sigterm(data_copy: Path, tmp_path: Path) -> None:
+    out, full = tmp_path / "out", tmp_path / "full"
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "exomirkg", "--data-root", str(data_copy), "build", "--out",
+         str(out), "--watch", "--interval", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, reader = _lines_of(process)
+    try:
+        assert any("(full: load" in line for line in _wait_for(lines, "watching\n"))
+        section = data_copy / "triples" / "sections" / "s2-3-tam-mirnas.ttl"
+        section.write_text(section.read_text(encoding="utf-8").replace(
+            "ekg:quote", "ekg:quote", 1) + "\n# an edit\n", encoding="utf-8")
+        _edit(random.Random(2), data_copy)
+        assert any("(incremental: load" in line
+                   for line in _wait_for(lines, "watching\n"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        assert "kept the state in" in "".join(_wait_for(lines, "kept the state", 10))
+    finally:
+        process.kill()
+        process.wait()
+        reader.join(10)
+        process.stdout.close()
+    _assert_same_build(out, _full_build(data_copy, full))
+
+
+@pytest.mark.parametrize("args", [["--watch", "--no-validate"], ["--interval", "2"]])
+def test_build_watch_options_that_do_not_go_together(data_copy: Path, tmp_path: Path, runner,
+                                                     args: list[str]) -> None:
+    done = runner.invoke(main, ["--data-root", str(data_copy), "build", "--out",
+                                str(tmp_path / "out"), *args])
+    assert done.exit_code == 2 and ("--no-validate" in done.output or "--watch" in done.output)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_watcher_keeps_a_statement_another_file_still_makes(data_copy: Path,
+                                                              tmp_path: Path) -> None:
+    """The shapes' store holds each statement once, whichever files make it: one file
+    dropping it leaves it there while another still makes it."""
+    out, full = tmp_path / "out", tmp_path / "full"
+    watcher = Watcher(out, data_root=data_copy)
+    assert watcher.step().report.conforms
+    sections = data_copy / "triples" / "sections"
+    caf, tam = sections / "s2-2-caf-mirnas.ttl", sections / "s2-3-tam-mirnas.ttl"
+    caf_lines = read_ntriples(caf).decode().splitlines(True)
+    quote = next(line for line in caf_lines if "/quote>" in line
+                 and "most abundant stromal" in line)
+    tam_text = read_ntriples(tam).decode()
+    tam.write_text(tam_text + quote, encoding="utf-8")  # N-Triples: Turtle too
+    assert watcher.step().report.conforms  # a second file makes the statement
+    caf.write_text("".join(line for line in caf_lines if line != quote), encoding="utf-8")
+    kept = watcher.step()
+    assert kept.incremental and kept.report.conforms, kept.report.text
+    _assert_same_files(out, _full_build(data_copy, full))
+    tam.write_text(tam_text, encoding="utf-8")
+    gone = watcher.step()
+    assert gone.incremental and not gone.report.conforms
+    statement = quote.split()[0].strip("<>").replace("https://w3id.org/exomirkg/", "ekg:")
+    assert ("ekg:ReviewAssertionShape", statement) in {
+        (result.rule, result.focus) for result in gone.report.violations}
+    _assert_same_files(out, _full_build(data_copy, full))

@@ -77,14 +77,28 @@ def _data_root() -> Path | None:
 @click.option("--force", is_flag=True,
               help="Build in full, even when the build folder holds a build of the same files "
               "(else only what changed data files reach is redone, when nothing else changed).")
+@click.option("--watch", is_flag=True,
+              help="Keep running: build again whenever an input file changes, the incremental "
+              "build's state held in memory (saved for the next build on Ctrl-C or SIGTERM).")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="With --watch: seconds between looks at the input files.")
 @_data_errors_exit_2
-def build(out_dir: Path | None, no_validate: bool, force: bool) -> None:
+def build(out_dir: Path | None, no_validate: bool, force: bool, watch: bool,
+          interval: float) -> None:
     """Load ontology, imports and triples; reason; validate; write exomirkg.trig and .nt."""
     from exomirkg import paths
     from exomirkg.build import BUILD_INFO, up_to_date
     from exomirkg.rebuild import build as run_build
 
     out = out_dir or paths.BUILD_DIR
+    if watch:
+        if no_validate:
+            raise click.UsageError("--watch keeps the validation's results from build to build: "
+                                   "drop --no-validate")
+        _watch(out, force, interval)
+        return
+    if click.get_current_context().get_parameter_source("interval") != ParameterSource.DEFAULT:
+        raise click.UsageError("--interval goes with --watch")
     info = None if force else up_to_date(out, _data_root(), validate=not no_validate)
     if info is not None:
         click.echo(f"up to date: {out / BUILD_INFO} lists these files and this code, built "
@@ -103,6 +117,45 @@ def build(out_dir: Path | None, no_validate: bool, force: bool) -> None:
         click.echo(result.report.text, err=True)
         click.secho("validation failed: see the report above", fg="red", err=True)
         sys.exit(1)
+
+
+def _watch(out: Path, force: bool, interval: float) -> None:
+    """``build --watch``: a :class:`~exomirkg.rebuild.Watcher`'s steps until Ctrl-C or SIGTERM
+    (or a change of the code, which this process cannot run), then its state saved."""
+    import signal
+    import time
+
+    from exomirkg.rebuild import STATE_DIR, CodeChanged, Watcher
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    watcher = Watcher(out, data_root=_data_root(), full=force, progress=click.echo)
+    click.echo(f"watching {_data_root() or paths.DATA_ROOT} every {interval:g} s; "
+               "Ctrl-C stops")
+    try:
+        while True:
+            result = watcher.step()
+            if result is not None:
+                steps = ", ".join(f"{name} {seconds:.2f} s"
+                                  for name, seconds in result.timings.items())
+                click.echo(f"built {out} ({'incremental' if result.incremental else 'full'}: "
+                           f"{steps})")
+                if result.report is not None and not result.report.conforms:
+                    click.echo(result.report.text, err=True)
+                    click.secho("validation failed: see the report above", fg="red", err=True)
+                click.echo("watching")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    except CodeChanged:
+        click.echo("the code changed: run `exomirkg build --watch` again to build with it",
+                   err=True)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if watcher.close():
+            click.echo(f"kept the state in {out / STATE_DIR} for the next build")
 
 
 @main.command()

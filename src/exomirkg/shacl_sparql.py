@@ -60,8 +60,9 @@ from exomirkg.load import DataFileError
 from exomirkg.namespaces import SH
 
 __all__ = ["COMPONENTS", "RANGES", "ShapeViolation", "UnionView", "affected_focus",
-           "change_quads", "encode_literals", "full_run_is_faster", "node_key", "shapes_store",
-           "sparql_term", "split_focus", "validate_store", "walk_path"]
+           "change_quads", "change_shapes_store", "encode_literals", "full_run_is_faster",
+           "node_key", "shapes_store", "sparql_term", "split_focus", "validate_store",
+           "walk_path"]
 
 #: IRI prefix that carries a typed literal's datatype in the engine's store.
 DATATYPE_PREFIX = "urn:exomirkg:shacl:datatype:"
@@ -142,6 +143,15 @@ def shapes_store(text: bytes | Sequence[bytes]) -> pyoxigraph.Store:
         store.bulk_extend(pyoxigraph.parse(encode_literals(part),
                                            format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
     return store
+
+
+def change_shapes_store(store: pyoxigraph.Store, added: bytes, removed: bytes) -> None:
+    """Apply a change to a :func:`shapes_store`: ``removed``, N-Triples lines no graph states
+    any more, go out, ``added`` come in (with literals as written, as it was made)."""
+    _NT = pyoxigraph.RdfFormat.N_TRIPLES
+    for quad in pyoxigraph.parse(encode_literals(removed), format=_NT, lenient=True):
+        store.remove(quad)
+    store.bulk_extend(pyoxigraph.parse(encode_literals(added), format=_NT, lenient=True))
 
 
 def _decode(term: object) -> Identifier:
