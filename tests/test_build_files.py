@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
 
+from exomirkg import canonical
 from exomirkg.build import NT_FILE, TRIG_FILE, build
-from exomirkg.canonical import canonical_dataset_files
-from exomirkg.load import Sources
+from exomirkg.canonical import Kept, canonical_dataset_files, write_canonical_dataset
+from exomirkg.load import Sources, parse_sources
 from exomirkg.sparql.rdfout import write_rdf
 
 EX = "http://example.org/"
@@ -109,3 +111,36 @@ def test_the_trig_is_pyoxigraphs_own() -> None:
                   pyoxigraph.parse(b"".join(lines), format=pyoxigraph.RdfFormat.N_TRIPLES)]
     assert trig == write_rdf(quads, pyoxigraph.RdfFormat.TRIG)
     assert nt.count(b"\n") == len({(q.subject, q.predicate, q.object) for q in quads})
+
+
+def test_a_kept_write_in_pieces_writes_what_a_write_from_scratch_does(monkeypatch) -> None:
+    """``build --watch`` writes a large graph's Turtle in pieces of whole subjects and makes
+    again only the pieces whose lines changed: the files are the same bytes all the same."""
+    monkeypatch.setattr(canonical, "_PIECE", 16)
+    graphs = parse_sources().by_name()
+    kept = Kept()
+    assert canonical_dataset_files(graphs) == _kept_write(graphs, kept)
+    name = next(name for name in graphs if name.endswith("/section/2-2"))
+    pieces = kept.pieces[name]
+    assert len(pieces.turtle) > 10 and not kept.blank & {name}
+    lines = graphs[name].splitlines(keepends=True)
+    subject = lines[len(lines) // 2].split(b" ")[0]
+    changed = dict(graphs)
+    changed[name] = b"".join(
+        [line for line in lines if not line.startswith(subject)]
+        + [subject + b" <http://www.w3.org/2000/01/rdf-schema#comment> \"edited\" .\n",
+           b"<https://w3id.org/exomirkg/zz_new> <http://www.w3.org/2000/01/rdf-schema#label> "
+           b"\"new\" .\n"])
+    # The unchanged graphs as their kept lines, as the watcher gives them.
+    given = {other: (kept.lines[other] if other != name and other not in kept.blank else text)
+             for other, text in changed.items()}
+    assert canonical_dataset_files(changed) == _kept_write(given, kept)
+    made = kept.pieces[name].turtle
+    reused = [turtle for turtle in made if any(turtle is old for old in pieces.turtle)]
+    assert 0 < len(reused) < len(made) - 1  # the subject's piece and the new one are new
+
+
+def _kept_write(graphs: dict, kept: Kept) -> tuple[bytes, bytes]:
+    trig, union = io.BytesIO(), io.BytesIO()
+    write_canonical_dataset(graphs.items(), trig, union, kept=kept)
+    return trig.getvalue(), union.getvalue()

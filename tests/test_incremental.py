@@ -192,3 +192,41 @@ def test_edited_sections_of_the_synthetic_graph_match_a_full_reasoning(rules):
         reference = _store(graphs)
         Levels.reason(reference, graphs, rules)
         _assert_same_levels(store, reference)
+
+
+@pytest.mark.parametrize("clash", [False, True])
+def test_a_state_restored_for_one_update_settles_to_the_full_reasoning(review, rules, clash):
+    """The layout of a state restored for one build (``published=False``): graph/inferred
+    holds the lowest stratum's triples while the update runs, and :meth:`Levels.settle`
+    adds the higher strata's; also after an update that reasons in full (a clash)."""
+    graphs = dict(review)
+    reasoned = _store(graphs)
+    levels = Levels.reason(reasoned, graphs, rules)
+    lowest, higher = levels.parts()
+    store = pyoxigraph.Store()
+    restored = Levels.restore(store, graphs, lowest, higher, rules, levels.data_rules,
+                              published=False)
+    assert _lines(store, INFERRED) == _lines(reasoned, LOWEST)
+    name, text = _edit(random.Random(4), graphs, clash=False)
+    if clash:
+        finding = next(line.split(" ")[0] for line in text.decode().splitlines()
+                       if "/hasEffect>" in line and "induces_cell_transition" not in line)
+        text += (f"{finding} <https://w3id.org/exomirkg/hasEffect> "
+                 "<https://w3id.org/exomirkg/induces_cell_transition> .\n").encode()
+    change = restored.update({name: text})
+    assert change.full == clash
+    graphs[name] = text
+    reference = _store(graphs)
+    Levels.reason(reference, graphs, rules)
+    parts = restored.settle()
+    assert _lines(store, INFERRED) == _lines(reference, INFERRED)
+    assert [set(part.splitlines()) for part in parts] == [
+        set(_dump(reference, graph).splitlines()) for graph in (LOWEST, HIGHER)]
+    before, after = _lines(reasoned, INFERRED), _lines(store, INFERRED)
+    assert change.inferred_added == after - before
+    assert change.inferred_removed == before - after
+    assert not {LOWEST, HIGHER} & set(store.named_graphs())
+
+
+def _dump(store: pyoxigraph.Store, graph: pyoxigraph.NamedNode) -> bytes:
+    return store.dump(format=_NT, from_graph=graph) or b""

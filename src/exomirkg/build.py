@@ -18,7 +18,7 @@ import pyoxigraph
 from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
-from exomirkg.canonical import write_canonical_dataset
+from exomirkg.canonical import Kept, write_canonical_dataset
 from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import Inference, infer_into
@@ -76,6 +76,12 @@ class BuildResult:
     blocks: dict[str, bytes] | None = None
     #: Where each graph's block lies in the TriG file written (:func:`write_build`).
     trig_blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Graphs' lines as written (sorted, each once; no blank node), given by name in place
+    #: of their text (graph/inferred's: not dumped from the store), and what the write
+    #: keeps for the next (:class:`exomirkg.canonical.Kept`): the incremental build in one
+    #: process (:class:`exomirkg.rebuild.Watcher`).
+    lines: dict[str, list[bytes]] | None = None
+    kept: Kept | None = None
     #: Whether it was built from the last build's state (:mod:`exomirkg.rebuild`).
     incremental: bool = False
 
@@ -285,14 +291,19 @@ def write_build(result: BuildResult, out: Path,
         # What only pyoxigraph does (it releases the GIL) runs on the other core while the
         # files' lines are split and sorted: graph/inferred's N-Triples, then the counts
         # (1.3 s and 0.7 s of the write step at 10^6 triples).
+        given = result.lines or {}
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-write") as worker:
-            inferred = worker.submit(_dump_graph, result.store, str(GRAPH_INFERRED))
+            inferred = (None if str(GRAPH_INFERRED) in given
+                        else worker.submit(_dump_graph, result.store, str(GRAPH_INFERRED)))
             names = [*map(str, result.sources.graphs), str(GRAPH_INFERRED)]
             counted = worker.submit(_graph_sizes, result.store, names)
+            graphs = ((name, given.get(name, text))
+                      for name, text in result.sources.by_name().items())
             with _HashedFile(trig) as trig_file, _HashedFile(nt) as nt_file:
                 result.trig_blocks = write_canonical_dataset(
-                    _with_graph(result.sources.by_name().items(), str(GRAPH_INFERRED),
-                                inferred), trig_file, nt_file, blocks=result.blocks)
+                    _with_graph(graphs, str(GRAPH_INFERRED),
+                                inferred or given[str(GRAPH_INFERRED)]),
+                    trig_file, nt_file, blocks=result.blocks, kept=result.kept)
             counts = counted.result()
         # In load order, then graph/inferred, as the build always listed them.
         graphs = {name: counts[name] for name in names if counts.get(name)}
@@ -334,13 +345,15 @@ def _graph_sizes(store: pyoxigraph.Store, names: Iterable[str]) -> dict[str, int
         "GROUP BY ?g")}
 
 
-def _with_graph(graphs: Iterable[tuple[str, bytes]], name: str,
-                text: Future[list[bytes]]) -> Iterator[tuple[str, bytes]]:
+def _with_graph(graphs: Iterable[tuple[str, bytes | list[bytes]]], name: str,
+                text: Future[list[bytes]] | list[bytes]
+                ) -> Iterator[tuple[str, bytes | list[bytes]]]:
     """``graphs``, then the graph ``name`` once its text is made; the text is taken out of the
     future's list, so that the reader holds the only reference (graph/inferred's 0.12 GB
-    at 10^6 triples is dropped once split, not at the end of the step)."""
+    at 10^6 triples is dropped once split, not at the end of the step). Or its lines, given
+    (:attr:`BuildResult.lines`)."""
     yield from graphs
-    yield name, text.result().pop()
+    yield name, text if isinstance(text, list) else text.result().pop()
 
 
 class _HashedFile:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, pairwise
 from operator import ne
 from typing import Any, BinaryIO
 
@@ -26,8 +28,9 @@ import pyoxigraph
 from exomirkg.namespaces import PREFIXES
 from exomirkg.sparql.rdfout import write_rdf
 
-__all__ = ["canonical_lines", "canonical_quads", "canonical_triples", "canonical_dataset_files",
-           "compact_jsonld", "gzip_bytes", "stable_rdf", "write_canonical_dataset"]
+__all__ = ["Kept", "canonical_lines", "canonical_quads", "canonical_triples",
+           "canonical_dataset_files", "compact_jsonld", "gzip_bytes", "stable_rdf",
+           "write_canonical_dataset"]
 
 _ALGORITHM = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0
 
@@ -128,10 +131,38 @@ def canonical_dataset_files(graphs: Mapping[str, bytes]) -> tuple[bytes, bytes]:
     return trig.getvalue(), union.getvalue()
 
 
-def write_canonical_dataset(graphs: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+@dataclass
+class _Pieces:
+    """A graph's TriG block in pieces of whole subjects: each piece's lines and Turtle."""
+
+    lines: list[list[bytes]]
+    turtle: list[bytes]
+
+
+@dataclass
+class Kept:
+    """What a write keeps for the next write in the same process (``exomirkg build
+    --watch``): each graph's lines as written (sorted, each once) and a large graph's TriG
+    block in pieces of whole subjects, so that the next write of a graph changed in a few
+    subjects makes their pieces' Turtle alone (graph/inferred's whole took ~1.5 s at 10^6
+    triples)."""
+
+    lines: dict[str, list[bytes]] = field(default_factory=dict)
+    #: The graphs that held a blank node (their lines follow the whole dataset's labelling).
+    blank: set[str] = field(default_factory=set)
+    pieces: dict[str, _Pieces] = field(default_factory=dict)
+
+
+#: A graph of more lines than this is written as Turtle in pieces of about as many lines
+#: when the write is kept (:class:`Kept`).
+_PIECE = 4096
+
+
+def write_canonical_dataset(graphs: Mapping[str, bytes]
+                            | Iterable[tuple[str, bytes | list[bytes]]],
                             trig: BinaryIO, union: BinaryIO, *,
-                            blocks: Mapping[str, bytes] | None = None
-                            ) -> dict[str, tuple[int, int]]:
+                            blocks: Mapping[str, bytes] | None = None,
+                            kept: Kept | None = None) -> dict[str, tuple[int, int]]:
     """Write graphs (graph IRI -> its N-Triples; ``""`` names the default graph) to ``trig`` as
     TriG (graphs in order of name, statements sorted) and the union of their graphs to
     ``union`` as sorted N-Triples (each triple once), from one canonical labelling, so both
@@ -153,15 +184,24 @@ def write_canonical_dataset(graphs: Mapping[str, bytes] | Iterable[tuple[str, by
         the same statements wrote, by name: written as they are (the incremental build's
         unchanged graphs: their Turtle took ~1.4 s of the write step at 10^6 triples). A
         graph given a block must hold no blank node (its labels follow the whole dataset).
+    :param kept: what the last write kept, which this one reads and replaces. A graph may
+        then be given as its lines (a list, as :attr:`Kept.lines` holds a graph without a
+        blank node) instead of its text.
     :returns: where each graph's block lies in ``trig``, by name (start and end offsets).
     """
     lines: dict[str, list[bytes]] = {}
+    given: dict[str, list[bytes]] = {}
     blank: list[bytes] = []  # N-Quads lines that may hold a blank node
+    holding_blank: set[str] = set()
     for name, text in graphs.items() if isinstance(graphs, Mapping) else graphs:
+        if isinstance(text, list):
+            given[name] = lines[name] = text
+            continue
         split = text.splitlines(keepends=True)
         # An IRI or a literal may hold "_:" too: harmless, sorted alike. Most graphs have
         # none, and a line-by-line loop over them cost 1.5 s at 10^6 triples.
         if b"_:" in text:
+            holding_blank.add(name)
             # What ends a graph's N-Quads line; each N-Triples line ends " .\n".
             suffix = f" <{name}> .\n".encode() if name else b" .\n"
             blank += [line[:-3] + suffix for line in split if b"_:" in line]
@@ -185,13 +225,18 @@ def write_canonical_dataset(graphs: Mapping[str, bytes] | Iterable[tuple[str, by
     ordered: dict[str, list[bytes]] = {}
     for name in sorted(lines, key=lambda name: f"<{name}>" if name else ""):
         graph_lines = lines.pop(name)
+        if name in given:
+            ordered[name] = graph_lines
+            continue
         if canonical.get(name):
             graph_lines += canonical[name]
             graph_lines.sort()  # a sorted run and a few lines: merged in one pass
         ordered[name] = _without_blank_lines(list(_unique(graph_lines)))
         del graph_lines
-    offsets = _write_trig(ordered, trig, blocks or {})
+    offsets = _write_trig(ordered, trig, blocks or {}, None if kept is None else kept.pieces)
     _write_union(ordered, union)
+    if kept is not None:
+        kept.lines, kept.blank = ordered, holding_blank
     return offsets
 
 
@@ -215,7 +260,8 @@ _SLICE = 1 << 16
 
 
 def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO,
-                blocks: Mapping[str, bytes]) -> dict[str, tuple[int, int]]:
+                blocks: Mapping[str, bytes], pieces: dict[str, _Pieces] | None = None
+                ) -> dict[str, tuple[int, int]]:
     """Each graph's sorted lines as TriG, one graph at a time, with the prefixes once.
 
     pyoxigraph's writer (Rust) makes the TriG. It writes a named graph's block as its
@@ -225,6 +271,12 @@ def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO,
     rewriting every line's end to name its graph, and a graph name object per statement,
     cost 1.5 s of the write step's 11 s at 10^6 triples. tests/test_build_files.py checks
     these bytes against the TriG writer's own. A graph of ``blocks`` is written as given.
+
+    With ``pieces`` (:class:`Kept`), a graph of more than :data:`_PIECE` lines is written in
+    pieces of whole subjects, cut where the last write's pieces began: a piece with the same
+    lines as then is written as then, the others made again; ``pieces`` then holds this
+    write's. The writer ends each subject's statements before the next subject's, so the
+    pieces' Turtle joined is the graph's.
     """
     out = _Counted(out)
     out.write(_prefixes(pyoxigraph.RdfFormat.TRIG))
@@ -236,6 +288,18 @@ def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO,
         start = out.size
         if name in blocks:
             out.write(blocks[name])
+            offsets[name] = (start, out.size)
+            continue
+        if pieces is not None and len(sorted_lines) > _PIECE:
+            indent = b"\t" if name else b""
+            made = _pieces(sorted_lines, pieces.get(name), skip, indent)
+            pieces[name] = made
+            if name:
+                out.write(_graph_label(name) + b" {\n")
+            for turtle in made.turtle:
+                out.write(turtle)
+            if name:
+                out.write(b"}\n")
             offsets[name] = (start, out.size)
             continue
         triples = chain.from_iterable(
@@ -251,6 +315,59 @@ def _write_trig(ordered: Mapping[str, list[bytes]], out: BinaryIO,
             out.write(b"}\n")
         offsets[name] = (start, out.size)
     return offsets
+
+
+def _subject(line: bytes) -> bytes:
+    return line[:line.index(b" ")]
+
+
+def _subject_start(lines: list[bytes], index: int) -> int:
+    """The first index from ``index`` on where a subject's lines begin (or the end)."""
+    while 0 < index < len(lines) and _subject(lines[index]) == _subject(lines[index - 1]):
+        index += 1
+    return index
+
+
+def _cuts(lines: list[bytes], old: _Pieces | None) -> list[int]:
+    """Where a graph's pieces begin: where the last write's did (their first lines'
+    places now), and every :data:`_PIECE` lines in a piece twice that long; each moved on to
+    where a subject begins."""
+    wanted = [] if old is None else [bisect_left(lines, piece[0]) for piece in old.lines[1:]]
+    cuts = [0]
+    for place in [*wanted, len(lines)]:
+        while place - cuts[-1] > 2 * _PIECE:
+            extra = _subject_start(lines, cuts[-1] + _PIECE)
+            if extra >= place:
+                break
+            cuts.append(extra)
+        place = _subject_start(lines, place)
+        if cuts[-1] < place < len(lines):
+            cuts.append(place)
+    return [*cuts, len(lines)]
+
+
+def _pieces(lines: list[bytes], old: _Pieces | None, skip: bytes, indent: bytes) -> _Pieces:
+    """A graph's lines in pieces (:func:`_cuts`) and each piece's Turtle: the last write's
+    where the piece has the same lines."""
+    known = {} if old is None else {piece[0]: (piece, turtle)
+                                    for piece, turtle in zip(old.lines, old.turtle, strict=True)}
+    made = _Pieces([], [])
+    cuts = _cuts(lines, old)
+    for start, end in pairwise(cuts):
+        piece = lines[start:end]
+        before = known.get(piece[0])
+        if before is not None and before[0] == piece:
+            turtle = before[1]
+        else:
+            buffer = io.BytesIO()
+            pyoxigraph.serialize(pyoxigraph.parse(b"".join(piece),
+                                                  format=pyoxigraph.RdfFormat.N_TRIPLES),
+                                 _Indented(buffer, skip, indent),
+                                 format=pyoxigraph.RdfFormat.TURTLE, prefixes=dict(PREFIXES))
+            turtle = buffer.getvalue()
+        made.lines.append(piece)
+        made.turtle.append(turtle)
+    return made
 
 
 class _Counted:

@@ -4,10 +4,13 @@ inferred triples without reasoning over everything again.
 The state (:class:`Levels`) keeps the inferred triples in two graphs: :data:`LOWEST` holds
 those of the lowest stratum (its rules and OWL 2 RL, which alternate to a fixpoint), and
 :data:`HIGHER` those the higher strata's rules add (OWL 2 RL never reads them, as in the full
-build: :func:`exomirkg.reason.infer_into`). Their union is the full build's graph/inferred,
-which the store holds too, as the build's validation and write step read it: an update
-applies its net change there at the end (copying the higher strata's 0.5 M triples into it
-after each update and out again before the next took 2.6-3.9 s at 10^6 triples).
+build: :func:`exomirkg.reason.infer_into`). Their union is the full build's graph/inferred.
+A state that stays in memory from build to build (``published``) holds graph/inferred
+too, as the build's validation and write step read it, and an update applies its net change
+there at the end (copying the higher strata's 0.5 M triples into it after each update and
+out again before the next took 2.6-3.9 s at 10^6 triples). One restored for a single update
+keeps the lowest stratum's triples in graph/inferred itself, and :meth:`Levels.settle` adds
+the higher strata's (loading the union besides took the restore 3-5 s more).
 The asserted graphs' union is kept in :data:`STATEMENTS` too: pyoxigraph evaluated a rule
 over 40 graphs named as the default graph 10-18 times slower than over one.
 
@@ -100,11 +103,6 @@ _DELTA, _CANDIDATES, _SCRATCH = (pyoxigraph.NamedNode(_G + name)
                                  for name in ("delta", "candidates", "scratch"))
 _WORKING = (ASSERTED_PLUS, ASSERTED_MINUS, INFERRED_PLUS, INFERRED_MINUS, HIGHER_PLUS,
             HIGHER_MINUS, _DELTA, _CANDIDATES, _SCRATCH)
-#: The lowest stratum's view of the state before and after an update, and every stratum's.
-_LOW_BEFORE = [STATEMENTS, ASSERTED_MINUS, LOWEST, INFERRED_MINUS]
-_LOW_AFTER = [STATEMENTS, ASSERTED_PLUS, LOWEST, INFERRED_PLUS]
-_BEFORE = [*_LOW_BEFORE, HIGHER, HIGHER_MINUS]
-_AFTER = [*_LOW_AFTER, HIGHER, HIGHER_PLUS]
 
 #: Above this many key values, or one per this many asserted triples, a rule runs in full:
 #: a rule on a VALUES block costs about its size times the cost of one value, and
@@ -295,8 +293,12 @@ class Levels:
     change of some asserted graphs (:meth:`update`)."""
 
     def __init__(self, store: pyoxigraph.Store, asserted: Iterable[str], rules: list[Rule],
-                 data_rules: list[owl_rules.DataRule] | None) -> None:
+                 data_rules: list[owl_rules.DataRule] | None, *, published: bool = True
+                 ) -> None:
+        """:param published: graph/inferred is held too (else the lowest stratum's triples
+            are in it: the module docstring)."""
         self.store = store
+        self._lay_out(published)
         self.asserted = [pyoxigraph.NamedNode(name) for name in asserted]
         self.rules = rules
         self.data_rules = data_rules or []
@@ -313,6 +315,18 @@ class Levels:
         for keyed in self.low + self.high:  # parsed now, not in the first update
             if keyed.option is not None:
                 keyed.option.seeded_only  # noqa: B018
+
+    def _lay_out(self, published: bool) -> None:
+        """Name the graphs of the layout (the module docstring)."""
+        self.published = published
+        #: The lowest stratum's triples.
+        self.lowest_graph = LOWEST if published else INFERRED
+        # The lowest stratum's view of the state before and after an update, and every
+        # stratum's.
+        self.low_before = [STATEMENTS, ASSERTED_MINUS, self.lowest_graph, INFERRED_MINUS]
+        self.low_after = [STATEMENTS, ASSERTED_PLUS, self.lowest_graph, INFERRED_PLUS]
+        self.before = [*self.low_before, HIGHER, HIGHER_MINUS]
+        self.after = [*self.low_after, HIGHER, HIGHER_PLUS]
 
     @classmethod
     def reason(cls, store: pyoxigraph.Store, asserted: Iterable[str],
@@ -339,10 +353,13 @@ class Levels:
     @classmethod
     def restore(cls, store: pyoxigraph.Store, graphs: Mapping[str, bytes], lowest: bytes,
                 higher: bytes, rules: list[Rule],
-                data_rules: list[owl_rules.DataRule] | None) -> Levels:
+                data_rules: list[owl_rules.DataRule] | None, *, published: bool = True
+                ) -> Levels:
         """The state a full reasoning left, loaded into an empty store: the asserted graphs'
         N-Triples by name, the lowest stratum's triples and the higher strata's
-        (:func:`exomirkg.reason.infer_into` with ``keep_lowest``, :meth:`parts`)."""
+        (:func:`exomirkg.reason.infer_into` with ``keep_lowest``, :meth:`parts`).
+
+        :param published: hold graph/inferred too (the module docstring)."""
         statements = b"".join(graphs.values())
 
         def load(texts: list[tuple[bytes, pyoxigraph.NamedNode]]) -> None:
@@ -353,12 +370,13 @@ class Levels:
         # GIL, disjoint graphs), the rules' parsing meanwhile: at 10^6 triples 11.5 s one
         # after the other, 8.6 s so (the store takes most of its writes one at a time).
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="exomirkg-restore") as pool:
+            union = [(lowest, INFERRED), (higher, INFERRED)] if published else []
             halves = [pool.submit(load, [*((text, pyoxigraph.NamedNode(name))
-                                           for name, text in graphs.items()),
-                                         (lowest, INFERRED), (higher, INFERRED)]),
-                      pool.submit(load, [(statements, STATEMENTS), (lowest, LOWEST),
+                                           for name, text in graphs.items()), *union]),
+                      pool.submit(load, [(statements, STATEMENTS),
+                                         (lowest, LOWEST if published else INFERRED),
                                          (higher, HIGHER)])]
-            levels = cls(store, graphs, rules, data_rules)
+            levels = cls(store, graphs, rules, data_rules, published=published)
             for half in halves:
                 half.result()
         levels.most_keys = max(_MOST_KEYS, statements.count(b"\n") // _TRIPLES_PER_KEY)
@@ -366,7 +384,7 @@ class Levels:
 
     def parts(self) -> tuple[bytes, bytes]:
         """The lowest stratum's triples and the higher strata's, for :meth:`restore`."""
-        return (self.store.dump(format=_NT, from_graph=LOWEST) or b"",
+        return (self.store.dump(format=_NT, from_graph=self.lowest_graph) or b"",
                 self.store.dump(format=_NT, from_graph=HIGHER) or b"")
 
     def settle(self) -> tuple[bytes, bytes]:
@@ -374,6 +392,8 @@ class Levels:
         their union in :data:`STATEMENTS`, and graph/inferred); :meth:`parts`. The state
         is gone: no :meth:`update` after."""
         parts = self.parts()
+        if not self.published:
+            self.store.update(f"ADD <{HIGHER.value}> TO <{INFERRED.value}>")
         for graph in (LOWEST, HIGHER):
             _drop(self.store, graph)
         self.incremental = False
@@ -525,7 +545,7 @@ class Levels:
         if any(_schema(line) for line in changed):
             return self._full(graphs, "a schema triple (the data rules would change)")
         if self.store.query(f"ASK {{ ?a <{OWL.sameAs}> ?b }}",
-                            default_graph=[STATEMENTS, LOWEST]):
+                            default_graph=[STATEMENTS, self.lowest_graph]):
             return self._full(graphs, "owl:sameAs (the data rules do not compile)")
         # The asserted triples' change: what no graph held before / holds after.
         every_added = set().union(*added.values())
@@ -545,27 +565,31 @@ class Levels:
             higher_plus, higher_minus = self._dump(HIGHER_PLUS), self._dump(HIGHER_MINUS)
             # Settle: the inferred graphs and STATEMENTS take the change.
             self.store.update(f"ADD <{ASSERTED_PLUS.value}> TO <{STATEMENTS.value}>")
-            self.store.update(f"ADD <{INFERRED_PLUS.value}> TO <{LOWEST.value}>")
+            self.store.update(f"ADD <{INFERRED_PLUS.value}> TO <{self.lowest_graph.value}>")
             self.store.update(f"ADD <{HIGHER_PLUS.value}> TO <{HIGHER.value}>")
             # An inferred triple now asserted leaves graph/inferred (never both).
-            now_asserted = self._held(asserted_plus, [LOWEST])
-            self._move(now_asserted, LOWEST, None)
+            now_asserted = self._held(asserted_plus, [self.lowest_graph])
+            self._move(now_asserted, self.lowest_graph, None)
         finally:
             for graph in _WORKING:
                 _drop(self.store, graph)
         grown = low_added | (higher_plus - higher_minus)
         shrunk = low_removed | now_asserted | (higher_minus - higher_plus)
         inferred_added, inferred_removed = grown - shrunk, shrunk - grown
-        # graph/inferred, the union of the two, takes the net change.
-        self._move(inferred_removed, INFERRED, None)
-        self._load(inferred_added, INFERRED)
+        if self.published:  # graph/inferred, the union of the two, takes the net change
+            self._move(inferred_removed, INFERRED, None)
+            self._load(inferred_added, INFERRED)
         return Change(frozenset(inferred_added), frozenset(inferred_removed),
                       frozenset(asserted_plus), frozenset(asserted_minus))
 
     def _full(self, graphs: Mapping[str, bytes], reason: str) -> Change:
         """Apply the change and reason in full (from any point of an update)."""
         logger.info("incremental reasoning: in full, for %s", reason)
-        before = self._dump(INFERRED)  # it takes an update's change only at its end
+        if self.published:
+            before = self._dump(INFERRED)  # it takes an update's change only at its end
+        else:
+            before = (self._dump(INFERRED) | self._dump(INFERRED_MINUS) | self._dump(HIGHER)
+                      | self._dump(HIGHER_MINUS)) - self._dump(HIGHER_PLUS)
         asserted_before = self._dump(STATEMENTS) | self._dump(ASSERTED_MINUS)
         for name, text in graphs.items():
             node = pyoxigraph.NamedNode(name)
@@ -574,6 +598,7 @@ class Levels:
         levels = Levels.reason(self.store, [node.value for node in self.asserted], self.rules)
         self.data_rules, self.low, self.high = levels.data_rules, levels.low, levels.high
         self.incremental, self.most_keys = levels.incremental, levels.most_keys
+        self._lay_out(levels.published)
         after = self._dump(INFERRED)
         asserted_after = self._dump(STATEMENTS)
         return Change(frozenset(after - before), frozenset(before - after),
@@ -591,7 +616,7 @@ class Levels:
   GRAPH <{_SCRATCH.value}> {{ ?x ?p ?y }}
   ?p a <{OWL.FunctionalProperty}> .
   ?x ?p ?z FILTER(!isLiteral(?z) && !sameTerm(?y, ?z))
-}}""", default_graph=_LOW_AFTER))
+}}""", default_graph=self.low_after))
         self.store.remove_graph(_SCRATCH)
         return clash
 
@@ -602,10 +627,10 @@ class Levels:
         deleted: set[str] = set()
         frontier, negated = set(asserted_minus), set(asserted_plus)
         while frontier or negated:
-            found = self._derived(_LOW_BEFORE, frontier, negated, known=LOWEST)
+            found = self._derived(self.low_before, frontier, negated, known=self.lowest_graph)
             frontier, negated = found - deleted, set()
             deleted |= frontier
-        self._move(deleted, LOWEST, INFERRED_MINUS)
+        self._move(deleted, self.lowest_graph, INFERRED_MINUS)
         logger.debug("over-deleted %d triples", len(deleted))
         # 2. Rederive, over the state after (the over-deleted triples are out of it).
         rederived = self._rederived(deleted | asserted_minus)
@@ -616,8 +641,8 @@ class Levels:
         inserted = set(rederived)
         delta, negated = asserted_plus | rederived, set(asserted_minus)
         while delta or negated:
-            found = self._derived(_LOW_AFTER, delta, negated, known=None, added=True)
-            fresh = found - self._held(found, _LOW_AFTER)
+            found = self._derived(self.low_after, delta, negated, known=None, added=True)
+            fresh = found - self._held(found, self.low_after)
             self._load(fresh, INFERRED_PLUS)
             inserted |= fresh
             logger.debug("inserted %d triples", len(fresh))
@@ -645,7 +670,7 @@ class Levels:
         plus, minus = (delta, negated) if added else (negated, delta)
         for keyed in self.low:
             heads = self._heads(keyed, graphs, self._keys(
-                keyed, plus, minus, _LOW_BEFORE, _LOW_AFTER))
+                keyed, plus, minus, self.low_before, self.low_after))
             found |= self._held(heads, [known]) if known is not None else heads
         return found
 
@@ -658,12 +683,12 @@ class Levels:
         found: set[str] = set()
         found |= self._lines_of([rule.query(
             None, not_trivia, known=None, seed=f"GRAPH <{_CANDIDATES.value}> {{ {rule.head} }}")
-            for rule in self.data_rules], _LOW_AFTER)
+            for rule in self.data_rules], self.low_after)
         self.store.remove_graph(_CANDIDATES)
         for keyed in self.low:
             mine = keyed.mine(candidates)
             if mine:
-                found |= self._heads(keyed, _LOW_AFTER, self._cover(keyed, mine)) & mine
+                found |= self._heads(keyed, self.low_after, self._cover(keyed, mine)) & mine
         return found & candidates
 
     def _update_higher(self, plus: set[str], minus: set[str]) -> None:
@@ -679,9 +704,9 @@ class Levels:
                 touched: set[str] = set()
                 after: dict[str, tuple[_Where, set[str]]] = {}
                 for keyed in rules:
-                    where = self._keys(keyed, round_plus, round_minus, _BEFORE, _AFTER)
-                    touched |= self._heads(keyed, _BEFORE, where)
-                    after[keyed.rule.name] = where, self._heads(keyed, _AFTER, where)
+                    where = self._keys(keyed, round_plus, round_minus, self.before, self.after)
+                    touched |= self._heads(keyed, self.before, where)
+                    after[keyed.rule.name] = where, self._heads(keyed, self.after, where)
                     touched |= after[keyed.rule.name][1]
                     if lower:  # a triple a lower level gains or loses may be the rule's too
                         touched |= keyed.mine(round_plus | round_minus)
@@ -699,9 +724,9 @@ class Levels:
                         # round may write new ones.
                         where = where[0], (where[1] or set()) | (ran[1] or set())
                     if not _covers(ran, where):
-                        heads = self._heads(keyed, _AFTER, where)
+                        heads = self._heads(keyed, self.after, where)
                     derived |= heads & mine
-                now = derived - self._held(derived, _LOW_AFTER)
+                now = derived - self._held(derived, self.low_after)
                 was = self._held(touched, [HIGHER, HIGHER_PLUS])
                 came, gone = now - was, was - now
                 plus |= came
