@@ -277,9 +277,19 @@ def test_a_watcher_builds_what_its_state_cannot_take_in_full(data_copy: Path, tm
     edit.write_text(edit.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
     assert not watcher.step().incremental
     monkeypatch.setattr(rebuild_module, "_restore", _no_restore)
-    _edit(random.Random(8), data_copy)
+    rng = random.Random(8)
+    _edit(rng, data_copy)
     assert watcher.step().incremental
     _assert_same_files(out, _full_build(data_copy, full))
+    # The TriG edited by hand: its blocks cannot be copied, the next build is a full one.
+    monkeypatch.undo()
+    (out / TRIG_FILE).write_bytes((out / TRIG_FILE).read_bytes() + b"\n")
+    _edit(rng, data_copy)
+    assert not watcher.step().incremental
+    _assert_same_files(out, _full_build(data_copy, full))
+    monkeypatch.setattr(rebuild_module, "_restore", _no_restore)
+    _edit(rng, data_copy)
+    assert watcher.step().incremental
     # The code it runs is the code it started with: a change of it stops the watcher.
     digests = rebuild_module.input_digests
     monkeypatch.setattr(rebuild_module, "input_digests",

@@ -117,8 +117,6 @@ def build(out: Path | None = None, *, data_root: Path | None = None, validate: b
     if state is not None:
         result = _update(state, out, data_root, progress)
     if result is None:
-        if progress and state is not None:
-            progress("incremental: a blank node in a changed graph; building in full")
         result = build_dataset(data_root, validate=validate, progress=progress,
                                keep_lowest=validate)
         write_build(result, out, progress=progress)
@@ -205,6 +203,12 @@ def _update(state: _State, out: Path, data_root: Path | None,
             new = {name: read_ntriples(path) for name, path in state.changed.items()}
         if any(b"_:" in text for text in [*new.values(),
                                           *(state.graphs[name] for name in new)]):
+            if progress:
+                progress("incremental: a blank node in a changed graph; building in full")
+            return None
+        if live is not None and not _read_back_intact(out):
+            if progress:
+                progress("incremental: the build folder's files changed; building in full")
             return None
         graphs = {name: new.get(name, text) for name, text in state.graphs.items()}
         written_added, written_removed = _written(state.graphs, new)
@@ -281,6 +285,20 @@ def _kept_lines(kept: Kept, graphs: dict[str, bytes], new: dict[str, bytes],
         lines[inferred] += [line.encode() for line in change.inferred_added]
         lines[inferred].sort()  # two sorted runs: merged in one pass
     return lines
+
+
+def _read_back_intact(out: Path) -> bool:
+    """Whether the files an incremental build reads back from ``out`` (the TriG's unchanged
+    blocks, the release files) are those the last build wrote: build info's SHA-256 (the
+    merged N-Triples file, rewritten whole, aside: 0.26 s of 0.3 s at 10^6 triples)."""
+    try:
+        info = json.loads((out / BUILD_INFO).read_text(encoding="utf-8"))
+        return outputs_intact(out, {
+            "sha256": {name: digest for name, digest in info["sha256"].items()
+                       if name != NT_FILE},
+            "files": [name for name in info["files"] if name != NT_FILE]})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _written(graphs: dict[str, bytes], new: dict[str, bytes]) -> tuple[bytes, bytes]:

@@ -148,10 +148,10 @@ def shapes_store(text: bytes | Sequence[bytes]) -> pyoxigraph.Store:
 def change_shapes_store(store: pyoxigraph.Store, added: bytes, removed: bytes) -> None:
     """Apply a change to a :func:`shapes_store`: ``removed``, N-Triples lines no graph states
     any more, go out, ``added`` come in (with literals as written, as it was made)."""
-    _NT = pyoxigraph.RdfFormat.N_TRIPLES
-    for quad in pyoxigraph.parse(encode_literals(removed), format=_NT, lenient=True):
+    nt = pyoxigraph.RdfFormat.N_TRIPLES
+    for quad in pyoxigraph.parse(encode_literals(removed), format=nt, lenient=True):
         store.remove(quad)
-    store.bulk_extend(pyoxigraph.parse(encode_literals(added), format=_NT, lenient=True))
+    store.bulk_extend(pyoxigraph.parse(encode_literals(added), format=nt, lenient=True))
 
 
 def _decode(term: object) -> Identifier:
