@@ -34,6 +34,7 @@ __all__ = [
     "build",
     "build_dataset",
     "build_inputs",
+    "code_files",
     "input_digests",
     "outputs_intact",
     "process_sources",
@@ -204,11 +205,18 @@ def input_digests(data_root: Path | None = None) -> dict[str, str]:
             name = str(path)
         digests[name] = file_sha256(path)
     code = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in code_files():
+        code.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     digests["(code)"] = code.hexdigest()
     return digests
+
+
+_PACKAGE = Path(__file__).parent
+
+
+def code_files() -> list[Path]:
+    """The code that builds (``exomirkg/**/*.py``): a build's input as much as its data."""
+    return sorted(_PACKAGE.rglob("*.py"))
 
 
 def up_to_date(out: Path, data_root: Path | None = None, *, validate: bool = True) -> dict | None:

@@ -46,6 +46,7 @@ from exomirkg.build import (
     BuildResult,
     build_dataset,
     build_inputs,
+    code_files,
     input_digests,
     outputs_intact,
     step,
@@ -364,7 +365,7 @@ class CodeChanged(Exception):
 def _stamp(data_root: Path | None) -> dict[str, tuple[int, int]]:
     """Each input's (and code file's) modification time and size: no file is read."""
     stamp = {}
-    for path in [*build_inputs(data_root), *Path(__file__).parent.rglob("*.py")]:
+    for path in [*build_inputs(data_root), *code_files()]:
         try:
             info = path.stat()
         except OSError:  # removed meanwhile: the next look sees it gone
