@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pyoxigraph
@@ -11,7 +12,12 @@ from rdflib.namespace import XSD
 
 from exomirkg import canonical
 from exomirkg.build import NT_FILE, TRIG_FILE, build
-from exomirkg.canonical import Kept, canonical_dataset_files, write_canonical_dataset
+from exomirkg.canonical import (
+    Kept,
+    canonical_dataset_files,
+    moved_lines,
+    write_canonical_dataset,
+)
 from exomirkg.load import Sources, parse_sources
 from exomirkg.sparql.rdfout import write_rdf
 
@@ -144,3 +150,62 @@ def _kept_write(graphs: dict, kept: Kept) -> tuple[bytes, bytes]:
     trig, union = io.BytesIO(), io.BytesIO()
     write_canonical_dataset(graphs.items(), trig, union, kept=kept)
     return trig.getvalue(), union.getvalue()
+
+
+def test_a_kept_write_moves_the_union_by_the_change(monkeypatch) -> None:
+    """``build --watch`` moves the merged N-Triples by the graphs' change: a line two graphs
+    hold stays while one of them holds it, and the files are those a write from scratch
+    makes, a graph holding blank nodes (their labels follow them all) among them."""
+    merged: list[int] = []
+    monkeypatch.setattr(canonical, "_union",
+                        lambda ordered: merged.append(1) or _UNION(ordered))
+    ex = "http://example.org/"
+
+    def line(s: str, o: str) -> bytes:
+        return f"<{ex}{s}> <{ex}p> <{ex}{o}> .\n".encode()
+
+    graphs = {f"{ex}a": line("s", "shared") + line("a", "1") + line("c", "both"),
+              f"{ex}b": line("s", "shared") + line("b", "1"),
+              f"{ex}c": line("c", "both") + line("c", "2"),
+              f"{ex}d": f"<{ex}d> <{ex}p> _:x .\n_:x <{ex}p> <{ex}shared> .\n".encode()}
+    kept = Kept()
+    assert canonical_dataset_files(graphs) == _kept_write(graphs, kept)
+    assert merged == [1] and kept.shared == {line("s", "shared"): 2, line("c", "both"): 2}
+    steps = [
+        # a drops the shared line (b still holds it) and one of its own, takes a new one
+        # and one c holds
+        {f"{ex}a": line("c", "both") + line("a", "2") + line("c", "2")},
+        # b drops the shared line: it leaves the union
+        {f"{ex}b": line("b", "1")},
+        # c given as its lines, with what it moved (one line said added was there before)
+        {f"{ex}c": [line("c", "2"), line("c", "3")]},
+        # d's blank node takes another statement, which changes its label
+        {f"{ex}d": f"<{ex}d> <{ex}p> _:x .\n_:x <{ex}p> <{ex}shared> .\n"
+                   f"_:x <{ex}q> \"more\" .\n".encode()},
+    ]
+    for change in steps:
+        given = {name: kept.lines[name] if name not in kept.blank else graphs[name]
+                 for name in graphs}
+        given.update(change)
+        if isinstance(change.get(f"{ex}c"), list):
+            kept.moved[f"{ex}c"] = ([line("c", "2"), line("c", "3")], [line("c", "both")])
+        graphs.update({name: b"".join(text) if isinstance(text, list) else text
+                       for name, text in change.items()})
+        assert canonical_dataset_files(graphs) == _kept_write(given, kept), change
+    assert merged == [1]  # moved, never merged again
+    assert kept.shared == {line("c", "2"): 2}
+
+
+_UNION = canonical._union
+
+
+def test_moved_lines_is_the_sorted_set_after_the_change() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        lines = sorted({f"{rng.randrange(60):02d}\n".encode() for _ in range(rng.randrange(40))})
+        removed = [f"{rng.randrange(70):02d}\n".encode() for _ in range(rng.randrange(8))]
+        added = [f"{rng.randrange(70):02d}\n".encode() for _ in range(rng.randrange(8))]
+        before = list(lines)
+        got = moved_lines(lines, removed, added)
+        assert got == sorted((set(lines) - set(removed)) | set(added)), (lines, removed, added)
+        assert lines == before and got is not lines

@@ -14,8 +14,9 @@ OFFSET or aggregate at its top: selecting on a variable every row binds commutes
 left joins, minus, filters and extensions applied after it.
 
 :func:`affected` says which focus nodes a change can reach. The query's triple patterns (every
-one: in OPTIONAL, MINUS, UNION, EXISTS, GRAPH and subqueries, a subquery's variables that it
-does not project renamed apart) are matched by the changed triples; from a matched pattern the
+one: in OPTIONAL, MINUS, UNION, EXISTS, GRAPH and subqueries; a subquery's variables that it
+does not project, and a MINUS or EXISTS group's but those of the rows it is compared with,
+renamed apart) are matched by the changed triples; from a matched pattern the
 variables' values are followed through the other patterns that share a variable (and
 ``BIND (?x AS ?y)``), over the graph before and after the change, up to the focus variable.
 A row of focus f can change only if some changed triple t is, or was, matched by a pattern in
@@ -30,6 +31,15 @@ property set. A changed triple matched by a pattern not connected to the focus v
 condition every row shares) reaches every focus node: :func:`affected` then says None, run the
 check in full, as it does for a check the analysis gives up on (``#+ focus: none`` says so
 explicitly).
+
+A MINUS group that binds the focus variable in every row, on both its sides (the rows
+before it in its group and its own), removes a row only with one of its own rows of the same
+focus node; where the rows it keeps are the query's (it is in no OPTIONAL, MINUS or EXISTS
+group: one there removes rows that need not bind the focus, and another join may bind it
+after), a changed triple one of its patterns matches is followed to the focus through that
+group's patterns alone (unexplained-link-violation: a link's new mechanism reaches the
+link's drug, where following it out to ``?drug ?property ?value`` reached the 29 drugs of
+that mechanism, and an edit of two findings ~220 drugs at 10^6 triples).
 
 Paths: a changed triple on a path ``?a P ?b`` is matched at one step of it (a predicate of
 ``P``), and ``?a`` / ``?b`` are the nodes reached backwards / forwards from its ends along the
@@ -125,6 +135,11 @@ class Analysis:
     #: Where a VALUES block on the focus goes in the text: after the brace opening the WHERE
     #: group, and opening each subquery's of the group that selects the focus variable.
     openings: list[int] = field(default_factory=list)
+    #: The patterns of each MINUS group that binds the focus variable on both its sides, in
+    #: every row, and whose rows are the query's (see the module docstring): a change one of
+    #: them matches is followed to the focus through that group's patterns alone
+    #: (:func:`affected`).
+    confined: list[frozenset[int]] = field(default_factory=list)
 
 
 class _GiveUp(Exception):
@@ -141,6 +156,10 @@ class _Walker:
         self.computed: set[Variable] = set()  # BIND of a computed value
         # (variables that may be unbound, the patterns that may leave them so)
         self.optional: list[tuple[set[Variable], range]] = []
+        # (a MINUS group's patterns, the variables both its sides bind in every row), of a
+        # MINUS whose rows are the query's rows (in no group compared with others)
+        self.minus: list[tuple[range, set[Variable]]] = []
+        self.compared = 0  # how deep in OPTIONAL, MINUS and EXISTS groups the walk is
         self.scopes = 0
 
     def pattern(self, node: CompValue, names: dict[Variable, Variable], scope: int = 0
@@ -148,11 +167,7 @@ class _Walker:
         """Walk a graph pattern of the algebra; ``names`` renames the variables of its scope
         (a subquery's own are ``?name~scope``)."""
         def rename(term: object) -> object:
-            if not isinstance(term, Variable):
-                return term
-            if term not in names:
-                names[term] = Variable(f"{term}~{scope}") if scope else term
-            return names[term]
+            return _named(names, scope, term) if isinstance(term, Variable) else term
 
         def walk(child: CompValue) -> None:
             self.pattern(child, names, scope)
@@ -178,16 +193,26 @@ class _Walker:
         elif kind in ("LeftJoin", "Minus"):
             walk(node.p1)
             start = len(self.patterns)
-            walk(node.p2)
+            # A MINUS group's rows are compared with the rows before it on the variables both
+            # bind: its other variables are its own (an OPTIONAL's are joined after it).
+            inner, inner_scope = (self.own_scope(names, scope, _vars(node.p1, {}))
+                                  if kind == "Minus" else (names, scope))
+            self.compared += 1
+            self.pattern(node.p2, inner, inner_scope)
+            self.compared -= 1
             left = _vars(node.p1, names, certain=True)
-            if not _vars(node.p2, names) & left:
+            if not _vars(node.p2, inner) & left:
                 raise _GiveUp(f"{'an OPTIONAL' if kind == 'LeftJoin' else 'a MINUS'} sharing "
                               "no variable with its group")
+            if kind == "Minus" and not self.compared:
+                self.minus.append((range(start, len(self.patterns)),
+                                   left & _vars(node.p2, inner, certain=True)))
             if kind == "LeftJoin":
                 self.optional.append((_vars(node.p2, names) - left,
                                       range(start, len(self.patterns))))
                 if node.expr is not None:
-                    self.expression(node.expr, names, scope)
+                    self.expression(node.expr, names, scope,
+                                    _vars(node.p1, {}) | _vars(node.p2, {}))
         elif kind == "Union":
             # A UNION of UNIONs as one: a variable of a branch is joined with no other branch.
             branches = list(_union_branches(node))
@@ -199,14 +224,14 @@ class _Walker:
             self.optional.append((every - always, range(start, len(self.patterns))))
         elif kind == "Filter":
             walk(node.p)
-            self.expression(node.expr, names, scope)
+            self.expression(node.expr, names, scope, _vars(node.p, {}))
         elif kind == "Extend":
             walk(node.p)
             if isinstance(node.expr, Variable):
                 self.aliases.append((rename(node.expr), rename(node.var)))
             else:
                 self.computed.add(rename(node.var))
-                self.expression(node.expr, names, scope)
+                self.expression(node.expr, names, scope, _vars(node.p, {}))
         elif kind == "Graph":
             # The graph's name joins nothing here: a variable one is left out of the chains.
             if isinstance(node.term, Variable):
@@ -215,43 +240,50 @@ class _Walker:
         elif kind == "ToMultiSet":
             if node.p.name == "values":
                 return
-            self.subquery(node.p, names)
+            self.subquery(node.p, names, scope)
         elif kind in ("Distinct", "Reduced", "OrderBy"):
             walk(node.p)
         elif kind == "Project":
-            self.subquery(node, names)
+            self.subquery(node, names, scope)
         elif kind in ("AggregateJoin", "Group"):
             raise _GiveUp("an aggregate (a row's focus stands for a group of solutions)")
         else:  # Slice, Service, ...
             raise _GiveUp(f"a {kind}")
 
-    def subquery(self, node: CompValue, names: dict[Variable, Variable]) -> None:
+    def own_scope(self, names: dict[Variable, Variable], scope: int,
+                  shared: Iterable[Variable]) -> tuple[dict[Variable, Variable], int]:
+        """The names of a new scope (a subquery's, a MINUS or EXISTS group's) whose variables
+        of ``shared`` are the enclosing scope's, its others its own."""
+        self.scopes += 1
+        return {v: _named(names, scope, v) for v in shared}, self.scopes
+
+    def subquery(self, node: CompValue, names: dict[Variable, Variable], scope: int) -> None:
         """A subquery: its projected variables are the enclosing scope's, others its own."""
         while node.name in ("Distinct", "Reduced", "OrderBy"):
             node = node.p
         if node.name != "Project":
             raise _GiveUp(f"a subquery of form {node.name}")
-        self.scopes += 1
-        inner: dict[Variable, Variable] = {}
-        for variable in node.PV:
-            inner[variable] = names.setdefault(variable, variable)
-        self.pattern(node.p, inner, self.scopes)
+        self.pattern(node.p, *self.own_scope(names, scope, node.PV))
 
-    def expression(self, expression: object, names: dict[Variable, Variable], scope: int
-                   ) -> None:
-        """The EXISTS and NOT EXISTS of an expression: their patterns are the group's."""
+    def expression(self, expression: object, names: dict[Variable, Variable], scope: int,
+                   bound: set[Variable]) -> None:
+        """The EXISTS and NOT EXISTS of an expression over rows that may bind ``bound``:
+        their patterns are the group's, their variables but those their own (a solution's
+        values replace the variables it binds)."""
         if isinstance(expression, CompValue):
             if expression.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
                 graph = expression.graph
                 if graph.name == "GroupGraphPatternSub":  # left untranslated by rdflib
                     graph = translateGroupGraphPattern(graph)
-                self.pattern(graph, names, scope)
+                self.compared += 1
+                self.pattern(graph, *self.own_scope(names, scope, bound))
+                self.compared -= 1
                 return
             for value in expression.values():
-                self.expression(value, names, scope)
+                self.expression(value, names, scope, bound)
         elif isinstance(expression, list):
             for value in expression:
-                self.expression(value, names, scope)
+                self.expression(value, names, scope, bound)
 
     def connected(self, groups: list[set[Variable]]) -> None:
         """The variable sets of a group's members must form one connected whole (a member
@@ -289,6 +321,14 @@ class _Walker:
                     self.patterns[index] = _Pattern(
                         pattern.subject, pattern.predicate, pattern.object,
                         frozenset(str(i) for i in iris))
+
+
+def _named(names: dict[Variable, Variable], scope: int, variable: Variable) -> Variable:
+    """A variable's name in a scope (``names``): its own first met there (``?name~scope``,
+    the query's unchanged)."""
+    if variable not in names:
+        names[variable] = Variable(f"{variable}~{scope}") if scope else variable
+    return names[variable]
 
 
 def _negated(path: RdfPath) -> bool:
@@ -354,8 +394,8 @@ def _vars(node: CompValue, names: dict[Variable, Variable], *, certain: bool = F
                 row.get(v) is not None for row in rows))
         return _vars(node.p, names, certain=certain)
     if kind == "Project":
-        return named(node.PV) & _vars(node.p, {}, certain=certain) if certain else named(
-            node.PV)
+        inside = _vars(node.p, {}, certain=True) if certain else set(node.PV)
+        return named(v for v in node.PV if v in inside)
     return set()
 
 
@@ -426,7 +466,9 @@ def _analyse(text: str, declared: str | None) -> Analysis:
         if declared is not None:
             raise ValueError(f"cannot run on focus nodes: {reason}") from None
         return Analysis(None, str(reason))
-    return Analysis(str(focus), "", walker.patterns, walker.aliases, _openings(text, focus))
+    confined = [frozenset(inside) for inside, both in walker.minus if focus in both]
+    return Analysis(str(focus), "", walker.patterns, walker.aliases, _openings(text, focus),
+                    confined)
 
 
 def analyse(check: Check) -> Analysis:
@@ -689,42 +731,52 @@ def affected(store: pyoxigraph.Store, check: Check,
         alias_of.setdefault(one, set()).add(two)
         alias_of.setdefault(two, set()).add(one)
     reaching = _component(focus, patterns, alias_of)
+    # A pattern of a confined MINUS group: its group, and the variables linked to the focus
+    # variable through the group's patterns.
+    confined: dict[int, tuple[frozenset[int], set[Variable]]] = {}
+    for group in analysis.confined:
+        linked = _component(focus, [patterns[index] for index in group], alias_of)
+        for index in group:
+            confined[index] = (group, linked)
 
-    # A state: a variable, its value, and the patterns matched on the way from the changed
-    # triple (a route uses each pattern once: a solution matches it with one triple).
+    # A state: a variable, its value, the patterns matched on the way from the changed
+    # triple (a route uses each pattern once: a solution matches it with one triple), and
+    # those it may match next (None: any).
     found: set[Identifier] = set()
-    routes: dict[tuple[Variable, object], list[frozenset[int]]] = {}
-    todo: list[tuple[Variable, object, frozenset[int]]] = []
+    routes: dict[tuple[Variable, object, frozenset[int] | None], list[frozenset[int]]] = {}
+    todo: list[tuple[Variable, object, frozenset[int], frozenset[int] | None]] = []
 
-    def reach(variable: Variable, value: object, used: frozenset[int]) -> None:
+    def reach(variable: Variable, value: object, used: frozenset[int],
+              within: frozenset[int] | None) -> None:
         if variable == focus:
             # The row's focus is its value here: going on finds no other.
             found.add(to_rdflib(value))
             return
-        known = routes.setdefault((variable, value), [])
+        known = routes.setdefault((variable, value, within), [])
         if not any(other <= used for other in known):  # else a shorter route came here
             known.append(used)
-            todo.append((variable, value, used))
+            todo.append((variable, value, used, within))
 
     for triple in changed:
         for index in by_predicate.get(triple[1].value, []) + by_predicate.get(None, []):
+            within, linked = confined.get(index, (None, reaching))
             for binding in _seeds(graph, patterns[index], triple, constants[index]):
-                if not set(binding) & reaching:
+                if not set(binding) & linked:
                     return None  # a condition every row shares
                 if focus in binding:  # every row the pattern helps make is that node's
                     binding = {focus: binding[focus]}
                 for variable, value in binding.items():
-                    reach(variable, value, frozenset({index}))
+                    reach(variable, value, frozenset({index}), within)
     while todo:
-        variable, value, used = todo.pop()
+        variable, value, used, within = todo.pop()
         for other in alias_of.get(variable, ()):
-            reach(other, value, used)
+            reach(other, value, used, within)
         for index in by_variable.get(variable, ()):
-            if index not in used:
+            if index not in used and (within is None or index in within):
                 for binding in graph.bindings(patterns[index], variable, value):
                     for other, term in binding.items():
                         if other != variable:
-                            reach(other, term, used | {index})
+                            reach(other, term, used | {index}, within)
     return found
 
 
