@@ -478,23 +478,23 @@ def moved_lines(lines: list[bytes], removed: Iterable[bytes], added: Iterable[by
     """Sorted lines, each once, with ``removed`` taken out and ``added`` put in (a line
     there already is not put in again), as a new list: the slices between the places that
     change are copied, in C (a comprehension over 10^6 lines took ~0.1 s)."""
-    places = sorted({index for line in removed
-                     if (index := bisect_left(lines, line)) < len(lines)
-                     and lines[index] == line})
-    if places:
-        lines = list(chain.from_iterable(
-            lines[start + 1:end] for start, end in pairwise([-1, *places, len(lines)])))
-    else:
-        lines = list(lines)
-    new = sorted({line for line in added if not _has(lines, line)})
-    if not new:
-        return lines
-    places = [bisect_left(lines, line) for line in new]
+    out = sorted({index for line in removed
+                  if (index := bisect_left(lines, line)) < len(lines) and lines[index] == line})
+    taken = {lines[index] for index in out}
+    new = sorted({line for line in added if line in taken or not _has(lines, line)})
+    # (place, 0: a line put in before it | 1: the line there taken out), in order of place.
+    changes = sorted([(bisect_left(lines, line), 0, line) for line in new]
+                     + [(index, 1, b"") for index in out])
     result: list[bytes] = []
-    for start, end, line in zip([0, *places], places, new, strict=False):
-        result += lines[start:end]
-        result.append(line)
-    result += lines[places[-1]:]
+    start = 0
+    for place, kind, line in changes:
+        result += lines[start:place]
+        if kind:
+            start = place + 1
+        else:
+            result.append(line)
+            start = place
+    result += lines[start:]
     return result
 
 
