@@ -1132,7 +1132,7 @@ def validate_change(
         return nodes, _check_rows(store, check, nodes)
 
     # Two at a time, as run_checks: at 10^6 triples duplicate-label alone (in full) takes
-    # ~2 s, the others together about as long.
+    # ~1 s, the others' focus runs together about as long.
     with ThreadPoolExecutor(max_workers=_CHECK_THREADS,
                             thread_name_prefix="exomirkg-checks") as pool:
         done = list(pool.map(redo, checks))
