@@ -451,6 +451,7 @@ class _Indented:
 
 
 def _write_lines(lines: Iterator[bytes], out: BinaryIO) -> None:
+    """Lines written a slice at a time (never the whole file's bytes at once)."""
     while part := b"".join(islice(lines, _SLICE)):
         out.write(part)
 
@@ -505,8 +506,8 @@ def _move_union(kept: Kept, ordered: Mapping[str, list[bytes]]) -> None:
     change: dict[bytes, int] = {}  # per line, how many more graphs hold it
     for name in old.keys() | ordered.keys():
         before, after = old.get(name, []), ordered.get(name, [])
-        # A graph holding a blank node is given as text again: the same lines while no
-        # statement with a blank node changed (their labels follow those alone).
+        # A graph given as its text again (one holding a blank node, where graph/inferred
+        # is not moved by the change) may have the same lines as before.
         if before is after or before == after:
             continue
         if name in kept.moved:
