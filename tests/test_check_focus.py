@@ -395,9 +395,9 @@ def test_b_rerunning_the_affected_nodes_on_paths_the_review_does_not_use() -> No
 
 def test_b_a_minus_groups_variables_but_those_before_it_are_its_own() -> None:
     """The inner MINUS's ?p is not the query's: its group's rows are compared with the rows
-    before it on ?q alone. Removing ann's age removes cyd's row (bob, who owns the car cyd
-    owns, now manages someone ageless); following the inner ?p as the query's reached ann,
-    who has no row, and not cyd."""
+    before it on ?q alone. Removing ann's age removes cyd's row (the car cyd owns is owned
+    by bob, who now manages someone ageless); following the inner ?p as the query's reached
+    ann, who has no row, and not cyd."""
     check = Check("nested", Path("nested.rq"), "PREFIX ex: <http://example.org/>\n"
                   "SELECT ?p ?x WHERE { ?p ex:owns ?x . { ?x ex:ownedBy ?q "
                   "MINUS { ?q ex:manager ?p MINUS { ?p ex:age ?a } } } }", "nested", "", "union")
