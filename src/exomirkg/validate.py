@@ -790,11 +790,17 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
             solutions = store.query(text, **options)
         except SyntaxError as error:
             raise DataFileError(check.path, None, f"SPARQL syntax error: {error}") from None
+        # The results are let go here, not when the frame goes: pyoxigraph's may be freed
+        # only by the thread that made them, and rdflib's parser (check_focus.analyse, above)
+        # can keep this frame in a reference cycle after it returns, which the garbage
+        # collector then frees in whatever thread it runs (a check's thread, a request's).
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
+            del solutions
             raise DataFileError(check.path, None, "a check must be a SELECT query")
         columns = [v.value for v in solutions.variables]
         rows += [{c: None if solution[c] is None else to_rdflib(solution[c]) for c in columns}
                  for solution in solutions]
+        del solutions
     if keep is not None:
         rows = [row for row in rows if row[columns[0]] is not None
                 and shacl_sparql.node_key(row[columns[0]]) in keep]
