@@ -312,7 +312,8 @@ def _kept_lines(kept: Kept, graphs: dict[str, bytes], new: dict[str, bytes],
 
 def _stats(files: list[Path]) -> dict[Path, tuple[int, int]]:
     """The files' modification times (ns) and sizes."""
-    return {path: (path.stat().st_mtime_ns, path.stat().st_size) for path in files}
+    return {path: (info.st_mtime_ns, info.st_size)
+            for path, info in ((path, path.stat()) for path in files)}
 
 
 def _read_back_intact(out: Path, written: dict[Path, tuple[int, int]] | None = None
