@@ -64,6 +64,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier, URIRef, Variable
 
 from exomirkg.shacl_sparql import UnionView, change_quads, walk_path
+from exomirkg.sparql.parsing import parsed
 from exomirkg.store import to_oxigraph, to_rdflib
 
 
@@ -430,6 +431,10 @@ def _expression_vars(expression: object) -> set[Variable]:
 # checks, 51 texts
 def query_algebra(text: str) -> Query:
     """A query's algebra (rdflib's), made once per text: read it, never change it."""
+    return parsed(_algebra, text)
+
+
+def _algebra(text: str) -> Query:
     return translateQuery(parseQuery(text))
 
 

@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
@@ -51,6 +52,7 @@ from exomirkg.load import DataFileError
 from exomirkg.namespaces import GRAPH_INFERRED, REASONER_GRAPHS
 from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
+from exomirkg.sparql.parsing import parsed
 from exomirkg.store import graph_to_rdflib, to_oxigraph
 
 __all__ = ["ENGINES", "Inference", "Rule", "default_engine", "infer", "infer_into",
@@ -252,12 +254,17 @@ def rule_writes(text: str) -> frozenset[str] | None:
     return _rule_keys(text)[1]
 
 
+def _parse_rule(text: str) -> tuple[Any, Any]:
+    """A rule's prologue, translated, and its parse tree (on the parser thread)."""
+    prologue_tree, query = parseQuery(text)
+    return translatePrologue(prologue_tree, None), query
+
+
 @cache  # rdflib parses in pure Python (0.5 s for the 15 rules); infer runs often in tests
 def _rule_keys(text: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """:func:`rule_reads` and :func:`rule_writes`, from one parse."""
     try:
-        prologue_tree, query = parseQuery(text)
-        prologue = translatePrologue(prologue_tree, None)
+        prologue, query = parsed(_parse_rule, text)
     except Exception:  # noqa: BLE001 - pyoxigraph is the judge of the rule; assume the worst
         return None, None
 

@@ -276,10 +276,10 @@ def _verify_cached(text: str) -> None:
 
 
 def _verify(text: str) -> None:
-    from rdflib.plugins.sparql.parser import parseQuery
+    from exomirkg.sparql.parsing import parse_query
 
     try:
-        tree = parseQuery(text)
+        tree = parse_query(text)
     except RecursionError:
         raise QueryRefused(400, "query nested too deeply to parse; the limit is "
                                 f"{MAX_DEPTH} levels") from None
