@@ -524,7 +524,7 @@ class Levels:
         the rule ``ran``, if its keys there hold them, else on the option whose keys are the
         objects of fewest ``<via>`` triples (a rule runs on all of a key's rows, and those
         write its subjects: a subject's key costs least, then a drug with 16 links rather
-        than its link's 1,144 findings, or a property of 30,000 links).
+        than its link's 1,144 findings, or a property of tens of thousands).
 
         A row writes every triple of its subject, ``x <via> key`` too, so the keys of the
         rows that write ``x`` are the objects of those triples in the store and, for rows

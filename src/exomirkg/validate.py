@@ -14,7 +14,6 @@ both to pyshacl's report, result for result (tests/test_validation_engines.py).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -811,14 +810,6 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
 _CHECK_THREADS = 2
 
 
-def _analysed(checks: list[Check]) -> None:
-    """Analyse each check for a focus run (:func:`check_focus.analyse`, cached) before the
-    checks' threads start: rdflib's parser is not thread-safe (a pyparsing TypeError)."""
-    for check in checks:
-        with contextlib.suppress(ValueError):  # _check_rows says why, as DataFileError
-            check_focus.analyse(check)
-
-
 def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
                locate: _Locator | None = None, *,
                focus: Iterable[Identifier] | None = None) -> list[ValidationResult]:
@@ -831,7 +822,6 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     checks = list(checks)
     if focus is not None:
         focus = list(focus)
-        _analysed(checks)
     # Two at a time: pyoxigraph evaluates a query without the GIL, and when the build runs
     # these (after reasoning) its second core is idle. In order of the checks, as run alone.
     with ThreadPoolExecutor(max_workers=_CHECK_THREADS,
@@ -1137,7 +1127,6 @@ def validate_change(
               "union": (asserted[0] + inferred[0], asserted[1] + inferred[1])}
     checks = [check for check in load_checks(checks_dir)
               if change[check.scope][0] or change[check.scope][1]]
-    _analysed(checks)
 
     def redo(check: Check) -> tuple[set[Identifier] | None, _CheckRows]:
         added, removed = change[check.scope]
