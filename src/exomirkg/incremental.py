@@ -567,12 +567,19 @@ class Levels:
 
     # --- the update -----------------------------------------------------------------------
 
-    def update(self, graphs: Mapping[str, bytes]) -> Change:
+    def update(self, graphs: Mapping[str, bytes], *,
+               on_asserted: Callable[[list[pyoxigraph.NamedNode]], None] | None = None
+               ) -> Change:
         """Replace the named asserted graphs' triples by the N-Triples texts given and
         update the inferred triples to what a full reasoning gives (:meth:`reason`).
 
         The change is applied in any case: when this path cannot handle it (see the module
         docstring) the store is reasoned over in full, which :attr:`Change.full` says.
+
+        :param on_asserted: called, before the inferred triples are updated, with graphs
+            whose union is the asserted triples after the change; they stay so until the
+            next update (a query reads the store as it was when it started), unless the
+            update turns out to need a full reasoning (:attr:`Change.full`).
         """
         nodes = {name: pyoxigraph.NamedNode(name) for name in graphs}
         unknown = [name for name, node in nodes.items() if node not in self.asserted]
@@ -606,6 +613,8 @@ class Levels:
         asserted_minus = every_removed - self._held(every_removed, self.asserted)
         self._move(asserted_minus, STATEMENTS, ASSERTED_MINUS)
         self._load(asserted_plus, ASSERTED_PLUS)
+        if on_asserted is not None:  # settling adds ASSERTED_PLUS to STATEMENTS
+            on_asserted([STATEMENTS, ASSERTED_PLUS])
         try:
             low_added, low_removed = self._update_lowest(asserted_plus, asserted_minus)
             if self._clash(asserted_plus | low_added):

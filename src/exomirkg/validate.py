@@ -49,6 +49,7 @@ __all__ = [
     "CHECK_SCOPES",
     "SHAPE_ENGINES",
     "Check",
+    "ShapesChange",
     "ShapesRun",
     "ValidationReport",
     "ValidationResult",
@@ -62,6 +63,8 @@ __all__ = [
     "run_shapes",
     "run_shapes_rudof",
     "run_shapes_sparql",
+    "shapes_change",
+    "unfocused_checks",
     "validate_dataset",
     "validate_change",
     "validate_sources",
@@ -738,7 +741,8 @@ _CHECK_BATCH = 500
 
 
 def _check_rows(store: pyoxigraph.Store, check: Check,
-                focus: Iterable[Identifier] | None = None) -> _CheckRows:
+                focus: Iterable[Identifier] | None = None, *,
+                statements: Sequence[pyoxigraph.NamedNode] | None = None) -> _CheckRows:
     """Run one check on its scope.
 
     :param focus: only the rows whose first column is one of these nodes (rdflib's terms):
@@ -747,6 +751,9 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
         per :data:`exomirkg.shacl_sparql._NODE_COST` quads, as the shapes (a focus run costs
         0.2-0.4 ms a node in the slowest checks at 10^5 triples, a full run 2 us a triple).
         None: every row.
+    :param statements: graphs whose union is the asserted statements, read as the default
+        graph of scope ``asserted``; None: GRAPH_STATEMENTS where the store has it, else
+        every asserted graph.
     :raises DataFileError: for a check that is not valid SPARQL or not a SELECT, or whose
         ``#+ focus:`` names a variable it cannot run on.
     """
@@ -776,8 +783,9 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
     # build runs the asserted checks while it reasons in the same store.
     asserted = [g for g in names if g != inferred and not g.value.startswith(REASONER_GRAPHS)]
     if check.scope == "asserted":
-        options = {"default_graph": [_STATEMENTS] if union
-                   else [pyoxigraph.DefaultGraph(), *asserted], "named_graphs": asserted}
+        options = {"default_graph": list(statements) if statements is not None
+                   else [_STATEMENTS] if union else [pyoxigraph.DefaultGraph(), *asserted],
+                   "named_graphs": asserted}
     elif check.scope == "union" and union:
         options = {"default_graph": [_STATEMENTS, inferred],
                    "named_graphs": [*asserted, inferred]}
@@ -790,9 +798,9 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
         except SyntaxError as error:
             raise DataFileError(check.path, None, f"SPARQL syntax error: {error}") from None
         # The results are let go here, not when the frame goes: pyoxigraph's may be freed
-        # only by the thread that made them, and rdflib's parser (check_focus.analyse, above)
-        # can keep this frame in a reference cycle after it returns, which the garbage
-        # collector then frees in whatever thread it runs (a check's thread, a request's).
+        # only by the thread that made them, and a frame kept in a reference cycle after it
+        # returns is freed by the garbage collector in whatever thread it runs (rdflib's
+        # parser, check_focus.analyse above, did that before it ran on its own thread).
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             del solutions
             raise DataFileError(check.path, None, "a check must be a SELECT query")
@@ -1072,6 +1080,51 @@ def _report(results: list[ValidationResult], timings: dict[str, float]) -> Valid
     return ValidationReport(conforms=conforms, results=results, timings=timings)
 
 
+@dataclass(frozen=True)
+class ShapesChange:
+    """The shapes' part of :func:`validate_change`. It reads the shapes engine's store
+    alone, so a build runs it while the reasoner updates its own store."""
+
+    shapes: Graph
+    #: The focus nodes whose results were made again.
+    nodes: set[Identifier]
+    violations: list[shacl_sparql.ShapeViolation]
+    seconds: float
+
+
+def shapes_change(shapes_store: pyoxigraph.Store | None, written: tuple[bytes, bytes],
+                  shapes_dir: Path | None = None) -> ShapesChange:
+    """The shapes run on the focus nodes a change of the asserted triples can reach
+    (:func:`exomirkg.shacl_sparql.affected_focus`).
+
+    :param shapes_store: the engine's store after the change
+        (:func:`exomirkg.shacl_sparql.shapes_store`); None only without shapes.
+    :param written: the asserted triples (added, removed) as the files write them.
+    """
+    start = time.perf_counter()
+    shapes = load_shapes(shapes_dir)
+    if not len(shapes):
+        return ShapesChange(shapes, set(), [], 0.0)
+    if shapes_store is None:
+        raise ValueError("the shapes need the engine's store")
+    nodes = shacl_sparql.affected_focus(shapes_store, shapes, added=written[0],
+                                        removed=written[1])
+    violations = shacl_sparql.validate_store(shapes_store, shapes, nodes)
+    return ShapesChange(shapes, nodes, violations, time.perf_counter() - start)
+
+
+def unfocused_checks(store: pyoxigraph.Store, statements: Sequence[pyoxigraph.NamedNode],
+                     checks_dir: Path | None = None) -> dict[str, _CheckRows]:
+    """The checks :func:`validate_change` runs in full whatever the change (of scope
+    ``asserted``, with no variable to run on: duplicate-label, an aggregate, ~1 s at 10^6
+    triples), run on ``statements``, by name. A build runs them while the reasoner updates
+    the store, where ``statements`` (the reasoner's view of the asserted triples after the
+    change) hold the state after; a query reads the store as it was when it started."""
+    return {check.name: _check_rows(store, check, statements=statements)
+            for check in load_checks(checks_dir)
+            if check.scope == "asserted" and check_focus.analyse(check).variable is None}
+
+
 def validate_change(
     previous: ValidationReport,
     sources: Sources,
@@ -1084,6 +1137,8 @@ def validate_change(
     checks_dir: Path | None = None,
     data_root: Path | None = None,
     shapes_store: pyoxigraph.Store | None = None,
+    shapes: ShapesChange | None = None,
+    unfocused: dict[str, _CheckRows] | None = None,
 ) -> ValidationReport:
     """The report :func:`validate_sources` gives after a change, from the one before it: the
     results of the focus nodes the change can reach are made again, the others kept.
@@ -1102,25 +1157,20 @@ def validate_change(
     :param inferred: graph/inferred's triples (added, removed).
     :param shapes_store: the shapes engine's store of ``sources``
         (:func:`exomirkg.shacl_sparql.shapes_store`), if made already.
+    :param shapes: the shapes' part (:func:`shapes_change`), if run already.
+    :param unfocused: :func:`unfocused_checks`' rows, if run already on the state after.
     """
-    start = time.perf_counter()
-    shapes = load_shapes(shapes_dir)
-    locate = _Locator(store, sources.graphs, data_root)
-    results: list[ValidationResult] = []
-    # Per rule (a shape result's is its source shape: every shape at once), the shown focus
-    # nodes whose results are made again; None: every node.
-    redone: dict[str, set[str] | None] = {}
-    if len(shapes):
-        if shapes_store is None:
+    if shapes is None:
+        if shapes_store is None and len(load_shapes(shapes_dir)):
             shapes_store = shacl_sparql.shapes_store(
                 [text for name, text in sources.graphs.items() if name != GRAPH_INFERRED])
-        nodes = shacl_sparql.affected_focus(shapes_store, shapes, added=written[0],
-                                            removed=written[1])
-        results += _sparql_results(shacl_sparql.validate_store(shapes_store, shapes, nodes),
-                                   shapes, locate)
+        shapes = shapes_change(shapes_store, written, shapes_dir)
         del shapes_store
-        redone["(shapes)"] = {_show(node) for node in nodes}
-    shape_seconds = time.perf_counter() - start
+    locate = _Locator(store, sources.graphs, data_root)
+    # Per rule (a shape result's is its source shape: every shape at once), the shown focus
+    # nodes whose results are made again; None: every node.
+    redone: dict[str, set[str] | None] = {"(shapes)": {_show(node) for node in shapes.nodes}}
+    results = _sparql_results(shapes.violations, shapes.shapes, locate)
     start = time.perf_counter()
     # What each scope reads of the change (added, removed).
     change = {"asserted": asserted, "inferred": inferred,
@@ -1129,6 +1179,8 @@ def validate_change(
               if change[check.scope][0] or change[check.scope][1]]
 
     def redo(check: Check) -> tuple[set[Identifier] | None, _CheckRows]:
+        if unfocused is not None and check.name in unfocused:
+            return None, unfocused[check.name]
         added, removed = change[check.scope]
         nodes = check_focus.affected(store, check, added=added, removed=removed)
         return nodes, _check_rows(store, check, nodes)
@@ -1145,5 +1197,5 @@ def validate_change(
         again = redone.get("(shapes)" if result.kind == "shape" else result.rule, set())
         if again is not None and result.focus not in again:
             results.append(result)
-    return _report(results, {"shapes": shape_seconds,
+    return _report(results, {"shapes": shapes.seconds,
                              "checks": time.perf_counter() - start})
