@@ -276,3 +276,28 @@ def test_a_cover_runs_a_rule_on_the_key_whose_rows_write_least(rules):
     ran = (keyed.option, findings | {"<https://w3id.org/exomirkg/another>"})
     assert levels._cover(keyed, lines, ran) is ran
     assert levels._cover(keyed, lines, (keyed.option, set(sorted(findings)[1:])))[0] is option
+
+
+def test_a_query_reads_the_store_as_it_was_when_it_started() -> None:
+    """What ``Levels.update(on_asserted=...)`` relies on: a query started on the asserted
+    triples' graphs reads them as they were then, while the update goes on changing the
+    store (adding ASSERTED_PLUS to STATEMENTS, dropping ASSERTED_PLUS)."""
+    store = pyoxigraph.Store()
+    statements, plus = pyoxigraph.NamedNode("http://example.org/s"), pyoxigraph.NamedNode(
+        "http://example.org/plus")
+    store.bulk_load(input="".join(f"<http://example.org/a{i}> <http://example.org/p> "
+                                  f"<http://example.org/b{i}> .\n" for i in range(2000)).encode(),
+                    format=_NT, to_graph=statements)
+    store.add(pyoxigraph.Quad(pyoxigraph.NamedNode("http://example.org/new"),
+                              pyoxigraph.NamedNode("http://example.org/p"),
+                              pyoxigraph.NamedNode("http://example.org/b0"), plus))
+    solutions = store.query("SELECT ?s WHERE { ?s ?p ?o }", default_graph=[statements, plus])
+    first = next(solutions)
+    store.update(f"ADD <{plus.value}> TO <{statements.value}>")
+    store.remove_graph(plus)
+    store.update(f"DELETE WHERE {{ GRAPH <{statements.value}> "
+                 "{ ?s ?p <http://example.org/b1> } }")
+    seen = [first, *solutions]
+    assert len(seen) == 2001
+    assert len(list(store.query("SELECT ?s WHERE { ?s ?p ?o }",
+                                default_graph=[statements]))) == 2000
