@@ -233,9 +233,9 @@ def _update(state: _State, out: Path, data_root: Path | None,
             shapes = worker.submit(shapes_change, live.shapes, written, layout.shapes_dir)
             levels, previous = live.levels, live.report
         else:
-            texts = list(graphs.values())  # the store is let go once the shapes ran
-            shapes = worker.submit(lambda: shapes_change(shacl_sparql.shapes_store(texts),
-                                                         written, layout.shapes_dir))
+            # Their store is made there from the texts, and let go once they ran.
+            shapes = worker.submit(shapes_change, list(graphs.values()), written,
+                                   layout.shapes_dir)
             levels, previous = _restore(state, out, data_root)
     store = levels.store
     # After the shapes, on the same core: duplicate-label, which runs in full whatever the

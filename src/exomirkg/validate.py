@@ -1092,21 +1092,23 @@ class ShapesChange:
     seconds: float
 
 
-def shapes_change(shapes_store: pyoxigraph.Store | None, written: tuple[bytes, bytes],
-                  shapes_dir: Path | None = None) -> ShapesChange:
+def shapes_change(shapes_store: pyoxigraph.Store | Sequence[bytes],
+                  written: tuple[bytes, bytes], shapes_dir: Path | None = None
+                  ) -> ShapesChange:
     """The shapes run on the focus nodes a change of the asserted triples can reach
     (:func:`exomirkg.shacl_sparql.affected_focus`).
 
     :param shapes_store: the engine's store after the change
-        (:func:`exomirkg.shacl_sparql.shapes_store`); None only without shapes.
+        (:func:`exomirkg.shacl_sparql.shapes_store`), or the asserted graphs' N-Triples to
+        make it from (only where there are shapes; let go when they have run).
     :param written: the asserted triples (added, removed) as the files write them.
     """
     start = time.perf_counter()
     shapes = load_shapes(shapes_dir)
     if not len(shapes):
         return ShapesChange(shapes, set(), [], 0.0)
-    if shapes_store is None:
-        raise ValueError("the shapes need the engine's store")
+    if not isinstance(shapes_store, pyoxigraph.Store):
+        shapes_store = shacl_sparql.shapes_store(shapes_store)
     nodes = shacl_sparql.affected_focus(shapes_store, shapes, added=written[0],
                                         removed=written[1])
     violations = shacl_sparql.validate_store(shapes_store, shapes, nodes)
@@ -1166,10 +1168,9 @@ def validate_change(
     :param unfocused: :func:`unfocused_checks`' rows, if run already on the state after.
     """
     if shapes is None:
-        if shapes_store is None and len(load_shapes(shapes_dir)):
-            shapes_store = shacl_sparql.shapes_store(
-                [text for name, text in sources.graphs.items() if name != GRAPH_INFERRED])
-        shapes = shapes_change(shapes_store, written, shapes_dir)
+        shapes = shapes_change(shapes_store if shapes_store is not None else [
+            text for name, text in sources.graphs.items() if name != GRAPH_INFERRED],
+            written, shapes_dir)
         del shapes_store
     locate = _Locator(store, sources.graphs, data_root)
     # Per rule (a shape result's is its source shape: every shape at once), the shown focus
