@@ -13,15 +13,15 @@ pipes as ``marshal``-ed tuples (no pickled classes) in one framed write each, th
 body beside its tuple, not in it (so it is never copied through ``marshal``), and the
 answer is awaited with a ``poll`` object made once per worker. Much of the hop's cost is
 waking a sleeping process (~70-85 µs each way on a 2-core VM), so with ``spin`` on
-(``QUERY_SPIN``; off by default) both sides briefly poll instead of sleeping: the web thread for
-:data:`ANSWER_SPIN` s while a short query runs, a worker for :data:`JOB_SPIN` s after
-answering (yielding its CPU to any other runnable task meanwhile), then they sleep as before.
-They poll only while a CPU would otherwise idle (:func:`_cpu_to_spare`): on a busy machine
-polling takes CPU from the processes with work to do (always polling cost a third of the
-throughput at 8 clients on 2 cores, and 0.5-0.9 ms of CPU per query at 1 client). Even
-so it is off by default: on a 2-core VM it still cost 1.2 ms of server CPU per query at
-1 client for no lower latency (``subClassOf*`` path: p50 2.35 ms with it, 2.32 ms
-without) and a tenth of the throughput at 8 clients.
+(``QUERY_SPIN``, the server's default) both sides briefly poll instead of sleeping: the web
+thread for :data:`ANSWER_SPIN` s while a short query runs, a worker for :data:`JOB_SPIN` s
+after answering (yielding its CPU to any other runnable task meanwhile), then they sleep as
+before. They poll only while a CPU would otherwise idle (:func:`_cpu_to_spare`): on a busy
+machine polling takes CPU from the processes with work to do (always polling cost a third of
+the throughput at 8 clients on 2 cores). So gated, it lifted a ``subClassOf*`` path at 1
+client from 0.80 to 0.89-0.95x the bare Flask app's throughput for ~0.4 ms of CPU per
+query, and cost nothing at 8 clients, where the gate keeps it off (server/README.md,
+*Polling on again*). The worker's side gives most of it.
 (Pinning a worker to its caller's CPU was also tried: no reliable gain, so it is not done.)
 """
 
