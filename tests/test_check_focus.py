@@ -518,10 +518,31 @@ def test_the_scanner_reaches_subqueries_down_joined_groups_and_one_compared_grou
     assert written == (
         "PREFIX ex: <http://example.org/>\n"
         f"SELECT ?a WHERE {{{block} ?a ex:p ?c ; ex:minus ?d . "
-        f"MINUS {{ {inner} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {inner} }} }} }} "
-        f"OPTIONAL {{ {inner} }} FILTER NOT EXISTS {{ {inner} }} "
+        # The MINUS and OPTIONAL groups bind ?a in every row: a block of their own too.
+        f"MINUS {{{block} {inner} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {inner} }} }} }} "
+        f"OPTIONAL {{{block} {inner} }} FILTER NOT EXISTS {{ {inner} }} "
         f"{{ ?a ex:s ?e OPTIONAL {{ {sub} }} }} "
         f"{{ SELECT ?a ?c WHERE {{{block} ?a ex:t ?c {sub} }} }} }}")
+
+
+def test_a_minus_or_optional_group_binding_the_focus_in_every_row_gets_a_block() -> None:
+    """Not one that leaves the focus unbound in a row (a UNION branch), or reads it only in a
+    FILTER (there a block would be exact too, as the group shares a variable with the rows
+    before it, which the analysis asks, but its rows would be repeated for every node), or
+    lies further down."""
+    text = ("PREFIX ex: <http://example.org/>\n"
+            "SELECT ?a WHERE { ?a ex:p ?c . "
+            "MINUS { ?a ex:q ?c } "
+            "OPTIONAL { ?d ex:r ?a ; ex:s ?e } "
+            "MINUS { { ?a ex:q ?c } UNION { ?c ex:r 1 } } "
+            "OPTIONAL { ?c ex:t ?f FILTER (?f != ?a) } "
+            "{ ?a ex:u ?g MINUS { ?a ex:v ?g } } }")
+    analysis = check_focus.Analysis("a", "", openings=check_focus._openings(text, Variable("a")))
+    written = check_focus.focused_text(text, analysis, ["<http://example.org/n>"])
+    block = " VALUES ?a { <http://example.org/n> }"
+    assert written == text.replace("WHERE {", "WHERE {" + block).replace(
+        "MINUS { ?a ex:q", "MINUS {" + block + " ?a ex:q").replace(
+        "OPTIONAL { ?d", "OPTIONAL {" + block + " ?d")
 
 
 @pytest.mark.parametrize("where", [
@@ -530,6 +551,10 @@ def test_the_scanner_reaches_subqueries_down_joined_groups_and_one_compared_grou
     "?a ex:p ?c . { ?c ex:s ?e MINUS { SELECT ?e ?a WHERE { ?e ex:q ?a } } }",
     # A MINUS of the WHERE group: its rows of another node remove nothing.
     "?a ex:p ?c . MINUS { { SELECT ?a ?c WHERE { ?a ex:q ?c } } ?c ex:s ?e }",
+    # The same in the MINUS group itself (its block), and an OPTIONAL's: their rows of
+    # another node join no row.
+    "?a ex:p ?c . MINUS { ?a ex:q ?c }",
+    "?a ex:p ?c . OPTIONAL { ?e ex:q ?a }",
 ])
 def test_a_focus_run_of_a_subquery_in_a_group_is_the_full_run_filtered(where: str) -> None:
     """On data where a wrong block would change the rows, a focus run gives the full run's

@@ -36,6 +36,7 @@ __all__ = [
     "build_inputs",
     "code_files",
     "input_digests",
+    "kept_of",
     "outputs_intact",
     "process_sources",
     "step",
@@ -356,6 +357,42 @@ def _dump_graph(store: pyoxigraph.Store, name: str) -> list[bytes]:
     """A named graph's N-Triples, in a list the reader empties (:func:`_with_graph`)."""
     return [store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                        from_graph=pyoxigraph.NamedNode(name)) or b""]
+
+
+class _HashSink:
+    """A file that keeps only the SHA-256 of what is written to it."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._hash.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+def kept_of(graphs: Iterable[tuple[str, bytes]], inferred: bytes,
+            sha256: dict[str, str]) -> Kept | None:
+    """What a write of these graphs and graph/inferred keeps for the next write
+    (:attr:`BuildResult.kept`), made without writing a file; None unless it would write the
+    files whose SHA-256 ``sha256`` gives by name (build-info.json's: the build folder's).
+
+    ``exomirkg build --watch`` makes it while it reads a build's state from disk, so that
+    its first incremental write need not make its lines again in full (~3.5 s of that write
+    at 10^6 triples).
+    """
+    kept = Kept()
+    trig, union = _HashSink(), _HashSink()
+    write_canonical_dataset([*graphs, (str(GRAPH_INFERRED), inferred)], trig, union, kept=kept)
+    if (trig.sha256, union.sha256) != (sha256.get(TRIG_FILE), sha256.get(NT_FILE)):
+        return None
+    return kept
 
 
 def _graph_sizes(store: pyoxigraph.Store, names: Iterable[str]) -> dict[str, int]:
