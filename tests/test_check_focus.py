@@ -545,6 +545,38 @@ def test_a_minus_or_optional_group_binding_the_focus_in_every_row_gets_a_block()
         "OPTIONAL { ?d", "OPTIONAL {" + block + " ?d")
 
 
+def test_a_node_a_minus_of_the_focus_alone_matches_is_not_looked_for(monkeypatch) -> None:
+    """A MINUS group of the WHERE group whose one variable is the focus removes every row of
+    a node it matches: the focus run leaves such a node out (the rows are the full run's all
+    the same). Not a MINUS sharing another variable, or one further down."""
+    store = pyoxigraph.Store()
+    store.load(b"""
+        @prefix ex: <http://example.org/> .
+        ex:a1 ex:p ex:c1 . ex:a2 ex:p ex:c2 . ex:a3 ex:p ex:c3 .
+        ex:a2 ex:gone true . ex:a3 ex:q ex:c3 . ex:a1 ex:q ex:c9 .
+        """, format=pyoxigraph.RdfFormat.TURTLE)
+    text = ("PREFIX ex: <http://example.org/>\nSELECT ?a ?c WHERE { ?a ex:p ?c "
+            "MINUS { SELECT ?a WHERE { ?a ex:gone true } } MINUS { ?a ex:q ?c } "
+            "{ ?a ex:p ?d MINUS { ?a ex:gone false } } }")
+    check = Check("c", Path("c.rq"), text, "c", "", "asserted")
+    analysis = check_focus.analyse(check)
+    assert [" ".join(query.split("\n")[1].split()) for query, _openings in analysis.excluding
+            ] == ["SELECT DISTINCT ?a WHERE { { SELECT ?a WHERE { ?a ex:gone true } } }"]
+    asked: list[list[str]] = []
+    focused = check_focus.focused_text
+
+    def spy(query: str, analysis: check_focus.Analysis, written: list[str]) -> str:
+        if query == text:  # the check's own runs, not the MINUS group's
+            asked.append(list(written))
+        return focused(query, analysis, written)
+
+    monkeypatch.setattr(check_focus, "focused_text", spy)
+    nodes = [URIRef(f"http://example.org/a{n}") for n in (1, 2, 3)]
+    assert _rows(store, check, nodes) == _rows(store, check) == Counter(
+        {(nodes[0], URIRef("http://example.org/c1")): 1})
+    assert asked == [["<http://example.org/a1>", "<http://example.org/a3>"]]
+
+
 @pytest.mark.parametrize("where", [
     # A MINUS whose rows meet rows that need not bind ?a: its row of another node removes
     # ?c's row, whose ?a the WHERE group binds only after (a block there keeps the row).

@@ -99,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INPROCESS_LOOKUPS", True, "answer one-pattern lookups in the web process (see "
             "Safety)", "--inprocess-lookups", bool),
     Setting("QUERY_SPIN", True, "poll briefly instead of sleeping around each query, only "
-            "while a CPU would otherwise idle: `subClassOf*` at 1 client 0.80 -> 0.89-0.97x the "
+            "while a CPU would otherwise idle: `subClassOf*` at 1 client 0.80 -> 0.89-0.96x the "
             "bare app, for ~0.4 ms of CPU per query (see Benchmark)", "--query-spin", bool),
     Setting("ACCESS_LOG", True, "gunicorn's access log on stdout", "--access-log", bool,
             app=False),

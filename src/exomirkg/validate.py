@@ -758,21 +758,6 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
         ``#+ focus:`` names a variable it cannot run on.
     """
     texts, keep = [check.text], None
-    if focus is not None:
-        try:
-            analysis = check_focus.analyse(check)
-        except ValueError as error:
-            raise DataFileError(check.path, None, str(error)) from None
-        nodes = list(focus)
-        written, unnamed = shacl_sparql.split_focus(nodes, encoded=False)
-        if analysis.variable is None or unnamed or shacl_sparql.full_run_is_faster(
-                store, len(written)):
-            keep = {shacl_sparql.node_key(node) for node in nodes}
-        else:
-            written.sort()
-            texts = [check_focus.focused_text(check.text, analysis,
-                                              written[start:start + _CHECK_BATCH])
-                     for start in range(0, max(len(written), 1), _CHECK_BATCH)]
     inferred = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
     options: dict[str, object] = {"use_default_graph_as_union": True}
     names = list(store.named_graphs())
@@ -791,6 +776,23 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
                    "named_graphs": [*asserted, inferred]}
     elif check.scope == "inferred":
         options = {"default_graph": [inferred]}
+    if focus is not None:
+        try:
+            analysis = check_focus.analyse(check)
+        except ValueError as error:
+            raise DataFileError(check.path, None, str(error)) from None
+        nodes = list(focus)
+        written, unnamed = shacl_sparql.split_focus(nodes, encoded=False)
+        if analysis.variable is None or unnamed or shacl_sparql.full_run_is_faster(
+                store, len(written)):
+            keep = {shacl_sparql.node_key(node) for node in nodes}
+        else:
+            # Nodes a MINUS of the focus alone matches have no row: not looked for.
+            gone = check_focus.excluded(store, analysis, written, **options)
+            written = sorted(node for node in written if node not in gone)
+            texts = [check_focus.focused_text(check.text, analysis,
+                                              written[start:start + _CHECK_BATCH])
+                     for start in range(0, max(len(written), 1), _CHECK_BATCH)]
     rows: list[dict[str, Identifier | None]] = []
     for text in texts:
         try:
