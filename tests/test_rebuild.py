@@ -297,7 +297,7 @@ def test_what_a_write_kept_is_made_again_from_the_state_on_disk(data_copy: Path,
     rebuild(out, data_root=data_copy)
     state = rebuild_module._usable(out, data_copy)
     assert state is not None
-    kept = rebuild_module._prefetch_kept(out, state.graphs)
+    kept = rebuild_module._prefetch_kept(out, state.graphs, rebuild_module._parts(out))
     assert kept is not None and set(kept.lines) == {*state.graphs, str(GRAPH_INFERRED)}
     nt = (out / "exomirkg.nt").read_bytes().splitlines(keepends=True)
     assert kept.union == nt
@@ -309,7 +309,7 @@ def test_what_a_write_kept_is_made_again_from_the_state_on_disk(data_copy: Path,
     lowest = out / STATE_DIR / "lowest.nt"
     lines = lowest.read_bytes().splitlines(keepends=True)
     lowest.write_bytes(b"".join(lines[1:]))
-    assert rebuild_module._prefetch_kept(out, state.graphs) is None
+    assert rebuild_module._prefetch_kept(out, state.graphs, rebuild_module._parts(out)) is None
 
 
 def test_a_watcher_waits_out_a_file_it_cannot_read(data_copy: Path, tmp_path: Path) -> None:

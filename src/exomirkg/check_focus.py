@@ -148,7 +148,7 @@ class Analysis:
     confined: list[frozenset[int]] = field(default_factory=list)
     #: Each MINUS group of the WHERE group whose only variable is the focus, bound in every
     #: row, as a query of the focus nodes it matches and where its VALUES blocks go: such a
-    #: node has no row (:func:`_excluding`).
+    #: node has no row (:func:`_scan`).
     excluding: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
@@ -481,8 +481,9 @@ def _analyse(text: str, declared: str | None) -> Analysis:
             raise ValueError(f"cannot run on focus nodes: {reason}") from None
         return Analysis(None, str(reason))
     confined = [frozenset(inside) for inside, both in walker.minus if focus in both]
-    return Analysis(str(focus), "", walker.patterns, walker.aliases, _openings(text, focus),
-                    confined, _excluding(text, focus))
+    openings, excluding = _scan(text, focus)
+    return Analysis(str(focus), "", walker.patterns, walker.aliases, openings, confined,
+                    excluding)
 
 
 def analyse(check: Check) -> Analysis:
@@ -520,10 +521,19 @@ class _Brace:
     #: Where the group's text starts, for an OPTIONAL or MINUS group that is a member of
     #: the WHERE group (it may take the VALUES block itself).
     compared: int | None = None
+    #: That group is a MINUS (it may exclude nodes: :func:`_scan`).
+    minus: bool = False
 
 
 def _openings(text: str, focus: Variable) -> list[int]:
-    """Where the VALUES blocks go (:attr:`Analysis.openings`): after the first brace (the
+    """Where the VALUES blocks go (:attr:`Analysis.openings`, :func:`_scan`)."""
+    return _scan(text, focus)[0]
+
+
+def _scan(text: str, focus: Variable) -> tuple[list[int], list[tuple[str, list[int]]]]:
+    """:attr:`Analysis.openings` and :attr:`Analysis.excluding`, from one scan of the text.
+
+    The VALUES blocks go after the first brace (the
     SELECT clause holds none), and after the WHERE brace of each subquery that selects the
     focus variable and binds it in every row of its leading join (the engine does not carry
     the outer block into a subquery: dangling-iri-violation's focus run at 10^5 triples took
@@ -546,8 +556,18 @@ def _openings(text: str, focus: Variable) -> list[int]:
     dropping it changes nothing. Not inside a SERVICE, another subquery (its variables are
     its own), or an OPTIONAL or MINUS further down (the rows before it need not bind the
     focus).
+
+    The excluding groups are the MINUS groups that are members of the WHERE group and whose
+    one variable is the focus, bound in every row of their leading join. Such a group's row
+    of a node is compatible with every row of that node before it (they share the focus
+    alone), so it removes them all, and the WHERE group's rows after it come from those it
+    kept: a node the group matches has no row, and a focus run need not look for any.
+    external-iri-not-imported's run on an edit's 86 focus nodes at 10^6 triples spent 0.18 s
+    listing the uses of the two it could not keep, `obo:RO_0002558` and an ECO code (a use
+    per statement), before its MINUS over the imported IRIs removed them.
     """
     openings: list[int] = []
+    excluding: list[tuple[str, list[int]]] = []
     braces: list[_Brace] = []
     keyword = ""  # the keyword before the next brace
     prologue = len(text)
@@ -566,7 +586,7 @@ def _openings(text: str, focus: Variable) -> list[int]:
                 braces.append(_Brace(around.takes and around.select is None and (
                     keyword in _JOINED or (keyword in _COMPARED and len(braces) == 1)),
                     compared=token.end() if keyword in ("OPTIONAL", "MINUS")
-                    and len(braces) == 1 else None))
+                    and len(braces) == 1 else None, minus=keyword == "MINUS"))
             keyword = ""
         elif word == "}":
             brace = braces.pop() if braces else None
@@ -577,6 +597,11 @@ def _openings(text: str, focus: Variable) -> list[int]:
                     and _binds(f"{text[:prologue]}SELECT * WHERE {{"
                                f"{text[brace.compared:token.start()]}}}", focus):
                 openings.append(brace.compared)
+            if brace is not None and brace.compared is not None and brace.minus:
+                group = f" {{ {text[brace.compared:token.start()]} }} }}"
+                if _binds(f"{text[:prologue]}SELECT * WHERE {{{group}", focus, alone=True):
+                    query = f"{text[:prologue]}SELECT DISTINCT ?{focus} WHERE {{{group}"
+                    excluding.append((query, _openings(query, focus)))
             keyword = ""
         elif upper == "SELECT":
             prologue = min(prologue, token.start())
@@ -585,45 +610,7 @@ def _openings(text: str, focus: Variable) -> list[int]:
             keyword = ""
         elif upper in _JOINED or upper in _COMPARED or upper == "SERVICE":
             keyword = upper
-    return sorted(openings)
-
-
-def _excluding(text: str, focus: Variable) -> list[tuple[str, str]]:
-    """:attr:`Analysis.excluding`: the MINUS groups that are members of the WHERE group and
-    whose one variable is the focus, bound in every row of their leading join.
-
-    Such a group's row of a node is compatible with every row of that node before it (they
-    share the focus alone), so it removes them all, and the WHERE group's rows after it come
-    from those it kept: a node the group matches has no row, and a focus run need not look
-    for any. external-iri-not-imported's run on an edit's 86 focus nodes at 10^6 triples
-    spent 0.18 s listing the uses of the two it could not keep, `obo:RO_0002558` and an ECO
-    code (a use per statement), before its MINUS over the imported IRIs removed them.
-    """
-    found: list[tuple[str, list[int]]] = []
-    depth, keyword, start, prologue = 0, "", None, len(text)
-    for token in _TOKENS.finditer(text):
-        word = token.group()
-        upper = word.upper()
-        if word == "{":
-            depth += 1
-            if depth == 2 and keyword == "MINUS":
-                start = token.end()
-            keyword = ""
-        elif word == "}":
-            if depth == 2 and start is not None:
-                group = f" {{ {text[start:token.start()]} }} }}"
-                if _binds(f"{text[:prologue]}SELECT * WHERE {{{group}", focus, alone=True):
-                    query = f"{text[:prologue]}SELECT DISTINCT ?{focus} WHERE {{{group}"
-                    found.append((query, _openings(query, focus)))
-                start = None
-            depth -= 1
-            keyword = ""
-        elif upper == "SELECT":
-            prologue = min(prologue, token.start())
-            keyword = ""
-        elif upper in _JOINED or upper in _COMPARED or upper == "SERVICE":
-            keyword = upper
-    return found
+    return sorted(openings), excluding
 
 
 def _binds(query: str, focus: Variable, *, alone: bool = False) -> bool:

@@ -397,15 +397,21 @@ def _unstated(store: pyoxigraph.Store, removed: bytes, graphs: dict[str, bytes],
     return b"".join(sorted(lines))
 
 
-def _restore(state: _State, out: Path, data_root: Path | None, *, published: bool = False
-             ) -> tuple[Levels, ValidationReport]:
+def _parts(out: Path) -> tuple[bytes, bytes]:
+    """The lowest stratum's triples and the higher strata's, as the state in ``out`` keeps
+    them (:meth:`Levels.parts`)."""
+    state_dir = out / STATE_DIR
+    return (state_dir / "lowest.nt").read_bytes(), (state_dir / "higher.nt").read_bytes()
+
+
+def _restore(state: _State, out: Path, data_root: Path | None, *, published: bool = False,
+             parts: tuple[bytes, bytes] | None = None) -> tuple[Levels, ValidationReport]:
     """The state's store (:meth:`Levels.restore`: ``published`` for a state that stays in
-    memory) and its report, from ``out``."""
+    memory) and its report, from ``out`` (``parts``: :func:`_parts`, if read already)."""
     state_dir = out / STATE_DIR
     data_rules = [DataRule.from_record(rule) for rule in state.record["data_rules"]]
-    levels = Levels.restore(pyoxigraph.Store(), state.graphs,
-                            (state_dir / "lowest.nt").read_bytes(),
-                            (state_dir / "higher.nt").read_bytes(),
+    lowest, higher = parts or _parts(out)
+    levels = Levels.restore(pyoxigraph.Store(), state.graphs, lowest, higher,
                             load_rules(paths.layout(data_root).rules_dir), data_rules,
                             published=published)
     return levels, ValidationReport.from_record(
@@ -514,11 +520,13 @@ class Watcher:
         # The shapes' store on the other core meanwhile (4-5 s at 10^6 triples): the first
         # build after changes it, as the others do. Then what the build's write kept
         # (:func:`_prefetch_kept`), made from the files while the store loads and after.
+        parts = _parts(self.out)  # read once, for both
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-restore")
         try:
             shapes = worker.submit(shacl_sparql.shapes_store, list(state.graphs.values()))
-            kept = worker.submit(_prefetch_kept, self.out, state.graphs)
-            levels, report = _restore(state, self.out, self.data_root, published=True)
+            kept = worker.submit(_prefetch_kept, self.out, state.graphs, parts)
+            levels, report = _restore(state, self.out, self.data_root, published=True,
+                                      parts=parts)
             live = _Live(levels, state.graphs, report, state.record, state.record["inputs"],
                          state.files, shapes=shapes.result(), prefetched=kept)
         except BaseException:
@@ -540,20 +548,20 @@ class Watcher:
         return True
 
 
-def _prefetch_kept(out: Path, graphs: dict[str, bytes]) -> Kept | None:
+def _prefetch_kept(out: Path, graphs: dict[str, bytes], parts: tuple[bytes, bytes]
+                   ) -> Kept | None:
     """What the write of the build in ``out`` kept for the next write, made again from its
-    state (graph/inferred is the lowest stratum's triples and the higher strata's): the first
-    write after a watcher reads the state from disk then takes its lines as the later writes
-    do (at 10^6 triples that write took ~4.6 s, the later ones ~1.1 s). None when the state
-    does not give the build's files (then that write makes them in full, as before)."""
-    state_dir = out / STATE_DIR
+    state (``parts``, :func:`_parts`: graph/inferred is the lowest stratum's triples and the
+    higher strata's): the first write after a watcher reads the state from disk then takes
+    its lines as the later writes do (at 10^6 triples that write took ~4.6 s, the later ones
+    ~1.1 s). None when the state does not give the build's files (then that write makes them
+    in full, as before)."""
     try:
         sha256 = json.loads((out / BUILD_INFO).read_text(encoding="utf-8"))["sha256"]
-        inferred = b"".join(part if part.endswith(b"\n") or not part else part + b"\n"
-                            for part in ((state_dir / "lowest.nt").read_bytes(),
-                                         (state_dir / "higher.nt").read_bytes()))
     except (OSError, ValueError, KeyError):  # changed meanwhile: the write makes them
         return None
+    inferred = b"".join(part if part.endswith(b"\n") or not part else part + b"\n"
+                        for part in parts)
     return kept_of(graphs.items(), inferred, sha256)
 
 

@@ -1145,7 +1145,6 @@ def validate_change(
     shapes_dir: Path | None = None,
     checks_dir: Path | None = None,
     data_root: Path | None = None,
-    shapes_store: pyoxigraph.Store | None = None,
     shapes: ShapesChange | None = None,
     unfocused: dict[str, _CheckRows] | None = None,
 ) -> ValidationReport:
@@ -1164,16 +1163,12 @@ def validate_change(
         shapes read those).
     :param asserted: the same as the store holds them (the checks read those).
     :param inferred: graph/inferred's triples (added, removed).
-    :param shapes_store: the shapes engine's store of ``sources``
-        (:func:`exomirkg.shacl_sparql.shapes_store`), if made already.
     :param shapes: the shapes' part (:func:`shapes_change`), if run already.
     :param unfocused: :func:`unfocused_checks`' rows, if run already on the state after.
     """
     if shapes is None:
-        shapes = shapes_change(shapes_store if shapes_store is not None else [
-            text for name, text in sources.graphs.items() if name != GRAPH_INFERRED],
-            written, shapes_dir)
-        del shapes_store
+        shapes = shapes_change([text for name, text in sources.graphs.items()
+                                if name != GRAPH_INFERRED], written, shapes_dir)
     locate = _Locator(store, sources.graphs, data_root)
     # Per rule (a shape result's is its source shape: every shape at once), the shown focus
     # nodes whose results are made again; None: every node.
