@@ -10,6 +10,7 @@ import pyoxigraph
 import pytest
 from helpers import benchmark
 
+from exomirkg import owl_rules
 from exomirkg.incremental import HIGHER, INFERRED, LOWEST, Levels
 from exomirkg.load import parse_sources
 from exomirkg.reason import infer_into, load_rules
@@ -123,6 +124,54 @@ def test_a_retraction_flows_through_every_stratum(review, rules):
     reference = _store(graphs)
     Levels.reason(reference, graphs, rules)
     _assert_same_levels(store, reference)
+
+
+def test_a_data_rule_runs_only_on_a_delta_it_can_read(review, rules, monkeypatch):
+    """An update runs an OWL 2 RL data rule only when a triple of the round's delta can
+    match one of its premises (or, rederiving, a candidate its head): sorafenib losing its
+    tyrosine kinase inhibitor role runs that class's intersection rule, and is no longer of
+    the class; an edit of findings alone runs none of the intersection rules."""
+    ran: list[str] = []
+    query = owl_rules.DataRule.query
+
+    def recording(rule, *args, **kwargs):
+        ran.append(rule.name)
+        return query(rule, *args, **kwargs)
+
+    monkeypatch.setattr(owl_rules.DataRule, "query", recording)
+    graphs = dict(review)
+    store = _store(graphs)
+    levels = Levels.reason(store, graphs, rules)
+    intersections = {rule.name for rule in levels.data_rules if rule.name.startswith("cls-")
+                     and rule.name.endswith("-types")}
+    assert len(intersections) == 6
+    tki = next(rule.name for rule in levels.data_rules
+               if "role_tyrosine_kinase_inhibitor" in str(rule.premises))
+    drugs = "https://w3id.org/exomirkg/graph/entities/drugs"
+    role = ("<https://w3id.org/exomirkg/sorafenib> <https://w3id.org/exomirkg/hasRole> "
+            "<https://w3id.org/exomirkg/role_tyrosine_kinase_inhibitor> .\n")
+    assert role.encode() in graphs[drugs]
+    sections = sorted(name for name in graphs if "/section/" in name)
+    findings = graphs[sections[0]].decode().splitlines(True)
+    edits = [(drugs, graphs[drugs].replace(role.encode(), b"")),
+             (sections[0], "".join(line for line in findings
+                                   if "/viaMechanism> " not in line).encode())]
+    assert edits[1][1] != graphs[sections[0]]
+    for name, text in edits:
+        ran.clear()
+        change = levels.update({name: text})
+        if name == drugs:
+            assert tki in ran
+            assert ("<https://w3id.org/exomirkg/sorafenib> <http://www.w3.org/1999/02/22-rdf-"
+                    "syntax-ns#type> <https://w3id.org/exomirkg/TyrosineKinaseInhibitor> .\n"
+                    in change.inferred_removed)
+        else:
+            assert ran and not intersections & set(ran)
+        graphs[name] = text
+        assert not change.full
+        reference = _store(graphs)
+        Levels.reason(reference, graphs, rules)
+        _assert_same_levels(store, reference)
 
 
 def test_what_it_does_not_handle_is_reasoned_in_full(review, rules):

@@ -153,11 +153,12 @@ def test_the_review_infers_the_same_with_compiled_rules(
     assert len(graphs[True]) == 1647
 
 
-def test_a_rule_reads_the_keys_of_its_premises_and_values() -> None:
+def test_a_rule_reads_and_writes_the_keys_of_its_patterns_and_values() -> None:
     rule = DataRule("r", "?x a ?d", ("?x ?p ?y", "?x a <https://e/C>"), "?p ?d",
                     (("https://e/p1", "https://e/D"), ("https://e/p2", "https://e/D")))
     assert rule.reads == (frozenset({"https://e/p1", "https://e/p2"}),
                           frozenset({"https://e/C"}))
+    assert rule.writes == (frozenset(), frozenset({"https://e/D"}))
     first = rule.query(None, lambda s, p, o: "true")
     assert "GRAPH" not in first and "VALUES (?p ?d)" in first
     # semi-naive: one branch per premise, that premise read from the delta graph

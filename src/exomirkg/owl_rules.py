@@ -106,11 +106,19 @@ class DataRule:
     @cached_property
     def reads(self) -> tuple[frozenset[str], frozenset[str]]:
         """The predicates (rdf:type aside) and the classes of the triples it reads."""
+        return self._terms(self.premises)
+
+    @cached_property
+    def writes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The predicates (rdf:type aside) and the classes of the triples it derives."""
+        return self._terms((self.head,))
+
+    def _terms(self, patterns: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
         names = self.variables.split()
         predicates: set[str] = set()
         classes: set[str] = set()
-        for premise in self.premises:
-            _subject, predicate, obj = premise.split()
+        for pattern in patterns:
+            _subject, predicate, obj = pattern.split()
             into, term = (classes, obj) if predicate == "a" else (predicates, predicate)
             if term.startswith("?"):
                 into.update(row[names.index(term)] for row in self.rows)

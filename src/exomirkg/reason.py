@@ -55,8 +55,8 @@ from exomirkg.sparql.guard import lex
 from exomirkg.sparql.parsing import parsed
 from exomirkg.store import graph_to_rdflib, to_oxigraph
 
-__all__ = ["ENGINES", "Inference", "Rule", "default_engine", "infer", "infer_into",
-           "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input",
+__all__ = ["ENGINES", "Inference", "Rule", "data_rule_keys", "default_engine", "infer",
+           "infer_into", "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input",
            "split_nt", "worth_keeping_nt"]
 
 logger = logging.getLogger(__name__)
@@ -596,9 +596,10 @@ def _nt_term(term) -> str | None:
     return None
 
 
-def _data_rule_keys(rule: owl_rules.DataRule) -> frozenset[str]:
-    """The keys (see :func:`rule_reads`) of the triples a compiled data rule reads."""
-    predicates, classes = rule.reads
+def data_rule_keys(terms: tuple[frozenset[str], frozenset[str]]) -> frozenset[str]:
+    """The keys (see :func:`rule_reads`) of the triples a compiled data rule reads or
+    derives (:attr:`~exomirkg.owl_rules.DataRule.reads`, ``writes``)."""
+    predicates, classes = terms
     return predicates | frozenset(map(_type_key, classes))
 
 
@@ -1049,7 +1050,7 @@ WHERE {{
                     continue
                 graphs = [graph for graph, by in delta.items() if by not in rule.closed]
                 if graphs and any(self.changed.get(key, 0) > since
-                                  for key in _data_rule_keys(rule)):
+                                  for key in data_rule_keys(rule.reads)):
                     work.append((rule, graphs))
             texts = self._constructs([rule.query(graphs, not_trivia) for rule, graphs in work])
             if any(b"_:" in text for text in texts):
