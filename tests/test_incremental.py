@@ -5,13 +5,14 @@ graph/inferred, their union) equal a full reasoning over the edited data."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pyoxigraph
 import pytest
 from helpers import benchmark
 
 from exomirkg import owl_rules
-from exomirkg.incremental import HIGHER, INFERRED, LOWEST, Levels
+from exomirkg.incremental import _PROBED, HIGHER, INFERRED, LOWEST, Levels
 from exomirkg.load import parse_sources
 from exomirkg.reason import infer_into, load_rules
 
@@ -325,6 +326,47 @@ def test_a_cover_runs_a_rule_on_the_key_whose_rows_write_least(rules):
     ran = (keyed.option, findings | {"<https://w3id.org/exomirkg/another>"})
     assert levels._cover(keyed, lines, ran) is ran
     assert levels._cover(keyed, lines, (keyed.option, set(sorted(findings)[1:])))[0] is option
+
+
+def test_a_few_rows_of_a_link_decide_what_it_still_derives(rules, monkeypatch):
+    """Whether a rule still derives a link's triples is asked first of a few of the link's
+    findings (Levels._probe): a link keeps its type and drug while one of them supports it.
+    Only what they leave undecided is covered (Levels._cover), and a line ``link <p> k`` of
+    a predicate the key owns only on the rows of key k."""
+    data = benchmark("synthetic").generate_ntriples(20_000, seed=1, sections=6)
+    graphs = {str(name): b"".join(lines) for name, lines in data.graphs.items()}
+    store = _store(graphs)
+    levels = Levels.reason(store, graphs, rules)
+    mechanism = next(keyed for keyed in levels.high if keyed.rule.name == "link-drug-mechanism")
+    assert mechanism.option.owned == {"<http://www.w3.org/ns/prov#wasDerivedFrom>"}
+    keyed = next(keyed for keyed in levels.high if keyed.rule.name == "link-efflux-exposure")
+    assert keyed.option.owned == {"<http://www.w3.org/ns/prov#wasDerivedFrom>",
+                                  "<https://w3id.org/exomirkg/classLevelSupport>"}
+    full = levels._lines(keyed.rule.text, levels.after)
+    supports = Counter(line.split(" ")[0] for line in full if "/prov#wasDerivedFrom> " in line)
+    link, count = min(supports.items(), key=lambda item: (-item[1], item[0]))
+    assert count > _PROBED
+    lines = {line for line in full if line.startswith(f"{link} ")}
+    shared = {line for line in lines if line.split(" ")[1] not in keyed.option.owned}
+    unsupported = f"{link} <http://www.w3.org/ns/prov#wasDerivedFrom> <https://e.org/none> .\n"
+    ran: list[tuple[str, int]] = []
+    heads = Levels._heads
+
+    def recording(self, keyed, graphs, where):
+        ran.append((where[0].key, len(where[1])))
+        return heads(self, keyed, graphs, where)
+
+    monkeypatch.setattr(Levels, "_heads", recording)
+    assert levels._still(keyed, levels.after, shared) == shared
+    assert ran == [("finding", _PROBED)]  # a few of the link's findings decided it
+    ran.clear()
+    assert levels._still(keyed, levels.after, shared | {unsupported}) == shared
+    # The probe, then a cover of the one line it left, on that line's own key.
+    assert ran == [("finding", _PROBED + 1), ("finding", 1)]
+    ran.clear()
+    # A line of an owned predicate is asked of its own key: all the link's findings here.
+    assert levels._still(keyed, levels.after, lines) == lines
+    assert ran == [("finding", count)]
 
 
 def test_a_query_reads_the_store_as_it_was_when_it_started() -> None:
