@@ -249,7 +249,7 @@ def _update(state: _State, out: Path, data_root: Path | None,
 
     def asserted(statements: list[pyoxigraph.NamedNode]) -> None:
         unfocused.append(worker.submit(unfocused_checks, store, statements,
-                                       layout.checks_dir))
+                                       layout.checks_dir, written))
 
     with step("reason", progress, timings):
         try:
