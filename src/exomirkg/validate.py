@@ -1145,8 +1145,8 @@ def reads_change(check: Check, change: tuple[bytes, bytes]) -> bool:
     the rows of a check that matches none are those it had. An edit of a finding's drug
     leaves duplicate-label (in full, ~1.5 s at 10^6 triples) as it was."""
     reads = rule_reads(check.text)
-    return any(reads is None or reads_key(reads, nt_key(*split_nt(line)[1:]))
-               for text in change for line in text.decode("utf-8").splitlines(keepends=True))
+    return any(reads is None or reads_key(reads, nt_key(*split_nt(f"{line}\n")[1:]))
+               for text in change for line in text.decode("utf-8").splitlines())
 
 
 def validate_change(
@@ -1169,8 +1169,8 @@ def validate_change(
     The shapes run on the nodes :func:`exomirkg.shacl_sparql.affected_focus` names, each
     check on those :func:`exomirkg.check_focus.affected` names for it (in full where it
     cannot tell); a check that reads none of the changed triples keeps its results
-    (:func:`reads_change`). A change of the shapes, the checks or the ontology is not covered: the
-    caller validates in full then.
+    (:func:`reads_change`). A change of the shapes, the checks or the ontology is not
+    covered: the caller validates in full then.
 
     :param previous: the report before the change.
     :param sources: the asserted graphs after it, as the files state them.
