@@ -576,12 +576,7 @@ class Levels:
         own = {obj for _s, predicate, obj in split if predicate in option.owned}
         subjects = {subject for subject, predicate, _o in split
                     if predicate not in option.owned}
-        keys: dict[str, list[str]] = {}
-        if subjects:
-            for subject, key in self.store.query(
-                    f"SELECT DISTINCT ?x ?k {{ VALUES ?x {{ {' '.join(sorted(subjects))} }} "
-                    f"GRAPH ?g {{ ?x {option.via} ?k }} }}"):
-                keys.setdefault(str(subject), []).append(str(key))
+        keys = self._objects(subjects, option.via)
         probed = own.union(*(sorted(found)[:_PROBED] for found in keys.values()))
         return (option, probed) if 0 < len(probed) <= self.most_keys else None
 
@@ -615,10 +610,7 @@ class Levels:
                     if predicate == option.via or predicate in option.owned}
             subjects = {subject for subject, predicate, _o in split
                         if predicate not in option.owned}
-            if subjects:
-                keys |= {str(row[0]) for row in self.store.query(
-                    f"SELECT DISTINCT ?k {{ VALUES ?x {{ {' '.join(sorted(subjects))} }} "
-                    f"GRAPH ?g {{ ?x {option.via} ?k }} }}")}
+            keys = keys.union(*self._objects(subjects, option.via).values())
             if option is ran[0] and keys <= (ran[1] or set()):
                 return ran
             if len(keys) > self.most_keys:
@@ -627,6 +619,16 @@ class Levels:
             if best[0] is None or written < fewest:
                 best, fewest = (option, keys), written
         return best
+
+    def _objects(self, subjects: set[str], via: str) -> dict[str, list[str]]:
+        """The objects of each subject's ``<via>`` triples in the store (any graph)."""
+        found: dict[str, list[str]] = {}
+        if subjects:
+            for subject, obj in self.store.query(
+                    f"SELECT DISTINCT ?x ?k {{ VALUES ?x {{ {' '.join(sorted(subjects))} }} "
+                    f"GRAPH ?g {{ ?x {via} ?k }} }}"):
+                found.setdefault(str(subject), []).append(str(obj))
+        return found
 
     def _written(self, via: str, keys: set[str], most: int) -> int:
         """How many ``<via>`` triples have one of the keys for object (counted up to
