@@ -76,6 +76,7 @@ from exomirkg.reason import (
     Rule,
     data_rule_keys,
     infer_into,
+    line_key,
     not_trivia,
     nt_key,
     reads_key,
@@ -311,7 +312,7 @@ class _Keyed:
 
     def mine(self, lines: Iterable[str]) -> set[str]:
         """Those of the lines of a key the rule writes."""
-        return {line for line in lines if nt_key(*split_nt(line)[1:]) in self.writes}
+        return {line for line in lines if line_key(line) in self.writes}
 
 
 #: Where a rule runs: an option and its key values (an empty set: nowhere), or
@@ -517,7 +518,7 @@ class Levels:
         many more (a mechanism's every finding, from one drug's link to it).
         """
         reads = keyed.rule.reads or frozenset()
-        plus, minus = ({line for line in lines if reads_key(reads, nt_key(*split_nt(line)[1:]))}
+        plus, minus = ({line for line in lines if reads_key(reads, line_key(line))}
                        for lines in (plus, minus))
         if not plus and not minus:
             return None, set()  # it reads none of the changed triples
@@ -784,7 +785,7 @@ class Levels:
     def _reading(self, lines: set[str], side: str) -> list[owl_rules.DataRule]:
         """The data rules a premise (``side`` "reads") or the head ("writes") of which
         one of the lines can match."""
-        keys = {nt_key(*split_nt(line)[1:]) for line in lines}
+        keys = {line_key(line) for line in lines}
         return [rule for rule in self.data_rules
                 if not keys.isdisjoint(data_rule_keys(getattr(rule, side)))]
 

@@ -56,8 +56,8 @@ from exomirkg.sparql.parsing import parsed
 from exomirkg.store import graph_to_rdflib, to_oxigraph
 
 __all__ = ["ENGINES", "Inference", "Rule", "data_rule_keys", "default_engine", "infer",
-           "infer_into", "load_rules", "not_trivia", "nt_key", "reads_key", "reasoning_input",
-           "split_nt", "worth_keeping_nt"]
+           "infer_into", "line_key", "load_rules", "not_trivia", "nt_key", "reads_key",
+           "reasoning_input", "split_nt", "worth_keeping_nt"]
 
 logger = logging.getLogger(__name__)
 
@@ -500,6 +500,11 @@ def nt_key(predicate: str, obj: str) -> str:
     return _type_key(obj[1:-1]) if predicate == _NT_TYPE else predicate[1:-1]
 
 
+def line_key(line: str) -> str:
+    """:func:`nt_key` of an N-Triples line (:func:`split_nt`)."""
+    return nt_key(*split_nt(line)[1:])
+
+
 def _worth_keeping(triple: tuple) -> bool:
     """_WORTH_KEEPING for an rdflib triple (benchmarks/reasoners.py counts what each engine
     derives from its raw closure, generalised RDF included; a test holds the two to the same
@@ -769,7 +774,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         if not lines:
             return 0
         if keys is None:
-            keys = {nt_key(*split_nt(line)[1:]) for line in lines}
+            keys = {line_key(line) for line in lines}
         ordered = list(lines)
         for start in range(0, len(ordered), _BATCH):  # all at once: ~0.1 GB of text
             text = "".join(ordered[start:start + _BATCH]).encode("utf-8")

@@ -36,7 +36,7 @@ from exomirkg import check_focus, paths, shacl_sparql
 from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, PREFIXES, REASONER_GRAPHS, SH
 from exomirkg.queries import read_header
-from exomirkg.reason import nt_key, reads_key, rule_reads, split_nt
+from exomirkg.reason import line_key, reads_key, rule_reads
 from exomirkg.report import (
     CHECK_BASE,
     UNKNOWN_FILE,
@@ -1145,7 +1145,7 @@ def reads_change(check: Check, change: tuple[bytes, bytes]) -> bool:
     the rows of a check that matches none are those it had. An edit of a finding's drug
     leaves duplicate-label (in full, ~1.5 s at 10^6 triples) as it was."""
     reads = rule_reads(check.text)
-    return any(reads is None or reads_key(reads, nt_key(*split_nt(f"{line}\n")[1:]))
+    return any(reads is None or reads_key(reads, line_key(f"{line}\n"))
                for text in change for line in text.decode("utf-8").splitlines())
 
 
