@@ -35,8 +35,9 @@ CHECKS = load_checks()
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 EKG = "https://w3id.org/exomirkg/"
 #: The checks the analysis cannot run on focus nodes, and why (the others all can).
-IN_FULL = {"duplicate-label-violation":
-           "an aggregate (a row's focus stands for a group of solutions)"}
+IN_FULL: dict[str, str] = {}
+#: The checks that run on a partition (``#+ partition:``), not on their first column.
+PARTITIONED = {"duplicate-label-violation": "class"}
 
 Rows = Counter[tuple[Identifier | None, ...]]
 
@@ -51,8 +52,11 @@ def _store(lines: list[bytes]) -> pyoxigraph.Store:
 
 def _rows(store: pyoxigraph.Store, check: Check,
           focus: list[Identifier] | set[Identifier] | None = None) -> Rows:
+    """The rows, the column the check runs on first (its focus, or its partition's)."""
     columns, rows = _check_rows(store, check, focus)
-    return Counter(tuple(row[c] for c in columns) for row in rows)
+    on = check.partition or columns[0]
+    order = [on] + [c for c in columns if c != on]
+    return Counter(tuple(row[c] for c in order) for row in rows)
 
 
 def _nodes(store: pyoxigraph.Store) -> list[Identifier]:
@@ -78,6 +82,7 @@ def test_the_checks_the_analysis_runs_in_full() -> None:
     found = {c.name: check_focus.analyse(c).reason for c in CHECKS
              if check_focus.analyse(c).variable is None}
     assert found == IN_FULL
+    assert {c.name: c.partition for c in CHECKS if c.partition} == PARTITIONED
 
 
 # --- (a) a focus run is the full run filtered to its nodes -----------------------------------
@@ -295,6 +300,42 @@ def test_b_rerunning_the_affected_nodes_gives_the_full_run_on_a_broken_review(
     assert focused >= len(edits) * (len(CHECKS) - len(IN_FULL)) * 3 // 4, focused
 
 
+def test_b_duplicate_label_on_its_classes_gives_the_full_run(review: list[bytes]) -> None:
+    """duplicate-label runs on the classes a change reaches (``#+ partition: class``):
+    labels that come to clash ignoring case, a clash undone by a label or a type, a group
+    whose first entity changes, and one that moves to another class, each give the full
+    run's rows."""
+    (check,) = [c for c in CHECKS if c.name == "duplicate-label-violation"]
+    label = b"<http://www.w3.org/2000/01/rdf-schema#label>"
+    split = [_split(line) for line in review]
+    drugs = sorted(q[0] for q in split
+                   if q[1] == TYPE.encode() and q[2] == b"<%sDrug>" % EKG.encode())
+    labelled = {q[0]: (line, q) for line, q in zip(review, split, strict=True) if q[1] == label}
+    (one, (one_line, one_q)), (two, (two_line, two_q)) = [(d, labelled[d]) for d in drugs[:2]]
+    clash = two_line.replace(two_q[2], one_q[2].upper())  # drug two named as drug one, louder
+    base = sorted(set(review) - {two_line} | {clash})
+    assert _rows(_store(base), check)  # not vacuous: the clash is a row
+    kind = TYPE.encode()
+    drug_type = next(line for line, q in zip(review, split, strict=True)
+                     if q[0] == two and q[1] == kind and q[2] == b"<%sDrug>" % EKG.encode())
+    third = b"<%saaa_first>" % EKG.encode()
+    edits: list[Edit] = [
+        ("the clash's label changed back", [two_line], [clash]),
+        ("the clash untyped", [], [drug_type]),
+        ("the clash a gene", [drug_type.replace(b"Drug>", b"Gene>")], [drug_type]),
+        ("a third entity, first in order", [
+            b"%s %s <%sDrug> %s .\n" % (third, kind, EKG.encode(), drug_type.split(b" ")[-2]),
+            clash.replace(two, third)], []),
+    ]
+    wrong, focused = _mismatches(base, edits, checks=[check])
+    assert not wrong, "\n".join(wrong)
+    assert focused == len(edits)
+    # From the review without the clash: a label made to clash.
+    wrong, focused = _mismatches(review, [("a label made to clash", [clash], [two_line])],
+                                 checks=[check])
+    assert not wrong and focused == 1, wrong
+
+
 def test_b_the_check_catches_an_affected_set_of_subjects_only(review: list[bytes]) -> None:
     """A wrong rule, the changed triples' subjects, misses rows: the test is not vacuous."""
     def subjects_only(store: pyoxigraph.Store, check: Check, added: bytes, removed: bytes
@@ -343,9 +384,18 @@ def test_affected_nodes_follow_the_patterns_back_to_the_focus(review: list[bytes
     assert len(users - {drug}) >= 2, users  # not vacuous: following ?value reaches them
     assert affected("unexplained-link-violation", added=(
         f"{link} <{EKG}linkMechanism> {mechanism} .\n")) == {str(drug)}
-    # A check the analysis cannot focus: None, run it in full.
-    assert affected("duplicate-label-violation", added=(
-        f"<{EKG}x> <http://www.w3.org/2000/01/rdf-schema#label> \"x\" .\n")) is None
+    # A label reaches the classes of its entity (duplicate-label runs on a partition, its
+    # ?class); a type, its class; a label of an untyped entity, nothing.
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    drug = next(q.subject for q in store.quads_for_pattern(
+        None, pyoxigraph.NamedNode(TYPE[1:-1]), pyoxigraph.NamedNode(f"{EKG}Drug")))
+    classes = {str(q.object) for q in store.quads_for_pattern(
+        drug, pyoxigraph.NamedNode(TYPE[1:-1]), None)}
+    assert f"<{EKG}Drug>" in classes
+    assert affected("duplicate-label-violation", added=f"{drug} {label} \"x\" .\n") == classes
+    assert affected("duplicate-label-violation", removed=(
+        f"<{EKG}x> {TYPE} <{EKG}Gene> .\n")) == {f"<{EKG}Gene>"}
+    assert affected("duplicate-label-violation", added=f"<{EKG}x> {label} \"x\" .\n") == set()
 
 
 #: Checks over tests/test_shacl_focus.py's small graph, with what the review's do not use:
@@ -371,14 +421,28 @@ SMALL_CHECKS = {
     # beside the other variable it shares with its group.
     "not-in-managers-city": "SELECT ?p ?c WHERE { ?p ex:address/ex:city ?c . "
                             "MINUS { ?p ex:manager ?m . ?m ex:address/ex:city ?c } }",
+    # An aggregate grouped by the focus, and one on a partition (duplicate-label's form: a
+    # group's first member, its row's focus, found in nested subqueries).
+    "shared-country": "SELECT ?k (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c ex:country ?k } "
+                      "GROUP BY ?k HAVING (COUNT(?c) > 1)",
+    "first-in-country": "SELECT ?first ?k ?all WHERE { { SELECT ?k ?first "
+                        "(GROUP_CONCAT(STR(?p); separator=\" \") AS ?all) WHERE { "
+                        "{ SELECT ?k (MIN(STR(?q)) AS ?first) WHERE { "
+                        "?q ex:address/ex:city/ex:country ?k } GROUP BY ?k "
+                        "HAVING (COUNT(DISTINCT ?q) > 1) } "
+                        "OPTIONAL { ?p ex:address/ex:city/ex:country ?k } } "
+                        "GROUP BY ?k ?first } }",
 }
+#: The small checks that run on a partition.
+SMALL_PARTITIONS = {"first-in-country": "k"}
 
 
 def _small_checks() -> list[Check]:
     prefixes = ("PREFIX ex: <http://example.org/>\n"
                 "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
-    return [Check(name, Path(f"{name}.rq"), prefixes + query, name, "", "union")
+    return [Check(name, Path(f"{name}.rq"), prefixes + query, name, "", "union",
+                  partition=SMALL_PARTITIONS.get(name))
             for name, query in SMALL_CHECKS.items()]
 
 
@@ -426,9 +490,13 @@ def test_b_a_minus_groups_variables_but_those_before_it_are_its_own() -> None:
     ("SELECT ?a WHERE { ?a ex:p ?b OPTIONAL { ?a ex:q ?c } ?c ex:r ?a }", "?c may be unbound"),
     ("SELECT ?a WHERE { { ?a ex:p ?b } UNION { ?a ex:q ?c } ?c ex:r ?a }", "?c may be unbound"),
     ("SELECT ?a WHERE { ?a ex:p ?b } LIMIT 3", "a Slice"),
-    ("SELECT ?a (COUNT(?b) AS ?n) WHERE { ?a ex:p ?b } GROUP BY ?a", "an aggregate"),
     ("SELECT ?a WHERE { ?a ex:p ?b . { SELECT (COUNT(*) AS ?n) WHERE { ?x ex:p ?y } } }",
-     "an aggregate"),
+     "an aggregate not grouped by the focus variable"),
+    # Grouped by another variable: a group's row stands for solutions of many ?a.
+    ("SELECT ?a ?n WHERE { ?a ex:p ?b { SELECT ?b (COUNT(?c) AS ?n) WHERE { ?b ex:q ?c } "
+     "GROUP BY ?b } }", "an aggregate not grouped by the focus variable"),
+    ("SELECT ?a (COUNT(?b) AS ?n) WHERE { ?b ex:p ?c } GROUP BY (STR(?c) AS ?a)",
+     "a BIND sets ?a"),
     ("SELECT ?a WHERE { ?a !ex:p ?b }", "negated"),
     ("SELECT ?a WHERE { ?a ex:p ?b BIND (STR(?b) AS ?s) ?a ex:q ?s }", "a computed value"),
     ("SELECT ?a WHERE { OPTIONAL { ?a ex:p ?b } }", "an OPTIONAL sharing no variable"),
@@ -458,6 +526,33 @@ def test_c_a_focus_header_that_is_not_the_first_variable_is_rejected(
     with pytest.raises(DataFileError, match=r"#\+ focus: must be 'none' or the first "
                                             r"selected variable \?node"):
         _check(tmp_path, f"#+ focus: '{value}'\n", "SELECT ?node ?other WHERE { ?node a ?other }")
+
+
+@pytest.mark.parametrize(("query", "reason"), [
+    ("SELECT ?node WHERE { ?node a ?class }", r"\?class is not a selected variable"),
+    ("SELECT ?node ?class WHERE { ?node a ?class } LIMIT 2", "a Slice"),
+    ("SELECT ?node ?class WHERE { { SELECT ?node (COUNT(?c) AS ?class) WHERE { ?node a ?c } "
+     "GROUP BY ?node } }", "an aggregate not grouped by the focus variable"),
+])
+def test_c_a_partition_header_the_query_cannot_run_on_is_rejected(
+        tmp_path: Path, query: str, reason: str) -> None:
+    with pytest.raises(DataFileError, match=rf"#\+ partition: cannot run on given values of "
+                                            rf"\?class: {reason}"):
+        _check(tmp_path, "#+ partition: ?class\n", query)
+
+
+def test_c_a_partition_header_names_the_variable_the_check_runs_on(tmp_path: Path) -> None:
+    query = "SELECT ?node ?class WHERE { ?node a ?class }"
+    (check,) = _check(tmp_path, "#+ partition: ?class\n", query)
+    assert check.partition == "class"
+    assert check_focus.analyse(check).variable == "class"
+    store = pyoxigraph.Store()
+    store.load(b"<http://example.org/x> a <http://example.org/A> . "
+               b"<http://example.org/y> a <http://example.org/B> .",
+               format=pyoxigraph.RdfFormat.TURTLE)
+    columns, rows = _check_rows(store, check, [URIRef("http://example.org/B")])
+    assert [row["node"] for row in rows] == [URIRef("http://example.org/y")]
+    assert _check(tmp_path, "", query)[0].partition is None
 
 
 def test_c_a_focus_header_names_the_variable_or_none(tmp_path: Path) -> None:
@@ -500,16 +595,18 @@ def test_the_values_block_goes_where_the_scanner_finds_the_groups() -> None:
 
 def test_the_scanner_reaches_subqueries_down_joined_groups_and_one_compared_group() -> None:
     """A subquery selecting the focus gets a block in a MINUS, OPTIONAL or EXISTS group of
-    the WHERE group and in the groups, UNION branches and GRAPH groups under it; not under
-    an OPTIONAL or MINUS further down, or inside another subquery (the analysis gives up on
-    a SERVICE before)."""
+    the WHERE group and in the groups, UNION branches and GRAPH groups under it, and in a
+    subquery that selects the focus too, scanned as the query (its ?a is the query's); not
+    under an OPTIONAL or MINUS further down, or inside a subquery that does not select the
+    focus (the analysis gives up on a SERVICE before)."""
     sub = "{ SELECT ?a WHERE { ?a ex:q ?b } }"
     text = ("PREFIX ex: <http://example.org/>\n"
             "SELECT ?a WHERE { ?a ex:p ?c ; ex:minus ?d . "
             f"MINUS {{ {sub} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {sub} }} }} }} "
             f"OPTIONAL {{ {sub} }} FILTER NOT EXISTS {{ {sub} }} "
             f"{{ ?a ex:s ?e OPTIONAL {{ {sub} }} }} "
-            f"{{ SELECT ?a ?c WHERE {{ ?a ex:t ?c {sub} }} }} }}")
+            f"{{ SELECT ?a ?c WHERE {{ ?a ex:t ?c {sub} }} }} "
+            f"{{ SELECT ?c WHERE {{ ?a ex:u ?c {sub} }} }} }}")
     # The scanner alone: the analysis would give up on ?a of a UNION branch joined again.
     analysis = check_focus.Analysis("a", "", openings=check_focus._openings(text, Variable("a")))
     written = check_focus.focused_text(text, analysis, ["<http://example.org/n>"])
@@ -522,7 +619,8 @@ def test_the_scanner_reaches_subqueries_down_joined_groups_and_one_compared_grou
         f"MINUS {{{block} {inner} {{ ?b ex:r 1 }} UNION {{ GRAPH ?g {{ {inner} }} }} }} "
         f"OPTIONAL {{{block} {inner} }} FILTER NOT EXISTS {{ {inner} }} "
         f"{{ ?a ex:s ?e OPTIONAL {{ {sub} }} }} "
-        f"{{ SELECT ?a ?c WHERE {{{block} ?a ex:t ?c {sub} }} }} }}")
+        f"{{ SELECT ?a ?c WHERE {{{block} ?a ex:t ?c {inner} }} }} "
+        f"{{ SELECT ?c WHERE {{ ?a ex:u ?c {sub} }} }} }}")
 
 
 def test_a_minus_or_optional_group_binding_the_focus_in_every_row_gets_a_block() -> None:

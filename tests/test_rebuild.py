@@ -135,9 +135,9 @@ def test_the_shapes_run_while_the_reasoner_updates(data_copy: Path, tmp_path: Pa
                                                    monkeypatch, watch: bool) -> None:
     """The shapes read their own store alone, so they run on the other core while the
     reasoner updates the build's store (0.3-0.5 s of an edit at 10^6 triples), from disk and
-    from a watcher's memory; so does duplicate-label in a watcher, which runs in full
-    whatever the change (1 s), once the asserted triples are in their state after. Their
-    results are the report's as before."""
+    from a watcher's memory; so do, in a watcher, the checks of the asserted triples (on the
+    focus nodes the change reaches), once those are in their state after. Their results are
+    the report's as before."""
     out = tmp_path / "out"
     watcher = Watcher(out, data_root=data_copy) if watch else None
     assert (watcher.step() if watcher else rebuild(out, data_root=data_copy)).report.conforms
@@ -146,7 +146,7 @@ def test_the_shapes_run_while_the_reasoner_updates(data_copy: Path, tmp_path: Pa
     section.write_text("".join(line for line in lines if not (
         "ekg:quote" in line and "most abundant stromal" in line))
         + '\nekg:cisplatin rdfs:label "PACLITAXEL"@en .\n', encoding="utf-8")
-    ran = {name: threading.Event() for name in ("shapes_change", "unfocused_checks")}
+    ran = {name: threading.Event() for name in ("shapes_change", "asserted_checks")}
     update_lowest = Levels._update_lowest
 
     def ran_beside(name: str) -> None:
@@ -169,7 +169,7 @@ def test_the_shapes_run_while_the_reasoner_updates(data_copy: Path, tmp_path: Pa
         ran_beside(name)
     monkeypatch.setattr(Levels, "_update_lowest", reason)
     broken = watcher.step() if watcher else rebuild(out, data_root=data_copy)
-    assert broken.incremental and ran["unfocused_checks"].is_set() == watch
+    assert broken.incremental and ran["asserted_checks"].is_set() == watch
     found = {(result.rule, result.focus) for result in broken.report.violations}
     assert ("ekg:ReviewAssertionShape",
             "ekg:statement_cancer_associated_fibroblast_most_abundant_among_stromal_cell") in found
@@ -183,34 +183,47 @@ def test_the_shapes_run_while_the_reasoner_updates(data_copy: Path, tmp_path: Pa
 def test_a_check_that_reads_none_of_the_change_keeps_its_results(data_copy: Path,
                                                                   tmp_path: Path,
                                                                   monkeypatch) -> None:
-    """duplicate-label runs in full (an aggregate: ~1.5 s at 10^6 triples), but only on a
-    change of a type or a label, the triples it reads: an edit of a finding's drug keeps its
-    results, and a second label that repeats another drug's is found."""
+    """A check runs only on a change of a triple it reads: an edit of a finding's drug keeps
+    duplicate-label's results. A label runs it on the classes of its entity alone
+    (``#+ partition: class``): a clash among drugs, then one among genes that keeps the
+    drugs' result, then the drugs' clash undone, which keeps the genes'."""
     out = tmp_path / "out"
     watcher = Watcher(out, data_root=data_copy)
     assert watcher.step().report.conforms
-    ran: list[str] = []
+    ran: dict[str, object] = {}
     check_rows = validate_module._check_rows
 
-    def recording(store, check, *args, **kwargs):
-        ran.append(check.name)
-        return check_rows(store, check, *args, **kwargs)
+    def recording(store, check, focus=None, **kwargs):
+        ran[check.name] = None if focus is None else {str(node) for node in focus}
+        return check_rows(store, check, focus, **kwargs)
 
     monkeypatch.setattr(validate_module, "_check_rows", recording)
     section = data_copy / "triples" / "sections" / "s2-2-caf-mirnas.ttl"
     text = section.read_text(encoding="utf-8")
     assert "ekg:concernsDrug ekg:sorafenib ;" in text
-    edits = [text.replace("ekg:concernsDrug ekg:sorafenib ;", "ekg:concernsDrug ekg:cisplatin ;"),
-             text + '\nekg:cisplatin rdfs:label "PACLITAXEL"@en .\n']
-    for edit in edits:
+    drugs = '\nekg:cisplatin rdfs:label "PACLITAXEL"@en .\n'
+    genes = '\nekg:abcc1 rdfs:label "abcb1"@en .\n'
+    ekg = "https://w3id.org/exomirkg/"
+    edits = [  # (the text, the classes duplicate-label runs on, its results)
+        (text.replace("ekg:concernsDrug ekg:sorafenib ;", "ekg:concernsDrug ekg:cisplatin ;"),
+         None, set()),
+        # cisplatin's classes, PlatinumDrug inferred (which classes a change reaches is
+        # followed over every graph, more than the check reads: never less).
+        (text + drugs, {f"{ekg}Drug", f"{ekg}PlatinumDrug"}, {("ekg:cisplatin", "ekg:Drug")}),
+        (text + drugs + genes, {f"{ekg}Gene", f"{ekg}ABCTransporter"},
+         {("ekg:cisplatin", "ekg:Drug"), ("ekg:abcb1", "ekg:Gene"),
+          ("ekg:abcb1", "ekg:ABCTransporter")}),
+        (text + genes, {f"{ekg}Drug", f"{ekg}PlatinumDrug"},
+         {("ekg:abcb1", "ekg:Gene"), ("ekg:abcb1", "ekg:ABCTransporter")}),
+    ]
+    for edit, classes, expected in edits:
         ran.clear()
         section.write_text(edit, encoding="utf-8")
         built = watcher.step()
         assert built.incremental and ran
-        found = {(result.rule, result.focus) for result in built.report.violations}
-        relabelled = edit is edits[1]
-        assert ("duplicate-label-violation" in ran) == relabelled
-        assert (("duplicate-label-violation", "ekg:cisplatin") in found) == relabelled
+        assert ran.get("duplicate-label-violation", "not run") == (classes or "not run")
+        assert {(result.focus, result.details["class"]) for result in built.report.violations
+                if result.rule == "duplicate-label-violation"} == expected
         full = tmp_path / "full"
         shutil.rmtree(full, ignore_errors=True)
         rebuild(full, data_root=data_copy, full=True)

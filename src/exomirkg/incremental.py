@@ -150,6 +150,7 @@ class _Option:
     #: The rule's WHERE clause as a SELECT of the key (what check_focus analyses).
     text: str
     focus: str | None = None
+    partition: str | None = None
 
     @cached_property
     def analysis(self) -> check_focus.Analysis:
@@ -643,7 +644,8 @@ class Levels:
     # --- the update -----------------------------------------------------------------------
 
     def update(self, graphs: Mapping[str, bytes], *,
-               on_asserted: Callable[[list[pyoxigraph.NamedNode]], None] | None = None
+               on_asserted: Callable[[list[pyoxigraph.NamedNode], frozenset[str],
+                                      frozenset[str]], None] | None = None
                ) -> Change:
         """Replace the named asserted graphs' triples by the N-Triples texts given and
         update the inferred triples to what a full reasoning gives (:meth:`reason`).
@@ -652,9 +654,11 @@ class Levels:
         docstring) the store is reasoned over in full, which :attr:`Change.full` says.
 
         :param on_asserted: called, before the inferred triples are updated, with graphs
-            whose union is the asserted triples after the change; they stay so until the
-            next update (a query reads the store as it was when it started), unless the
-            update turns out to need a full reasoning (:attr:`Change.full`).
+            whose union is the asserted triples after the change, and the asserted lines
+            added and removed (as :attr:`Change.asserted_added` and ``asserted_removed``);
+            the graphs stay so until the next update (a query reads the store as it was when
+            it started), unless the update turns out to need a full reasoning
+            (:attr:`Change.full`).
         """
         nodes = {name: pyoxigraph.NamedNode(name) for name in graphs}
         unknown = [name for name, node in nodes.items() if node not in self.asserted]
@@ -689,7 +693,8 @@ class Levels:
         self._move(asserted_minus, STATEMENTS, ASSERTED_MINUS)
         self._load(asserted_plus, ASSERTED_PLUS)
         if on_asserted is not None:  # settling adds ASSERTED_PLUS to STATEMENTS
-            on_asserted([STATEMENTS, ASSERTED_PLUS])
+            on_asserted([STATEMENTS, ASSERTED_PLUS], frozenset(asserted_plus),
+                        frozenset(asserted_minus))
         try:
             low_added, low_removed = self._update_lowest(asserted_plus, asserted_minus)
             if self._clash(asserted_plus | low_added):

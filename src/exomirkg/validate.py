@@ -54,6 +54,7 @@ __all__ = [
     "ShapesRun",
     "ValidationReport",
     "ValidationResult",
+    "asserted_checks",
     "asserted_graph",
     "checks_store",
     "default_shapes_engine",
@@ -65,7 +66,6 @@ __all__ = [
     "run_shapes_rudof",
     "run_shapes_sparql",
     "shapes_change",
-    "unfocused_checks",
     "validate_dataset",
     "validate_change",
     "validate_sources",
@@ -121,6 +121,9 @@ class Check:
     :ivar focus: ``#+ focus:``: the first selected variable's name (the check must run on
         given focus nodes: :mod:`exomirkg.check_focus`), ``none`` (it always runs in full),
         or None (absent: it runs on focus nodes if the analysis can tell which).
+    :ivar partition: ``#+ partition:``: another selected variable the check runs on instead
+        (its rows of given values are the full run's; duplicate-label's ``?class``: an
+        aggregate's rows stand for groups, not for focus nodes), or None.
     """
 
     name: str
@@ -130,6 +133,7 @@ class Check:
     description: str
     scope: str
     focus: str | None = None
+    partition: str | None = None
 
 
 def load_checks(checks_dir: Path | None = None) -> list[Check]:
@@ -152,8 +156,16 @@ def load_checks(checks_dir: Path | None = None) -> list[Check]:
             raise DataFileError(path, None, f"#+ scope: must be one of {', '.join(CHECK_SCOPES)}")
         summary = str(header["summary"]).strip()
         description = str(header.get("description") or "").strip()
-        checks.append(Check(path.name.removesuffix(".rq"), path, text, summary, description, scope,
-                            _focus_header(path, text, header.get("focus"))))
+        check = Check(path.name.removesuffix(".rq"), path, text, summary, description, scope,
+                      _focus_header(path, text, header.get("focus")),
+                      str(header["partition"]).strip().removeprefix("?")
+                      if header.get("partition") is not None else None)
+        if check.partition is not None:
+            try:  # a partition is never guessed: say at once if the query cannot run on it
+                check_focus.analyse(check)
+            except ValueError as error:
+                raise DataFileError(path, None, f"#+ partition: {error}") from None
+        checks.append(check)
     return checks
 
 
@@ -746,19 +758,20 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
                 statements: Sequence[pyoxigraph.NamedNode] | None = None) -> _CheckRows:
     """Run one check on its scope.
 
-    :param focus: only the rows whose first column is one of these nodes (rdflib's terms):
-        the query runs on them (:mod:`exomirkg.check_focus`, :data:`_CHECK_BATCH` at a time)
-        where it can name them, else in full, its rows filtered; in full too above one node
-        per :data:`exomirkg.shacl_sparql._NODE_COST` quads, as the shapes (a focus run costs
+    :param focus: only the rows whose first column (for a check with ``#+ partition:``, that
+        variable's column) is one of these terms (rdflib's): the query runs on them
+        (:mod:`exomirkg.check_focus`, :data:`_CHECK_BATCH` at a time) where it can name
+        them, else in full, its rows filtered; in full too above one node per
+        :data:`exomirkg.shacl_sparql._NODE_COST` quads, as the shapes (a focus run costs
         0.2-0.4 ms a node in the slowest checks at 10^5 triples, a full run 2 us a triple).
         None: every row.
     :param statements: graphs whose union is the asserted statements, read as the default
         graph of scope ``asserted``; None: GRAPH_STATEMENTS where the store has it, else
         every asserted graph.
     :raises DataFileError: for a check that is not valid SPARQL or not a SELECT, or whose
-        ``#+ focus:`` names a variable it cannot run on.
+        ``#+ focus:`` or ``#+ partition:`` names a variable it cannot run on.
     """
-    texts, keep = [check.text], None
+    texts, keep, column = [check.text], None, check.partition
     inferred = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
     options: dict[str, object] = {"use_default_graph_as_union": True}
     names = list(store.named_graphs())
@@ -812,8 +825,9 @@ def _check_rows(store: pyoxigraph.Store, check: Check,
                  for solution in solutions]
         del solutions
     if keep is not None:
-        rows = [row for row in rows if row[columns[0]] is not None
-                and shacl_sparql.node_key(row[columns[0]]) in keep]
+        column = column or columns[0]
+        rows = [row for row in rows if row[column] is not None
+                and shacl_sparql.node_key(row[column]) in keep]
     return columns, rows
 
 
@@ -827,7 +841,8 @@ def run_checks(store: pyoxigraph.Store, checks: Iterable[Check],
     """Run each check on its scope; every row becomes a Violation on the row's first column.
 
     :param store: the dataset, with the reasoner's output in graph/inferred.
-    :param focus: only the results on these nodes (:func:`_check_rows`); None: all.
+    :param focus: only the results on these nodes (for a check with ``#+ partition:``, on
+        these values of it: :func:`_check_rows`); None: all.
     :raises DataFileError: for a check that is not valid SPARQL or not a SELECT.
     """
     checks = list(checks)
@@ -1118,26 +1133,37 @@ def shapes_change(shapes_store: pyoxigraph.Store | Sequence[bytes],
     return ShapesChange(shapes, nodes, violations, time.perf_counter() - start)
 
 
-def unfocused_checks(store: pyoxigraph.Store, statements: Sequence[pyoxigraph.NamedNode],
-                     checks_dir: Path | None = None,
-                     change: tuple[bytes, bytes] | None = None) -> dict[str, _CheckRows]:
-    """The checks :func:`validate_change` runs in full whatever the change (of scope
-    ``asserted``, with no variable to run on: duplicate-label, an aggregate, ~1 s at 10^6
-    triples), run on ``statements``, by name. A build runs them while the reasoner updates
-    the store, where ``statements`` (the reasoner's view of the asserted triples after the
-    change) hold the state after; a query reads the store as it was when it started.
+#: A check's run on a change: the focus nodes it ran on (None: all) and its rows.
+_CheckRun = tuple[set[Identifier] | None, _CheckRows]
 
-    :param change: the asserted triples added and removed (N-Triples): a check that reads
-        none of them is left out (:func:`reads_change`)."""
-    def unfocused(check: Check) -> bool:
+
+def asserted_checks(store: pyoxigraph.Store, statements: Sequence[pyoxigraph.NamedNode],
+                    change: tuple[bytes, bytes], checks_dir: Path | None = None
+                    ) -> dict[str, _CheckRun]:
+    """The checks of scope ``asserted`` that read the change (:func:`reads_change`), each on
+    the focus nodes it can reach (:func:`exomirkg.check_focus.affected`; in full where it
+    cannot tell), run on ``statements``, by name: what :func:`validate_change` takes as
+    ``ran``. A build runs them while the reasoner updates the store, where ``statements``
+    (the reasoner's view of the asserted triples after the change) hold the state after: a
+    query reads the store as it was when it started, and the nodes a change reaches are
+    followed over every graph, the reasoner's working graphs too (more than these checks
+    read, never less). At 10^6 triples duplicate-label on a section edit's classes takes
+    0.7-1.0 s of them.
+
+    :param change: the asserted triples added and removed, N-Triples as the store holds them.
+    """
+    def run(check: Check) -> _CheckRun:
+        nodes = check_focus.affected(store, check, added=change[0], removed=change[1])
+        return nodes, _check_rows(store, check, nodes, statements=statements)
+
+    def asserted(check: Check) -> bool:
         try:
-            return check.scope == "asserted" and check_focus.analyse(check).variable is None \
-                and (change is None or reads_change(check, change))
+            check_focus.analyse(check)
         except ValueError:  # its #+ focus: is wrong: validate_change says so
             return False
+        return check.scope == "asserted" and reads_change(check, change)
 
-    return {check.name: _check_rows(store, check, statements=statements)
-            for check in load_checks(checks_dir) if unfocused(check)}
+    return {check.name: run(check) for check in load_checks(checks_dir) if asserted(check)}
 
 
 def reads_change(check: Check, change: tuple[bytes, bytes]) -> bool:
@@ -1161,7 +1187,7 @@ def validate_change(
     checks_dir: Path | None = None,
     data_root: Path | None = None,
     shapes: ShapesChange | None = None,
-    unfocused: dict[str, _CheckRows] | None = None,
+    ran: dict[str, _CheckRun] | None = None,
 ) -> ValidationReport:
     """The report :func:`validate_sources` gives after a change, from the one before it: the
     results of the focus nodes the change can reach are made again, the others kept.
@@ -1180,7 +1206,7 @@ def validate_change(
     :param asserted: the same as the store holds them (the checks read those).
     :param inferred: graph/inferred's triples (added, removed).
     :param shapes: the shapes' part (:func:`shapes_change`), if run already.
-    :param unfocused: :func:`unfocused_checks`' rows, if run already on the state after.
+    :param ran: checks run already on the state after (:func:`asserted_checks`), by name.
     """
     if shapes is None:
         shapes = shapes_change([text for name, text in sources.graphs.items()
@@ -1198,8 +1224,8 @@ def validate_change(
               if reads_change(check, change[check.scope])]
 
     def redo(check: Check) -> tuple[set[Identifier] | None, _CheckRows]:
-        if unfocused is not None and check.name in unfocused:
-            return None, unfocused[check.name]
+        if ran is not None and check.name in ran:
+            return ran[check.name]
         added, removed = change[check.scope]
         nodes = check_focus.affected(store, check, added=added, removed=removed)
         return nodes, _check_rows(store, check, nodes)
@@ -1212,9 +1238,13 @@ def validate_change(
     for check, (nodes, answer) in zip(checks, done, strict=True):
         results += _check_results(check, answer, locate)
         redone[check.name] = None if nodes is None else {_show(node) for node in nodes}
+    # A result of a check with a partition was made again if its row's value of it was.
+    partitions = {check.name: check.partition for check in checks if check.partition}
     for result in previous.results:
         again = redone.get("(shapes)" if result.kind == "shape" else result.rule, set())
-        if again is not None and result.focus not in again:
+        partition = partitions.get(result.rule)
+        if again is not None and (result.details.get(partition) if partition
+                                  else result.focus) not in again:
             results.append(result)
     return _report(results, {"shapes": shapes.seconds,
                              "checks": time.perf_counter() - start})
