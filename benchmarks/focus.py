@@ -9,8 +9,9 @@ deleted (each then fails its shapes):
 edited store. Each focus run's results are compared with the full run's, filtered to its
 nodes. Then the same for the ``*-violation.rq`` checks (:mod:`exomirkg.check_focus`), check by
 check, over a store of the asserted graphs (no graph/inferred: the synthetic graph is not
-reasoned here, so the checks of scope ``union`` read the asserted graphs only). Not a test:
-it prints, it asserts nothing.
+reasoned here, so the checks of scope ``union`` read the asserted graphs only); a check with
+``#+ partition:`` (duplicate-label) runs on the findings' classes. Not a test: it prints, it
+asserts nothing.
 
     python benchmarks/focus.py /tmp/csyn100000 [--findings 50] [--repeat 3] [--checks-only]
 """
@@ -31,7 +32,7 @@ from exomirkg import check_focus
 from exomirkg.load import Sources, parse_sources
 from exomirkg.namespaces import EKG, GRAPH_INFERRED
 from exomirkg.shacl_sparql import affected_focus, node_key, shapes_store, validate_store
-from exomirkg.validate import _check_rows, load_checks, load_shapes
+from exomirkg.validate import Check, _check_rows, load_checks, load_shapes
 
 
 def _best(repeat: int, run):  # noqa: ANN001, ANN202 - a benchmark's helper
@@ -128,15 +129,23 @@ def checks(sources: Sources, args: argparse.Namespace) -> None:
           f"{'after':>7}  same")
     totals = [0.0] * 5
 
-    def rows(answer: tuple) -> Counter:
-        columns, found = answer
-        return Counter(tuple(row[c] for c in columns) for row in found)
+    # The findings' classes: what a check with a partition (duplicate-label's ?class) runs on.
+    classes = {URIRef(q.object.value) for node in chosen for q in store.quads_for_pattern(
+        pyoxigraph.NamedNode(str(node)), pyoxigraph.NamedNode(str(RDF.type)), None)}
 
     for check in load_checks(args.data_root / "validation" / "checks"):
+        def rows(answer: tuple, c: Check = check) -> Counter:
+            """The rows, the column the check runs on first."""
+            columns, found = answer
+            order = [c.partition or columns[0]] + [n for n in columns
+                                                   if n != (c.partition or columns[0])]
+            return Counter(tuple(row[n] for n in order) for row in found)
+
+        picked = classes if check.partition else chosen
         full_s, full = _best(args.repeat, lambda c=check: rows(_check_rows(store, c)))
         focus_s, part = _best(args.repeat,
-                              lambda c=check: rows(_check_rows(store, c, chosen)))
-        keys = {node_key(f) for f in chosen}
+                              lambda c=check, p=picked: rows(_check_rows(store, c, p)))
+        keys = {node_key(f) for f in picked}
         same = part == Counter({r: n for r, n in full.items() if node_key(r[0]) in keys})
         affected_s, nodes = _best(args.repeat, lambda c=check: check_focus.affected(
             edited, c, removed=removed_text))
