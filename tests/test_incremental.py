@@ -369,6 +369,55 @@ def test_a_few_rows_of_a_link_decide_what_it_still_derives(rules, monkeypatch):
     assert ran == [("finding", count)]
 
 
+def test_the_asserted_graphs_hold_each_triple_once_while_the_update_goes_on(review, rules
+                                                                          ) -> None:
+    """The checks a watcher starts from ``on_asserted`` query the graphs it names while the
+    update goes on: a query there, whenever it starts, reads each asserted triple once.
+    Asked between every two requests the update makes of the store after it: settled in two
+    requests (ASSERTED_PLUS added to STATEMENTS, then dropped), a query between them read
+    the added triples twice, as pyoxigraph's default graph of several graphs is not a set."""
+    current = dict(review)
+    store = _store(current)
+    levels = Levels.reason(store, current, rules)
+    name, text = _edit(random.Random(5), current, clash=False)
+    # One query, one state of the store: its triples as read, and each once.
+    count = ("SELECT ?all ?set WHERE { { SELECT (COUNT(*) AS ?all) { ?s ?p ?o } } "
+             "{ SELECT (COUNT(*) AS ?set) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } } } }")
+    named: list[list[pyoxigraph.NamedNode]] = []
+    seen: list[tuple[int, int]] = []
+
+    def look() -> None:
+        if named:
+            row = next(iter(store.query(count, default_graph=named[0])))
+            seen.append((int(row[0].value), int(row[1].value)))
+
+    class Watched:
+        """The store, its graphs looked at after each change the update makes."""
+
+        def __getattr__(self, attribute: str) -> object:
+            found = getattr(store, attribute)
+            if attribute not in ("update", "bulk_load", "add", "remove", "remove_graph",
+                                 "extend", "clear_graph"):
+                return found
+
+            def changed(*args: object, **kwargs: object) -> object:
+                result = found(*args, **kwargs)
+                look()
+                return result
+            return changed
+
+    def asserted(graphs: list[pyoxigraph.NamedNode], added: frozenset[str],
+                 removed: frozenset[str]) -> None:
+        assert added  # not vacuous: the edit adds asserted triples
+        named.append(graphs)
+        look()
+
+    levels.store = Watched()
+    change = levels.update({name: text}, on_asserted=asserted)
+    assert not change.full and len(seen) >= 5, seen
+    assert all(every == distinct for every, distinct in seen), seen
+
+
 def test_a_query_reads_the_store_as_it_was_when_it_started() -> None:
     """What ``Levels.update(on_asserted=...)`` relies on: a query started on the asserted
     triples' graphs reads them as they were then, while the update goes on changing the

@@ -701,8 +701,12 @@ class Levels:
                 return self._full(graphs, "a functional property's second value (prp-fp)")
             self._update_higher(asserted_plus | low_added, asserted_minus | low_removed)
             higher_plus, higher_minus = self._dump(HIGHER_PLUS), self._dump(HIGHER_MINUS)
-            # Settle: the inferred graphs and STATEMENTS take the change.
-            self.store.update(f"ADD <{ASSERTED_PLUS.value}> TO <{STATEMENTS.value}>")
+            # Settle: the inferred graphs and STATEMENTS take the change. ASSERTED_PLUS goes
+            # in the same request (one transaction): between two, a query of the checks that
+            # on_asserted started read its triples twice (pyoxigraph's default graph of
+            # several named graphs is not a set).
+            self.store.update(f"ADD <{ASSERTED_PLUS.value}> TO <{STATEMENTS.value}> ; "
+                              f"DROP SILENT GRAPH <{ASSERTED_PLUS.value}>")
             self.store.update(f"ADD <{INFERRED_PLUS.value}> TO <{self.lowest_graph.value}>")
             self.store.update(f"ADD <{HIGHER_PLUS.value}> TO <{HIGHER.value}>")
             # An inferred triple now asserted leaves graph/inferred (never both).
