@@ -137,8 +137,8 @@ def checks(sources: Sources, args: argparse.Namespace) -> None:
         def rows(answer: tuple, c: Check = check) -> Counter:
             """The rows, the column the check runs on first."""
             columns, found = answer
-            order = [c.partition or columns[0]] + [n for n in columns
-                                                   if n != (c.partition or columns[0])]
+            on = c.partition or columns[0]
+            order = [on] + [n for n in columns if n != on]
             return Counter(tuple(row[n] for n in order) for row in found)
 
         picked = classes if check.partition else chosen

@@ -272,8 +272,7 @@ class _Walker:
             # A group's row is made of its solutions alone: grouped by the focus variable,
             # the rows of a focus value are made of the solutions that bind it to that value,
             # and a VALUES block on it keeps exactly those.
-            keys = [rename(key) for key in node.p.expr or () if isinstance(key, Variable)]
-            if self.focus not in keys:
+            if self.focus not in {rename(key) for key in _group_keys(node)}:
                 raise _GiveUp("an aggregate not grouped by the focus variable (a row stands "
                               "for a group of solutions)")
             walk(node.p.p)
@@ -434,18 +433,23 @@ def _vars(node: CompValue, names: dict[Variable, Variable], *, certain: bool = F
     if kind == "AggregateJoin":
         # The keys a group is made by (and a selected key's sample of itself); another
         # aggregate's value may be unbound (SAMPLE of none, MIN of errors).
-        keys = {key for key in node.p.expr or () if isinstance(key, Variable)}
-        keys &= _vars(node.p.p, {}, certain=certain)
+        keys = _group_keys(node) & _vars(node.p.p, {}, certain=certain)
         return named(keys | {a.res for a in node.A if not certain or (_key_sample(a, node)
                                                                  and a.vars in keys)})
     return set()
+
+
+def _group_keys(node: CompValue) -> set[Variable]:
+    """The variables an AggregateJoin's groups are made by (its GROUP BY's; an expression
+    there is an Extend's variable below it, or no key)."""
+    return {key for key in node.p.expr or () if isinstance(key, Variable)}
 
 
 def _key_sample(aggregate: CompValue, node: CompValue) -> bool:
     """Whether an aggregate of an AggregateJoin is rdflib's SAMPLE of a group key, which it
     makes for a key the query selects: the key's value in every row of its group."""
     return aggregate.name == "Aggregate_Sample" and isinstance(aggregate.vars, Variable) \
-        and any(aggregate.vars == key for key in node.p.expr or () if isinstance(key, Variable))
+        and aggregate.vars in _group_keys(node)
 
 
 def _leading(node: CompValue, focus: Variable) -> set[Variable]:
@@ -465,8 +469,7 @@ def _leading(node: CompValue, focus: Variable) -> set[Variable]:
         if sampled is not None and not any(
                 a.res == sampled and a.vars == focus and _key_sample(a, node) for a in node.A):
             raise _GiveUp(f"a BIND sets ?{focus}")
-        keys = {key for key in node.p.expr or () if isinstance(key, Variable)}
-        return _leading(node.p.p, focus) & keys
+        return _leading(node.p.p, focus) & _group_keys(node)
     if sampled is not None:
         raise _GiveUp(f"a BIND sets ?{focus}")
     if node.name == "Join":

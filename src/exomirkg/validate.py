@@ -158,8 +158,7 @@ def load_checks(checks_dir: Path | None = None) -> list[Check]:
         description = str(header.get("description") or "").strip()
         check = Check(path.name.removesuffix(".rq"), path, text, summary, description, scope,
                       _focus_header(path, text, header.get("focus")),
-                      str(header["partition"]).strip().removeprefix("?")
-                      if header.get("partition") is not None else None)
+                      _header_variable(header.get("partition")))
         if check.partition is not None:
             try:  # a partition is never guessed: say at once if the query cannot run on it
                 check_focus.analyse(check)
@@ -174,14 +173,19 @@ _FIRST_SELECTED = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?[?$]([A-Za-
                              re.IGNORECASE)
 
 
+def _header_variable(value: object) -> str | None:
+    """A ``#+`` header naming a variable, its ``?`` optional: the variable's name."""
+    return None if value is None else str(value).strip().removeprefix("?")
+
+
 def _focus_header(path: Path, text: str, value: object) -> str | None:
     """A check's ``#+ focus:``: ``none``, or its first selected variable (``?`` optional).
 
     :raises DataFileError: for any other value.
     """
-    if value is None:
+    focus = _header_variable(value)
+    if focus is None:
         return None
-    focus = str(value).strip().removeprefix("?")
     if focus == check_focus.FOCUS_NONE:
         return focus
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
@@ -1152,10 +1156,6 @@ def asserted_checks(store: pyoxigraph.Store, statements: Sequence[pyoxigraph.Nam
 
     :param change: the asserted triples added and removed, N-Triples as the store holds them.
     """
-    def run(check: Check) -> _CheckRun:
-        nodes = check_focus.affected(store, check, added=change[0], removed=change[1])
-        return nodes, _check_rows(store, check, nodes, statements=statements)
-
     def asserted(check: Check) -> bool:
         try:
             check_focus.analyse(check)
@@ -1163,7 +1163,15 @@ def asserted_checks(store: pyoxigraph.Store, statements: Sequence[pyoxigraph.Nam
             return False
         return check.scope == "asserted" and reads_change(check, change)
 
-    return {check.name: run(check) for check in load_checks(checks_dir) if asserted(check)}
+    return {check.name: _run_on_change(store, check, change, statements)
+            for check in load_checks(checks_dir) if asserted(check)}
+
+
+def _run_on_change(store: pyoxigraph.Store, check: Check, change: tuple[bytes, bytes],
+                   statements: Sequence[pyoxigraph.NamedNode] | None = None) -> _CheckRun:
+    """A check on the focus nodes the change (added, removed) can reach, or in full."""
+    nodes = check_focus.affected(store, check, added=change[0], removed=change[1])
+    return nodes, _check_rows(store, check, nodes, statements=statements)
 
 
 def reads_change(check: Check, change: tuple[bytes, bytes]) -> bool:
@@ -1227,9 +1235,7 @@ def validate_change(
     def redo(check: Check) -> _CheckRun:
         if ran is not None and check.name in ran:
             return ran[check.name]
-        added, removed = change[check.scope]
-        nodes = check_focus.affected(store, check, added=added, removed=removed)
-        return nodes, _check_rows(store, check, nodes)
+        return _run_on_change(store, check, change[check.scope])
 
     # Two at a time, as run_checks: at 10^6 triples duplicate-label alone (on an edit's
     # classes) takes up to ~1 s, the others' focus runs together about as long.
