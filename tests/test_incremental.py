@@ -396,7 +396,7 @@ def test_the_asserted_graphs_hold_each_triple_once_while_the_update_goes_on(revi
 
         def __getattr__(self, attribute: str) -> object:
             found = getattr(store, attribute)
-            if attribute not in ("update", "bulk_load", "add", "remove", "remove_graph",
+            if attribute not in ("update", "load", "bulk_load", "add", "remove", "remove_graph",
                                  "extend", "clear_graph"):
                 return found
 

@@ -15,7 +15,7 @@ from rdflib import URIRef
 
 from exomirkg import reason
 from exomirkg.load import parse_sources
-from exomirkg.owl_rules import DataRule, _close, _composed, is_schema_key
+from exomirkg.owl_rules import DataRule, _close, _composed, can_match, is_schema_key
 from exomirkg.reason import _Reasoner, load_rules
 
 EX = "https://example.org/"
@@ -223,3 +223,74 @@ def test_a_delta_of_several_graphs_reads_each() -> None:
             "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), pyoxigraph.NamedNode(e + "C")))
     found = {str(t.subject) for t in store.query(text, use_default_graph_as_union=True)}
     assert found == {f"<{e}x>", f"<{e}z>"}
+
+
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+@pytest.mark.parametrize("reads, writes, match", [
+    ((["p"], []), (["p", "q"], []), True),
+    ((["p"], []), (["q"], ["C"]), False),
+    (([], ["C"]), ([], ["C"]), True),
+    (([], ["C"]), ([], ["D"]), False),
+    # rdf:type as a premise's predicate value reads every class a rule writes, and back
+    (([_TYPE], []), ([], ["D"]), True),
+    (([], ["C"]), ([_TYPE], []), True),
+    (([_TYPE], []), (["q"], []), False),
+])
+def test_what_a_rule_writes_can_match_what_another_reads(
+        reads: tuple, writes: tuple, match: bool) -> None:
+    def terms(pair: tuple) -> tuple[frozenset[str], frozenset[str]]:
+        return frozenset(pair[0]), frozenset(pair[1])
+    assert can_match(terms(reads), terms(writes)) is match
+
+
+def test_a_premise_reads_only_the_delta_graphs_that_can_hold_its_triples() -> None:
+    """The OWL 2 RL closure's rounds name the rule that added each delta graph: a premise
+    reads a graph only when that rule's heads can match it."""
+    e = "https://e/"
+    rule = DataRule("r", "?x a ?d", ("?x ?p ?y", f"?y a <{e}C>"), "?p ?d",
+                    ((f"{e}p1", f"{e}D"),))
+    holds = {"urn:p1": (frozenset({f"{e}p1"}), frozenset()),
+             "urn:C": (frozenset(), frozenset({f"{e}C"})),
+             "urn:D": (frozenset(), frozenset({f"{e}D"}))}
+    graphs = ["urn:p1", "urn:C", "urn:D", "urn:any"]
+    text = rule.query(graphs, lambda s, p, o: "true", holds=holds)
+    assert "GRAPH <urn:p1> { ?x ?p ?y }" in text and f"GRAPH <urn:C> {{ ?y a <{e}C> }}" in text
+    assert "GRAPH <urn:p1> { ?y a" not in text and "GRAPH <urn:C> { ?x ?p" not in text
+    assert "urn:D" not in text and text.count("GRAPH <urn:any>") == 2  # anything: both
+    store = pyoxigraph.Store()
+    for graph, triple in (("urn:p1", (f"{e}x", f"{e}p1", f"{e}y")),
+                          ("urn:C", (f"{e}z", _TYPE, f"{e}C")),
+                          ("urn:D", (f"{e}w", _TYPE, f"{e}D")),
+                          ("urn:base", (f"{e}y", _TYPE, f"{e}C")),
+                          ("urn:base", (f"{e}v", f"{e}p1", f"{e}z"))):
+        store.add(pyoxigraph.Quad(*map(pyoxigraph.NamedNode, triple),
+                                  pyoxigraph.NamedNode(graph)))
+
+    def found(query: str) -> set[str]:
+        return {t.subject.value for t in store.query(query, use_default_graph_as_union=True)}
+    # the same heads as reading every graph, when they hold what ``holds`` says
+    assert found(text) == found(rule.query(graphs, lambda s, p, o: "true")) == {
+        f"{e}x", f"{e}v"}
+    # no premise can read the graph: nothing, in valid SPARQL
+    assert found(rule.query(["urn:D"], lambda s, p, o: "true", holds=holds)) == set()
+
+
+@pytest.mark.parametrize("own_graph", [True, False])
+def test_a_round_kept_in_no_graph_of_its_own_notes_the_same_keys_and_count(
+        own_graph: bool) -> None:
+    """The closure keeps a rule's new triples in a graph of their own only when a rule can
+    read them next round; else their keys are searched for in the text. Both ways note the
+    same keys (a predicate met only as an object is none) and count the same triples."""
+    e = "https://e/"
+    text = (f"<{e}x> <{e}p> <{e}y> .\n<{e}x> <{e}q> \"v\" .\n<{e}x> <{_TYPE}> <{e}C> .\n"
+            f"<{e}y> <{e}r> <{e}s> .\n").encode()
+    writes = (frozenset({f"{e}{p}" for p in "pqrs"}), frozenset({f"{e}C", f"{e}D"}))
+    reasoner = _Reasoner(b"", [], "reasonable")
+    before = dict(reasoner.changed)
+    graph = pyoxigraph.NamedNode(reason._ROUND + "r") if own_graph else None
+    assert reasoner._load_new([text, text], [graph, None], [writes, writes]) == 4
+    assert {key for key, version in reasoner.changed.items() if before.get(key) != version} == {
+        f"{e}p", f"{e}q", f"{e}r", f"type {e}C"}
+    assert reasoner._size(reason._INFERRED) == 4

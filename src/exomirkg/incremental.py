@@ -71,6 +71,7 @@ from rdflib.paths import Path as RdfPath
 from rdflib.term import URIRef, Variable
 
 from exomirkg import check_focus, owl_rules
+from exomirkg.load import load_ntriples
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, REASONER_GRAPHS
 from exomirkg.reason import (
     Rule,
@@ -383,7 +384,7 @@ class Levels:
         lowest = inference.lowest or b""
         higher = higher_part(store.dump(format=_NT, from_graph=INFERRED) or b"", lowest)
         for part, graph in ((lowest, LOWEST), (higher, HIGHER), (text, STATEMENTS)):
-            store.bulk_load(input=part, format=_NT, to_graph=graph)
+            load_ntriples(store, part, graph)
         levels = cls(store, asserted, rules, inference.data_rules)
         levels.most_keys = max(_MOST_KEYS, text.count(b"\n") // _TRIPLES_PER_KEY)
         return levels
@@ -402,7 +403,7 @@ class Levels:
 
         def load(texts: list[tuple[bytes, pyoxigraph.NamedNode]]) -> None:
             for text, graph in texts:
-                store.bulk_load(input=text, format=_NT, to_graph=graph)
+                load_ntriples(store, text, graph)
 
         # Two halves of about the same size on two threads (pyoxigraph loads without the
         # GIL, disjoint graphs), the rules' parsing meanwhile: at 10^6 triples 11.5 s one
@@ -479,7 +480,7 @@ class Levels:
     def _load(self, lines: Iterable[str], graph: pyoxigraph.NamedNode) -> None:
         text = "".join(lines).encode("utf-8")
         if text:
-            self.store.bulk_load(input=text, format=_NT, to_graph=graph)
+            load_ntriples(self.store, text, graph)
 
     def _dump(self, graph: pyoxigraph.NamedNode) -> set[str]:
         text = self.store.dump(format=_NT, from_graph=graph) or b""
@@ -666,7 +667,7 @@ class Levels:
             raise ValueError(f"not an asserted graph of the state: {unknown[0]}")
         old, new = {}, {}
         for name, text in graphs.items():
-            self.store.bulk_load(input=text, format=_NT, to_graph=_SCRATCH)
+            load_ntriples(self.store, text, _SCRATCH)
             new[name] = self._dump(_SCRATCH)
             self.store.remove_graph(_SCRATCH)
             old[name] = self._dump(nodes[name])
@@ -736,7 +737,7 @@ class Levels:
         for name, text in graphs.items():
             node = pyoxigraph.NamedNode(name)
             self.store.remove_graph(node)
-            self.store.bulk_load(input=text, format=_NT, to_graph=node)
+            load_ntriples(self.store, text, node)
         levels = Levels.reason(self.store, [node.value for node in self.asserted], self.rules)
         self.data_rules, self.low, self.high = levels.data_rules, levels.low, levels.high
         self.incremental, self.most_keys = levels.incremental, levels.most_keys

@@ -32,10 +32,25 @@ from exomirkg.namespaces import (
     section_graph,
 )
 
-__all__ = ["DataFileError", "SourceFile", "Sources", "load_dataset", "parse_sources",
-           "parse_turtle", "read_ntriples", "source_files"]
+__all__ = ["DataFileError", "SourceFile", "Sources", "load_dataset", "load_ntriples",
+           "parse_sources", "parse_turtle", "read_ntriples", "source_files"]
 
 logger = logging.getLogger(__name__)
+
+
+def load_ntriples(store: pyoxigraph.Store, text: bytes,
+                  graph: pyoxigraph.NamedNode | pyoxigraph.DefaultGraph, *,
+                  lenient: bool = False) -> None:
+    """Add N-Triples text to a graph of an in-memory store (every store the build, the
+    reasoner and the checks make).
+
+    ``Store.load``, not ``bulk_load``: in pyoxigraph 0.5's in-memory store ``load`` put 100 k
+    triples into a store of 10^6 in 405 ms against 562 ms (median of 6, alternating) and
+    held 104 MB against 147 MB for 0.93 M; two threads loading at once wait for each other
+    with either. ``bulk_load`` stays for the on-disk store (:func:`exomirkg.store.load_store`).
+    """
+    store.load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph,
+               lenient=lenient)
 
 
 class DataFileError(ValueError):
@@ -165,8 +180,7 @@ class Sources:
             if text:
                 target = (pyoxigraph.DefaultGraph() if name == DATASET_DEFAULT_GRAPH_ID
                           else pyoxigraph.NamedNode(str(name)))
-                store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                to_graph=target, lenient=True)
+                load_ntriples(store, text, target, lenient=True)
         return store
 
     def to_rdflib(self) -> Dataset:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -48,7 +48,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from exomirkg import owl_rules, paths
-from exomirkg.load import DataFileError
+from exomirkg.load import DataFileError, load_ntriples
 from exomirkg.namespaces import GRAPH_INFERRED, REASONER_GRAPHS
 from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
@@ -650,16 +650,14 @@ class _Reasoner:
             text = sources if isinstance(sources, bytes) else sources.query(
                 "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                 use_default_graph_as_union=True).serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
-            self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                 to_graph=_ASSERTED)
+            load_ntriples(self.store, text, _ASSERTED)
             annotation.update(row[0].value for row in self.query(
                 f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
         else:
             for graph in sources:
                 # One N-Triples load per graph: Rust parses it, no per-term Python objects.
-                self.store.bulk_load(input=graph.serialize(format="nt", encoding="utf-8"),
-                                     format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                     to_graph=_ASSERTED)
+                load_ntriples(self.store, graph.serialize(format="nt", encoding="utf-8"),
+                              _ASSERTED)
                 annotation.update(str(s) for s in graph.subjects(RDF.type,
                                                                  OWL.AnnotationProperty))
         # OWL 2 RL input: the asserted triples without literal objects or annotation
@@ -723,33 +721,60 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
             self.store.update(f"CLEAR SILENT GRAPH <{_STAGING.value}>")
         return fresh
 
-    def _note_changed(self, *graphs: pyoxigraph.NamedNode) -> None:
-        """Note that the keys of the graphs' triples changed (a new version)."""
+    def _note_changed(self, *graphs: pyoxigraph.NamedNode, keys: Iterable[str] = ()) -> None:
+        """Note that the keys of the graphs' triples, and ``keys``, changed (a new
+        version)."""
         self.version += 1
+        for key in keys:
+            self.changed[key] = self.version
+        if not graphs:
+            return
         for row in self.store.query(_keys_query(*graphs)):
             self.changed[_type_key(row["c"].value) if row["c"].value
                           else row["p"].value] = self.version
 
-    def _load_new(self, texts: list[bytes], graphs: list[pyoxigraph.NamedNode]) -> int:
+    def _load_new(self, texts: list[bytes], graphs: list[pyoxigraph.NamedNode | None],
+                  writes: list[owl_rules.Terms]) -> int:
         """Add N-Triples texts whose triples are new and worth keeping (one may be in
-        several texts) to _INFERRED, and each to its empty graph of ``graphs``; how many.
+        several texts) to _INFERRED, and each to its empty graph of ``graphs`` (None: to
+        none, no rule reads it next round); how many.
 
         No Python reads them: at 10^6 triples splitting the OWL 2 RL rules' 52 MB into
         lines and keys took ~4.6 s of the closure's 15 s, where pyoxigraph loads them twice
-        and names their keys in ~4 s.
+        and names their keys in ~4 s. A text kept in no graph of its own (at 10^6 triples
+        the super-properties' and superclasses' 0.45 M triples, ~1.8 s to load again) has
+        its keys found among those its rule can write (``writes``, see
+        :attr:`~exomirkg.owl_rules.DataRule.writes`) by a search of the text each.
         """
-        for text, graph in zip(texts, graphs, strict=True):
-            for into in (_INFERRED, graph):
-                self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                     to_graph=into)
-        if not graphs:
-            return 0
-        count = int(next(iter(self.store.query(f"""SELECT (COUNT(*) AS ?n) {{
-  SELECT DISTINCT ?s ?p ?o {{ VALUES ?g {{ {" ".join(map(str, graphs))} }}
+        before = None if all(graphs) else self._size(_INFERRED)
+        keys: set[str] = set()
+        for text, graph, (predicates, classes) in zip(texts, graphs, writes, strict=True):
+            load_ntriples(self.store, text, _INFERRED)
+            if graph is not None:
+                load_ntriples(self.store, text, graph)
+                continue
+            # A line is <s> <p> <o> . or <s> <p> "literal" . (a blank node stops the closure)
+            keys.update(p for p in predicates if f"> <{p}> <".encode() in text
+                        or f'> <{p}> "'.encode() in text)
+            keys.update(_type_key(c) for c in classes
+                        if f"> {_NT_TYPE} <{c}> .\n".encode() in text)
+        loaded = [graph for graph in graphs if graph is not None]
+        if before is not None:
+            count = self._size(_INFERRED) - before
+        elif loaded:
+            count = int(next(iter(self.store.query(f"""SELECT (COUNT(*) AS ?n) {{
+  SELECT DISTINCT ?s ?p ?o {{ VALUES ?g {{ {" ".join(map(str, loaded))} }}
                              GRAPH ?g {{ ?s ?p ?o }} }} }}""")))[0].value)
+        else:
+            return 0
         if count:
-            self._note_changed(*graphs)
+            self._note_changed(*loaded, keys=keys)
         return count
+
+    def _size(self, graph: pyoxigraph.NamedNode) -> int:
+        """How many triples a graph holds."""
+        return int(next(iter(self.store.query(
+            f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")))[0].value)
 
     def _drop_rounds(self) -> None:
         """Drop the _ROUND graphs."""
@@ -779,8 +804,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         for start in range(0, len(ordered), _BATCH):  # all at once: ~0.1 GB of text
             text = "".join(ordered[start:start + _BATCH]).encode("utf-8")
             for graph in (_INFERRED, *(() if also is None else (also,))):
-                self.store.bulk_load(input=text, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                                     to_graph=graph)
+                load_ntriples(self.store, text, graph)
         self.version += 1
         for key in keys:
             self.changed[key] = self.version
@@ -1048,16 +1072,20 @@ WHERE {{
                     self.uncompilable = True
                     return None
                 delta = None  # a new schema: its rules read everything
+            writers = {rule.name: rule for rule in self.data_rules}
             work: list[tuple[owl_rules.DataRule, list[str] | None]] = []
             for rule in self.data_rules:
                 if delta is None:
                     work.append((rule, None))
                     continue
-                graphs = [graph for graph, by in delta.items() if by not in rule.closed]
+                graphs = [graph for graph, by in delta.items() if by not in rule.closed and (
+                    not by or owl_rules.can_match(rule.reads, writers[by].writes))]
                 if graphs and any(self.changed.get(key, 0) > since
                                   for key in data_rule_keys(rule.reads)):
                     work.append((rule, graphs))
-            texts = self._constructs([rule.query(graphs, not_trivia) for rule, graphs in work])
+            holds = {_ROUND + rule.name: rule.writes for rule in self.data_rules}
+            texts = self._constructs([rule.query(graphs, not_trivia, holds=holds)
+                                      for rule, graphs in work])
             if any(b"_:" in text for text in texts):
                 # A blank node in the data: its consequences would not be kept, nor what
                 # follows from them. The engine reads everything (what was added holds).
@@ -1067,15 +1095,21 @@ WHERE {{
             self.store.update(f"CLEAR SILENT GRAPH <{_PENDING.value}>")
             self._drop_rounds()
             since = self.version
-            rounds = [pyoxigraph.NamedNode(_ROUND + rule.name) for rule, _graphs in work]
-            fresh = self._load_new(texts, rounds)
+            # A rule's new triples go in a graph of their own only if a rule can read them
+            # in the next round (the same test as above).
+            read = [rule for rule, _graphs in work if any(
+                rule.name not in other.closed and owl_rules.can_match(other.reads, rule.writes)
+                for other in self.data_rules)]
+            fresh = self._load_new(
+                texts, [pyoxigraph.NamedNode(_ROUND + rule.name) if rule in read else None
+                        for rule, _graphs in work], [rule.writes for rule, _graphs in work])
             del texts
             added += fresh
             if not fresh:
                 self._drop_rounds()
                 self.closed_at = self.version
                 return added
-            delta = {_ROUND + rule.name: rule.name for rule, _graphs in work}
+            delta = {_ROUND + rule.name: rule.name for rule in read}
 
     def _engine_closure(self, owl_input: str, read: frozenset[str] | None) -> int:
         """The OWL 2 RL engine's closure of what the query gives; the number of new triples.
@@ -1168,8 +1202,7 @@ WHERE {{
             return list(pool.map(triples, queries))
 
     def _stage(self, lines: list[str]) -> None:
-        self.store.bulk_load(input="".join(lines).encode("utf-8"),
-                             format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=_STAGING)
+        load_ntriples(self.store, "".join(lines).encode("utf-8"), _STAGING)
 
     def run(self) -> None:
         """Rules and OWL 2 RL to a fixpoint; the inferred triples end in graph _INFERRED."""

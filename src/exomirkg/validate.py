@@ -33,7 +33,7 @@ from rdflib.paths import Path as RdfPath
 from rdflib.term import Identifier
 
 from exomirkg import check_focus, paths, shacl_sparql
-from exomirkg.load import DataFileError, Sources, parse_turtle, source_files
+from exomirkg.load import DataFileError, Sources, load_ntriples, parse_turtle, source_files
 from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, PREFIXES, REASONER_GRAPHS, SH
 from exomirkg.queries import read_header
 from exomirkg.reason import line_key, reads_key, rule_reads
@@ -965,8 +965,7 @@ class ShapesRun:
         try:
             # Their union in one graph (see GRAPH_STATEMENTS), which the build drops after
             # validation (:func:`drop_statements`).
-            store.bulk_load(input=b"".join(self.texts), format=pyoxigraph.RdfFormat.N_TRIPLES,
-                            to_graph=_STATEMENTS, lenient=True)
+            load_ntriples(store, b"".join(self.texts), _STATEMENTS, lenient=True)
             return [_check_rows(store, check) for check in self.checks]
         finally:
             self.check_seconds += time.perf_counter() - start
