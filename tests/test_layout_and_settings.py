@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
 from exomirkg import paths
 from exomirkg.build import BuildResult, build_dataset
 from exomirkg.cli import main
+from exomirkg.namespaces import GRAPH_STATEMENTS, REASONER_GRAPHS
 from exomirkg.settings import DEFAULTS
 
 #: A shape every drug fails: it asks for a property no drug has.
@@ -122,3 +125,26 @@ def test_serve_passes_only_what_was_given_and_never_writes_the_environment(
     assert given["QUERY_TIMEOUT"] == 4.5 and given["ROW_CAP"] == 7
     assert "QUERY_WORKERS" not in given and "BODY_CAP" not in given
     assert dict(os.environ) == before
+
+
+@pytest.mark.parametrize("validating", [True, False])
+def test_a_build_loads_the_statements_union_once_and_leaves_no_working_graph(
+        validating: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reasoner and the checks of scope ``asserted`` read one union of the asserted
+    graphs (GRAPH_STATEMENTS), loaded once; the store the build returns holds neither it nor
+    any other working graph, validated or not."""
+    from exomirkg import build, load, reason, validate
+
+    union = load.parse_sources().ntriples().count(b"\n")  # (blank-node labels vary in length)
+    loads: list[tuple[str, int]] = []
+    for module in (build, load, reason, validate):
+        def counted(store: pyoxigraph.Store, text: bytes, graph: object, *,
+                    lenient: bool = False, real: Callable = module.load_ntriples) -> None:
+            loads.append((getattr(graph, "value", ""), text.count(b"\n")))
+            real(store, text, graph, lenient=lenient)
+        monkeypatch.setattr(module, "load_ntriples", counted)
+    result = build_dataset(validate=validating)
+    assert [graph for graph, size in loads if size == union] == [GRAPH_STATEMENTS]
+    assert (result.report is not None and result.report.conforms) is validating
+    left = [g.value for g in result.store.named_graphs() if g.value.startswith(REASONER_GRAPHS)]
+    assert left == []

@@ -22,7 +22,7 @@ from exomirkg.build import BuildResult
 from exomirkg.cli import main
 from exomirkg.explain import explain_drug
 from exomirkg.load import Sources, parse_turtle, source_files
-from exomirkg.namespaces import EKG, GRAPH_INFERRED, OBO, PROV
+from exomirkg.namespaces import EKG, GRAPH_INFERRED, GRAPH_STATEMENTS, OBO, PROV
 from exomirkg.reason import (
     _WORTH_KEEPING,
     ENGINES,
@@ -370,6 +370,17 @@ def test_a_store_reasons_as_its_dataset_does(fixture_build: tuple[Dataset, Graph
     infer_into(again, statements=Sources.from_rdflib(dataset).ntriples())
     assert set(again.quads_for_pattern(None, None, None,
                                        pyoxigraph.NamedNode(str(GRAPH_INFERRED)))) == inferred
+    # ... or loads their union in GRAPH_STATEMENTS, which the checks read too: the reasoner
+    # reads it there, leaves it as it was, and infers the same triples.
+    loaded = dataset_to_store(dataset)
+    statements = pyoxigraph.NamedNode(GRAPH_STATEMENTS)
+    loaded.load(Sources.from_rdflib(dataset).ntriples(), format=pyoxigraph.RdfFormat.N_TRIPLES,
+                to_graph=statements)
+    before = set(loaded)
+    infer_into(loaded, loaded=True)
+    assert set(loaded.quads_for_pattern(None, None, None,
+                                        pyoxigraph.NamedNode(str(GRAPH_INFERRED)))) == inferred
+    assert set(loaded) - inferred == before
 
 
 def test_engines_derive_the_same_abox() -> None:

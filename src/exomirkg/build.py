@@ -19,8 +19,8 @@ from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
 from exomirkg.canonical import Kept, write_canonical_dataset
-from exomirkg.load import Sources, parse_sources
-from exomirkg.namespaces import GRAPH_INFERRED
+from exomirkg.load import Sources, load_ntriples, parse_sources
+from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS
 from exomirkg.reason import Inference, infer_into
 from exomirkg.release import RELEASE_FILES, release_bytes, write_release
 from exomirkg.store import file_sha256, graph_to_rdflib, return_freed_memory
@@ -176,14 +176,17 @@ def process_sources(
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exomirkg-shapes")
         shapes = ShapesRun(sources, shapes_dir=layout.shapes_dir,
                            executor=worker) if validate else None
-        # One pyoxigraph store serves reasoning, the checks and the release.
+        # One pyoxigraph store serves reasoning, the checks and the release; the asserted
+        # graphs' union, which the reasoner and the checks read, is loaded once.
         store = sources.load_into(pyoxigraph.Store())
+        load_ntriples(store, sources.ntriples(), pyoxigraph.NamedNode(GRAPH_STATEMENTS),
+                      lenient=True)
         if shapes is not None:
             shapes.start_checks(store, layout.checks_dir)
         release = worker.submit(release_bytes, store, __version__)
         worker.shutdown(wait=False)  # the thread ends with its tasks
-        inference = infer_into(store, rules_dir=layout.rules_dir,
-                               statements=sources.ntriples(), keep_lowest=keep_lowest)
+        inference = infer_into(store, rules_dir=layout.rules_dir, loaded=True,
+                               keep_lowest=keep_lowest)
     report = None
     if shapes is not None:
         # The time from the end of reasoning: what is left of the shapes, and the checks.
@@ -193,6 +196,8 @@ def process_sources(
             drop_statements(store)
         del shapes
         return_freed_memory()
+    else:
+        drop_statements(store)
     return BuildResult(sources, store, report, timings, release=release.result(),
                        inference=inference)
 

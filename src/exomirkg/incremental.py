@@ -379,11 +379,12 @@ class Levels:
                         for name in asserted)
         for graph in (LOWEST, HIGHER, STATEMENTS, *_WORKING):
             _drop(store, graph)
-        inference = infer_into(store, rules=rules, engine="reasonable", statements=text,
+        load_ntriples(store, text, STATEMENTS)  # the reasoner's statements too
+        inference = infer_into(store, rules=rules, engine="reasonable", loaded=True,
                                keep_lowest=True)
         lowest = inference.lowest or b""
         higher = higher_part(store.dump(format=_NT, from_graph=INFERRED) or b"", lowest)
-        for part, graph in ((lowest, LOWEST), (higher, HIGHER), (text, STATEMENTS)):
+        for part, graph in ((lowest, LOWEST), (higher, HIGHER)):
             load_ntriples(store, part, graph)
         levels = cls(store, asserted, rules, inference.data_rules)
         levels.most_keys = max(_MOST_KEYS, text.count(b"\n") // _TRIPLES_PER_KEY)

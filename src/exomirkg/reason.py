@@ -49,7 +49,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from exomirkg import owl_rules, paths
 from exomirkg.load import DataFileError, load_ntriples
-from exomirkg.namespaces import GRAPH_INFERRED, REASONER_GRAPHS
+from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS, REASONER_GRAPHS
 from exomirkg.queries import read_header
 from exomirkg.sparql.guard import lex
 from exomirkg.sparql.parsing import parsed
@@ -427,7 +427,10 @@ _INFERRED = pyoxigraph.NamedNode(str(GRAPH_INFERRED))
 #: In the build's store the files' graphs hold the same statements, but a default graph of
 #: them all reads each pattern once per graph (3-6x slower rules over 21 graphs at 10^6) and
 #: counts a triple two files state twice.
-_ASSERTED = pyoxigraph.NamedNode(REASONER_GRAPHS + "asserted")
+#: It is GRAPH_STATEMENTS, the union the checks of scope ``asserted`` read too: the build
+#: loads it once for both (:func:`infer_into`'s ``loaded``; a second copy loaded beside the
+#: reasoner's took ~3 s of the same writer at 10^6 triples).
+_ASSERTED = pyoxigraph.NamedNode(GRAPH_STATEMENTS)
 _UNION = [_ASSERTED, _INFERRED]
 _UNION_IRIS = [graph.value for graph in _UNION]
 #: A step's candidates; then, once _DISCARD has run, the new ones, before they join _INFERRED.
@@ -615,10 +618,12 @@ class _Reasoner:
     of them. The rules read the two as one (:meth:`query`, ``USING`` in updates).
     """
 
-    def __init__(self, sources: list[Graph] | pyoxigraph.Store | bytes, rules: list[Rule],
-                 engine: str, store: pyoxigraph.Store | None = None) -> None:
+    def __init__(self, sources: list[Graph] | pyoxigraph.Store | bytes | None,
+                 rules: list[Rule], engine: str, store: pyoxigraph.Store | None = None) -> None:
         """Load the statements.
 
+        :param sources: the statements; None: ``store`` holds their union in _ASSERTED
+            already, which is read and left there.
         :param store: where to work (its graph/inferred and _WORKING graphs are replaced;
             :meth:`finish` drops the latter); a store of its own by default.
         """
@@ -640,11 +645,19 @@ class _Reasoner:
         self.last_run: dict[str, int] = {}  # rule name -> version when it last ran
         self.errors: set[str] = set()
         self.store = pyoxigraph.Store() if store is None else store
-        for graph in (*_WORKING, _INFERRED):
+        #: The graphs :meth:`finish` drops.
+        self.working = _WORKING if sources is not None else tuple(
+            graph for graph in _WORKING if graph != _ASSERTED)
+        if sources is None and store is None:
+            raise ValueError("no statements: neither sources nor a store holding them")
+        for graph in (*self.working, _INFERRED):
             self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         self._drop_rounds()
         annotation: set[str] = set()
-        if isinstance(sources, (bytes, pyoxigraph.Store)):
+        if sources is None:
+            annotation.update(row[0].value for row in self.query(
+                f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
+        elif isinstance(sources, (bytes, pyoxigraph.Store)):
             # The statements as N-Triples text (the build has it), or every graph's triples
             # written by Rust: parsed by Rust, no Python object each.
             text = sources if isinstance(sources, bytes) else sources.query(
@@ -1231,7 +1244,7 @@ WHERE {{
     def finish(self) -> int:
         """Drop the working graphs, leaving the inferred triples in graph/inferred; their
         count."""
-        for graph in _WORKING:
+        for graph in self.working:
             self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         self._drop_rounds()
         return int(next(iter(self.store.query(
@@ -1278,7 +1291,8 @@ class Inference:
 
 def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
                engine: str | None = None, statements: bytes | None = None,
-               keep_lowest: bool = False, rules: list[Rule] | None = None) -> Inference:
+               loaded: bool = False, keep_lowest: bool = False,
+               rules: list[Rule] | None = None) -> Inference:
     """Reason over the store's other graphs and put what they entail into graph/inferred.
 
     The build's path: the reasoner works in ``store`` itself (in graphs of its own, named
@@ -1289,12 +1303,14 @@ def infer_into(store: pyoxigraph.Store, *, rules_dir: Path | None = None,
     :param statements: the store's other graphs as N-Triples text, when the caller has it
         (the build does): the reasoner loads it instead of copying them out of the store
         (8.3 s -> 3 s at 10^6 triples).
+    :param loaded: the store holds their union in GRAPH_STATEMENTS already (the caller loaded
+        it, and drops it): the reasoner reads it there and leaves it.
     :param keep_lowest: also return the lowest stratum's triples (the incremental build's
         state: ~0.3 s at 10^6 triples).
     :param rules: the rules, if read already (else those of ``rules_dir``).
     """
     # The reasoner drops graph/inferred before it reads the store.
-    reasoner = _Reasoner(store if statements is None else statements,
+    reasoner = _Reasoner(None if loaded else store if statements is None else statements,
                          load_rules(rules_dir) if rules is None else rules,
                          engine or default_engine(), store=store)
     statements = None  # loaded: the text (130 MB at 10^6 triples) need not outlive it
