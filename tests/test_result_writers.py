@@ -80,6 +80,8 @@ def test_answers_are_the_store_s_cut_exactly_at_the_cap(store: pyoxigraph.Store,
 ])
 def test_json_rows_are_counted_outside_strings(body: bytes, rows: int) -> None:
     assert _json_rows(body) == rows
+    # ... and so with the separators counted while the answer was written (write_whole)
+    assert _json_rows(body, body.count(b"},{")) == rows
 
 
 def test_json_rows_count_pyoxigraph_s_answers_of_awkward_literals() -> None:
@@ -105,6 +107,7 @@ def test_json_rows_count_pyoxigraph_s_answers_of_awkward_literals() -> None:
         body = pyoxigraph.parse_query_results(text, format=pyoxigraph.QueryResultsFormat.JSON)\
             .serialize(format=pyoxigraph.QueryResultsFormat.JSON)
         assert _json_rows(body) == len(bindings), body
+        assert _json_rows(body, body.count(b"},{")) == len(bindings), body
 
 
 def test_a_frame_larger_than_the_pipe_arrives_whole() -> None:

@@ -95,7 +95,7 @@ class _MarkSink:
         """Nothing buffered here."""
 
 
-def _json_rows(body: bytes) -> int:
+def _json_rows(body: bytes, separators: int | None = None) -> int:
     """Solutions in pyoxigraph's compact SPARQL JSON (no whitespace between tokens).
 
     Two scans of the answer in the usual case, not four: each costs ~0.6 µs per kB (four
@@ -106,11 +106,15 @@ def _json_rows(body: bytes) -> int:
     solution, starts with neither. So when every ``},{`` is followed by such a quote (no
     :data:`_UNSURE`), each separates two solutions; otherwise (an empty solution after
     another, a literal holding ``},{``) the strings are removed before counting.
+
+    :param separators: how many ``},{`` the body holds, if the caller counted them (the
+        sink of :func:`write_whole` does, as the writer writes): with no :data:`_UNSURE`
+        each is a ``},{"``, so one scan is left (~0.4 ms of a 680 kB answer).
     """
     if body.endswith(b"[]}}"):
         return 0
     if _UNSURE.search(body) is None:
-        return body.count(b'},{"') + 1
+        return (body.count(b'},{"') if separators is None else separators) + 1
     return _JSON_STRING.sub(b"", body).count(b"},{") + 1
 
 
@@ -154,7 +158,7 @@ def write_whole(solutions: pyoxigraph.QuerySolutions, media: str, cap: int | Non
         return _with_note(body, media, cap, note), cap, True
     body = b"".join(sink.chunks)
     if media == _JSON_MEDIA:
-        return body, _json_rows(body), False
+        return body, _json_rows(body, sink.marks), False
     return body, sink.marks - (media == _TSV_MEDIA), False
 
 
