@@ -294,3 +294,15 @@ def test_a_round_kept_in_no_graph_of_its_own_notes_the_same_keys_and_count(
     assert {key for key, version in reasoner.changed.items() if before.get(key) != version} == {
         f"{e}p", f"{e}q", f"{e}r", f"type {e}C"}
     assert reasoner._size(reason._INFERRED) == 4
+
+
+def test_a_rule_reads_another_s_round_when_a_premise_can_match_it_and_it_is_not_closed() -> None:
+    e = "https://e/"
+    spo1 = DataRule("prp-spo1", "?x ?q ?y", ("?x ?p ?y",), "?p ?q", ((f"{e}p", f"{e}q"),))
+    dom = DataRule("prp-dom", "?x a ?d", ("?x ?p ?y",), "?p ?d", ((f"{e}q", f"{e}D"),))
+    sco = DataRule("cax-sco", "?x a ?d", ("?x a ?c",), "?c ?d", ((f"{e}D", f"{e}E"),))
+    assert dom.reads_from(spo1) and sco.reads_from(dom)
+    assert not spo1.reads_from(dom) and not dom.reads_from(sco)  # no premise can match
+    closed = DataRule("prp-dom", dom.head, dom.premises, dom.variables, dom.rows,
+                      closed=frozenset({"prp-spo1"}))
+    assert not closed.reads_from(spo1)

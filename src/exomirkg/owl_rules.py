@@ -119,6 +119,11 @@ class DataRule:
                    record["variables"], tuple(tuple(row) for row in record["rows"]),
                    record["condition"], frozenset(record["closed"]))
 
+    def reads_from(self, other: DataRule) -> bool:
+        """Whether a round must give it the triples ``other`` added in the last: it is not
+        closed against ``other`` (:func:`_close`), and a premise can match them."""
+        return other.name not in self.closed and can_match(self.reads, other.writes)
+
     @cached_property
     def reads(self) -> Terms:
         """The predicates (rdf:type aside) and the classes of the triples it reads."""

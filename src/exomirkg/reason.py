@@ -644,12 +644,12 @@ class _Reasoner:
         self.changed: dict[str, int] = {}  # key -> version of the last step that added one
         self.last_run: dict[str, int] = {}  # rule name -> version when it last ran
         self.errors: set[str] = set()
+        if sources is None and store is None:
+            raise ValueError("no statements: neither sources nor a store holding them")
         self.store = pyoxigraph.Store() if store is None else store
         #: The graphs :meth:`finish` drops.
         self.working = _WORKING if sources is not None else tuple(
             graph for graph in _WORKING if graph != _ASSERTED)
-        if sources is None and store is None:
-            raise ValueError("no statements: neither sources nor a store holding them")
         for graph in (*self.working, _INFERRED):
             self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         self._drop_rounds()
@@ -1091,8 +1091,8 @@ WHERE {{
                 if delta is None:
                     work.append((rule, None))
                     continue
-                graphs = [graph for graph, by in delta.items() if by not in rule.closed and (
-                    not by or owl_rules.can_match(rule.reads, writers[by].writes))]
+                graphs = [graph for graph, by in delta.items()
+                          if not by or rule.reads_from(writers[by])]
                 if graphs and any(self.changed.get(key, 0) > since
                                   for key in data_rule_keys(rule.reads)):
                     work.append((rule, graphs))
@@ -1108,11 +1108,10 @@ WHERE {{
             self.store.update(f"CLEAR SILENT GRAPH <{_PENDING.value}>")
             self._drop_rounds()
             since = self.version
-            # A rule's new triples go in a graph of their own only if a rule can read them
-            # in the next round (the same test as above).
-            read = [rule for rule, _graphs in work if any(
-                rule.name not in other.closed and owl_rules.can_match(other.reads, rule.writes)
-                for other in self.data_rules)]
+            # A rule's new triples go in a graph of their own only if a rule reads them in
+            # the next round.
+            read = [rule for rule, _graphs in work
+                    if any(other.reads_from(rule) for other in self.data_rules)]
             fresh = self._load_new(
                 texts, [pyoxigraph.NamedNode(_ROUND + rule.name) if rule in read else None
                         for rule, _graphs in work], [rule.writes for rule, _graphs in work])
