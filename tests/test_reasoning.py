@@ -17,7 +17,7 @@ from helpers import benchmark
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from exomirkg import paths
+from exomirkg import paths, reason
 from exomirkg.build import BuildResult
 from exomirkg.cli import main
 from exomirkg.explain import explain_drug
@@ -624,3 +624,38 @@ def test_what_is_worth_keeping_is_one_rule_in_sparql_and_in_python() -> None:
     kept_python = {triple for triple in triples if _worth_keeping(triple)}
     assert kept_sparql == kept_python == {(x, p, y), (x, RDF.type, y), (x, OWL.sameAs, y)}
     assert not _worth_keeping((Literal("a"), p, y))  # generalised RDF: Python's side only
+
+
+def test_lines_go_by_their_subject_s_prefix() -> None:
+    e = "https://e/"
+    lines = [f"<{e}link_a_b> <{e}p> <{e}o> .\n", f"<{e}link_c_d> <{e}p> <{e}o> .\n",
+             f"<{e}x#finding_1> <{e}p> <{e}o> .\n", f"<{e}plain> <{e}p> <{e}o> .\n"]
+    assert reason._by_subject_prefix(lines) == {
+        f"{e}link_": lines[:2], f"{e}x#finding_": [lines[2]], e: [lines[3]]}
+    # a blank node, an IRI without a namespace, too many prefixes: asked line by line
+    for other in ("_:b <https://e/p> <https://e/o> .\n", "<urn:x> <https://e/p> <https://e/o> .\n"):
+        assert reason._by_subject_prefix([lines[0], other]) == {None: [lines[0], other]}
+    many = [f"<{e}{i}/x> <{e}p> <{e}o> .\n" for i in range(reason._MOST_PREFIXES + 1)]
+    assert reason._by_subject_prefix(many) == {None: many}
+
+
+def test_a_batch_s_lines_of_a_subject_prefix_the_store_lacks_go_straight_in() -> None:
+    """Of a key the store holds, the lines whose subject's prefix it holds none of are new
+    (not staged); the others are staged and asked: only the new ones are kept."""
+    e = "https://w3id.org/exomirkg/"
+    held = f"<{e}finding_1> <{e}p> <{e}o> .\n"
+    reasoner = reason._Reasoner(held.encode(), [], "reasonable")
+    staged: list[str] = []
+    real = reasoner._stage
+
+    def stage(lines: list[str]) -> None:
+        staged.extend(lines)
+        real(lines)
+    reasoner._stage = stage  # type: ignore[method-assign]
+    new = [f"<{e}link_a_b> <{e}p> <{e}o> .\n", f"<{e}finding_2> <{e}p> <{e}o3> .\n"]
+    rule = reason.load_rules()[0]
+    assert reasoner._take([rule], ["".join([held, *new]).encode()]) == 2
+    assert sorted(staged) == sorted([held, new[1]])  # the finding_ prefix is held
+    inferred = reasoner.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                   from_graph=reason._INFERRED).decode()
+    assert sorted(inferred.splitlines(keepends=True)) == sorted(new)

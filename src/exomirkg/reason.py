@@ -498,6 +498,32 @@ def split_nt(line: str) -> tuple[str, str, str]:
     return subject, predicate, rest[:-3]
 
 
+#: At most this many subject prefixes of a key are asked about (:func:`_by_subject_prefix`).
+_MOST_PREFIXES = 16
+
+
+def _by_subject_prefix(lines: list[str]) -> dict[str | None, list[str]]:
+    """N-Triples lines by their subject's IRI up to the first ``_`` of its local name
+    (``…/link_``), else its namespace: the rules mint IRIs of a few such prefixes
+    (``ekg:link_<drug>_<mechanism>``), so the store often holds no triple of a key whose
+    subject has one. More than :data:`_MOST_PREFIXES` prefixes, or a blank node: all
+    under None (staged and asked line by line)."""
+    parts: dict[str | None, list[str]] = {}
+    for line in lines:
+        iri = line[1:line.index(">")] if line.startswith("<") else None
+        if iri is None:
+            return {None: lines}
+        cut = max(iri.rfind("/"), iri.rfind("#")) + 1
+        underscore = iri.find("_", cut)
+        prefix = iri[:underscore + 1] if underscore >= 0 else iri[:cut]
+        if not prefix:  # (no namespace: "" would say nothing is held)
+            return {None: lines}
+        parts.setdefault(prefix, []).append(line)
+        if len(parts) > _MOST_PREFIXES:
+            return {None: lines}
+    return parts
+
+
 def nt_key(predicate: str, obj: str) -> str:
     """The key (see :func:`rule_reads`) of a triple written in N-Triples."""
     return _type_key(obj[1:-1]) if predicate == _NT_TYPE else predicate[1:-1]
@@ -890,11 +916,14 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         fresh_keys: set[str] = set()
         staged: list[str] = []
         for key, lines in groups.items():
-            if self._absent(key):
-                fresh.update(lines)
-                fresh_keys.add(key)
-            else:
-                staged.extend(lines)
+            # Of a key the store holds, those whose subject's prefix it holds none of.
+            parts = {"": lines} if self._absent(key) else _by_subject_prefix(lines)
+            for prefix, part in parts.items():
+                if prefix is None or (prefix and not self._absent(key, prefix)):
+                    staged.extend(part)
+                else:
+                    fresh.update(part)
+                    fresh_keys.add(key)
         del groups
         self._stage(staged)
         del staged
@@ -902,11 +931,14 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         count = self._accept_new(fresh, also=_PENDING if pending else None, keys=fresh_keys)
         return self._ran(batch, count + self._merge(pending=pending))
 
-    def _absent(self, key: str) -> bool:
-        """Whether the store holds no triple of the key."""
+    def _absent(self, key: str, prefix: str = "") -> bool:
+        """Whether the store holds no triple of the key (whose subject's IRI starts with
+        ``prefix``, if given)."""
         pattern = (f"?s <{RDF.type}> <{key.removeprefix('type ')}>" if key.startswith("type ")
                    else f"?s <{key}> ?o")
-        return not self.query(f"ASK {{ {pattern} }}")
+        # An IRI holds no quote or backslash (N-Triples' IRIREF): the prefix is a plain string.
+        condition = f'FILTER(STRSTARTS(STR(?s), "{prefix}"))' if prefix else ""
+        return not self.query(f"ASK {{ {pattern} {condition} }}")
 
     def _ran(self, batch: list[Rule], count: int) -> int:
         for rule in batch:
