@@ -133,11 +133,11 @@ def test_a_build_loads_the_statements_union_once_and_leaves_no_working_graph(
     """The reasoner and the checks of scope ``asserted`` read one union of the asserted
     graphs (GRAPH_STATEMENTS), loaded once; the store the build returns holds neither it nor
     any other working graph, validated or not."""
-    from exomirkg import build, load, reason, validate
+    from exomirkg import load, reason, validate
 
     union = load.parse_sources().ntriples().count(b"\n")  # (blank-node labels vary in length)
     loads: list[tuple[str, int]] = []
-    for module in (build, load, reason, validate):
+    for module in (load, reason, validate):
         def counted(store: pyoxigraph.Store, text: bytes, graph: object, *,
                     lenient: bool = False, real: Callable = module.load_ntriples) -> None:
             loads.append((getattr(graph, "value", ""), text.count(b"\n")))

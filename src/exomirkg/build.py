@@ -19,12 +19,18 @@ from rdflib import Dataset, Graph
 
 from exomirkg import __version__, paths
 from exomirkg.canonical import Kept, write_canonical_dataset
-from exomirkg.load import Sources, load_ntriples, parse_sources
-from exomirkg.namespaces import GRAPH_INFERRED, GRAPH_STATEMENTS
+from exomirkg.load import Sources, parse_sources
+from exomirkg.namespaces import GRAPH_INFERRED
 from exomirkg.reason import Inference, infer_into
 from exomirkg.release import RELEASE_FILES, release_bytes, write_release
 from exomirkg.store import file_sha256, graph_to_rdflib, return_freed_memory
-from exomirkg.validate import ShapesRun, ValidationReport, drop_statements, validate_sources
+from exomirkg.validate import (
+    ShapesRun,
+    ValidationReport,
+    drop_statements,
+    load_statements,
+    validate_sources,
+)
 
 __all__ = [
     "BUILD_INFO",
@@ -179,8 +185,7 @@ def process_sources(
         # One pyoxigraph store serves reasoning, the checks and the release; the asserted
         # graphs' union, which the reasoner and the checks read, is loaded once.
         store = sources.load_into(pyoxigraph.Store())
-        load_ntriples(store, sources.ntriples(), pyoxigraph.NamedNode(GRAPH_STATEMENTS),
-                      lenient=True)
+        load_statements(store, [sources.ntriples()])
         if shapes is not None:
             shapes.start_checks(store, layout.checks_dir)
         release = worker.submit(release_bytes, store, __version__)

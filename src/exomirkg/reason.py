@@ -680,16 +680,14 @@ class _Reasoner:
             self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         self._drop_rounds()
         annotation: set[str] = set()
-        if sources is None:
-            annotation.update(row[0].value for row in self.query(
-                f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
-        elif isinstance(sources, (bytes, pyoxigraph.Store)):
-            # The statements as N-Triples text (the build has it), or every graph's triples
-            # written by Rust: parsed by Rust, no Python object each.
-            text = sources if isinstance(sources, bytes) else sources.query(
-                "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                use_default_graph_as_union=True).serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
-            load_ntriples(self.store, text, _ASSERTED)
+        if sources is None or isinstance(sources, (bytes, pyoxigraph.Store)):
+            if sources is not None:
+                # The statements as N-Triples text (the build has it), or every graph's
+                # triples written by Rust: parsed by Rust, no Python object each.
+                text = sources if isinstance(sources, bytes) else sources.query(
+                    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+                ).serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
+                load_ntriples(self.store, text, _ASSERTED)
             annotation.update(row[0].value for row in self.query(
                 f"SELECT DISTINCT ?p {{ ?p a <{OWL.AnnotationProperty}> }}"))
         else:
@@ -751,9 +749,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
             closure has not seen).
         """
         self.store.update(_DISCARD)
-        result = self.store.query(
-            f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_STAGING.value}> {{ ?s ?p ?o }} }}")
-        fresh = int(next(iter(result))["n"].value)
+        fresh = self._size(_STAGING)
         if fresh:
             self._note_changed(_STAGING)
             self.store.update(_ACCEPT_PENDING if pending else _ACCEPT)
@@ -785,7 +781,7 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
         its keys found among those its rule can write (``writes``, see
         :attr:`~exomirkg.owl_rules.DataRule.writes`) by a search of the text each.
         """
-        before = None if all(graphs) else self._size(_INFERRED)
+        before = self._size(_INFERRED)
         keys: set[str] = set()
         for text, graph, (predicates, classes) in zip(texts, graphs, writes, strict=True):
             load_ntriples(self.store, text, _INFERRED)
@@ -797,17 +793,10 @@ CONSTRUCT {{ ?y1 <{OWL.sameAs}> ?y2 }} WHERE {{
                         or f'> <{p}> "'.encode() in text)
             keys.update(_type_key(c) for c in classes
                         if f"> {_NT_TYPE} <{c}> .\n".encode() in text)
-        loaded = [graph for graph in graphs if graph is not None]
-        if before is not None:
-            count = self._size(_INFERRED) - before
-        elif loaded:
-            count = int(next(iter(self.store.query(f"""SELECT (COUNT(*) AS ?n) {{
-  SELECT DISTINCT ?s ?p ?o {{ VALUES ?g {{ {" ".join(map(str, loaded))} }}
-                             GRAPH ?g {{ ?s ?p ?o }} }} }}""")))[0].value)
-        else:
-            return 0
+        # (each text holds only triples the store lacked when the round began)
+        count = self._size(_INFERRED) - before
         if count:
-            self._note_changed(*loaded, keys=keys)
+            self._note_changed(*(graph for graph in graphs if graph is not None), keys=keys)
         return count
 
     def _size(self, graph: pyoxigraph.NamedNode) -> int:
@@ -1278,8 +1267,7 @@ WHERE {{
         for graph in self.working:
             self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
         self._drop_rounds()
-        return int(next(iter(self.store.query(
-            f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_INFERRED.value}> {{ ?s ?p ?o }} }}")))[0].value)
+        return self._size(_INFERRED)
 
     def inferred_graph(self) -> Graph:
         """The inferred triples as an rdflib graph."""

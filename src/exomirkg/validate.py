@@ -60,6 +60,7 @@ __all__ = [
     "default_shapes_engine",
     "drop_statements",
     "load_checks",
+    "load_statements",
     "load_shapes",
     "run_checks",
     "run_shapes",
@@ -963,10 +964,7 @@ class ShapesRun:
     def _timed_checks(self, store: pyoxigraph.Store) -> list[_CheckRows]:
         start = time.perf_counter()
         try:
-            # Their union in one graph (see GRAPH_STATEMENTS), which the build drops after
-            # validation (:func:`drop_statements`); it loads it before it starts the checks.
-            if not store.contains_named_graph(_STATEMENTS):
-                load_ntriples(store, b"".join(self.texts), _STATEMENTS, lenient=True)
+            load_statements(store, self.texts)
             return [_check_rows(store, check) for check in self.checks]
         finally:
             self.check_seconds += time.perf_counter() - start
@@ -1025,6 +1023,15 @@ class ShapesRun:
             return run_shapes(data, self.shapes, locate)
         finally:
             self.seconds += time.perf_counter() - start
+
+
+def load_statements(store: pyoxigraph.Store, texts: Sequence[bytes]) -> None:
+    """Load the asserted graphs' N-Triples, ``texts``, as their union in one graph
+    (GRAPH_STATEMENTS: the checks of scope ``asserted`` and the reasoner read it), unless
+    the store holds it already (the build loads it before the checks and the reasoner
+    start); :func:`drop_statements` drops it."""
+    if not store.contains_named_graph(_STATEMENTS):
+        load_ntriples(store, b"".join(texts), _STATEMENTS, lenient=True)
 
 
 def drop_statements(store: pyoxigraph.Store) -> None:
