@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -187,7 +188,7 @@ def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: 
     if form is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     latencies: list[float] = []
-    failures = [0]
+    failures: Counter[str] = Counter()  # by status code, or by the exception's name
     lock = threading.Lock()
     issued = [0]
     deadline = time.monotonic() + budget
@@ -209,8 +210,10 @@ def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: 
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
-            except OSError:
+                why = str(response.status)
+            except OSError as error:
                 ok = False
+                why = type(error).__name__
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=budget)
             elapsed = time.perf_counter() - start
@@ -218,7 +221,7 @@ def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: 
                 if ok:
                     latencies.append(elapsed)
                 else:
-                    failures[0] += 1
+                    failures[why] += 1
 
     start = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -227,7 +230,8 @@ def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: 
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return {**_pool([{"latencies": latencies, "wall": wall, "failed": failures[0]}]),
+    return {**_pool([{"latencies": latencies, "wall": wall, "failed": sum(failures.values()),
+                      "why": dict(failures)}]),
             "latencies": latencies, "wall": wall}
 
 
@@ -383,7 +387,11 @@ def _pool(results: list[dict]) -> dict:
     latencies = sorted(x for result in results for x in result["latencies"])
     wall = sum(result["wall"] for result in results)
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None
+    why: Counter[str] = Counter()
+    for result in results:
+        why.update(result.get("why", {}))
     return {"n": len(latencies), "failed": sum(result["failed"] for result in results),
+            "why": dict(why),
             "p50": statistics.median(latencies) if latencies else None, "p95": p95,
             "rps": len(latencies) / wall if wall else 0.0}
 
@@ -445,7 +453,9 @@ def _run_sizes(args, folder: Path, bin_dir: Path, empty_port: int) -> None:
                 for concurrency in args.concurrency:
                     count_n = args.requests if concurrency == 1 else args.requests * 2
                     results, ratios = _compare(targets, count_n, concurrency, args)
-                    notes = [f"{server}: {result['failed']} failed/timed out"
+                    notes = [f"{server}: {result['failed']} failed/timed out ("
+                             + ", ".join(f"{why}: {n}" for why, n in sorted(result["why"].items()))
+                             + ")"
                              for server, result in zip(names, results, strict=True)
                              if result["failed"]]
                     print(f"{name:<18}{concurrency:>3} | " + " | ".join(

@@ -139,9 +139,9 @@ def test_a_build_loads_the_statements_union_once_and_leaves_no_working_graph(
     loads: list[tuple[str, int]] = []
     for module in (load, reason, validate):
         def counted(store: pyoxigraph.Store, text: bytes, graph: object, *,
-                    lenient: bool = False, real: Callable = module.load_ntriples) -> None:
+                    real: Callable = module.load_ntriples) -> None:
             loads.append((getattr(graph, "value", ""), text.count(b"\n")))
-            real(store, text, graph, lenient=lenient)
+            real(store, text, graph)
         monkeypatch.setattr(module, "load_ntriples", counted)
     result = build_dataset(validate=validating)
     assert [graph for graph, size in loads if size == union] == [GRAPH_STATEMENTS]

@@ -414,6 +414,23 @@ def test_fixture_inferred_graph_passes_validation(
     assert report.conforms, report.text
 
 
+def test_an_iri_rdflib_accepts_is_reasoned_over_not_refused() -> None:
+    """rdflib takes and writes an IRI such as ``http://example.org/drug%zz`` (a broken
+    percent-escape), which a strict N-Triples reader refuses. The reasoner reads what it is
+    given as written (``load_ntriples`` is lenient) and derives from it; the checks, not a
+    crash mid-reasoning, report such IRIs."""
+    odd = URIRef("http://example.org/drug%zz")
+    dataset = Dataset(default_union=True)
+    graph = dataset.graph(URIRef("http://example.org/graph"))
+    graph.add((EKG.ExampleDrugClass, RDF.type, OWL.Class))
+    graph.add((EKG.ExampleDrugClass, RDFS.subClassOf, EKG.Drug))
+    graph.add((odd, RDF.type, EKG.ExampleDrugClass))
+    with pytest.raises(SyntaxError):  # what a strict reader of the same text says
+        list(pyoxigraph.parse(graph.serialize(format="nt", encoding="utf-8"),
+                              format=pyoxigraph.RdfFormat.N_TRIPLES))
+    assert (odd, RDF.type, EKG.Drug) in infer(dataset)
+
+
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="reasonable"):
         infer(Dataset(), engine="hermit")

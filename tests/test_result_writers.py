@@ -146,12 +146,16 @@ def test_a_frame_arrives_whole_at_every_size(size: int) -> None:
 
 
 def test_polling_waits_for_an_idle_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runnable count is read (the caller is one of them): never fewer than one CPU's
-    worth, always fewer than a million CPUs."""
-    monkeypatch.setattr(engine, "_CPUS", 1)
-    assert not engine._cpu_to_spare()
+    """The runnable count is read from /proc/loadavg (never a million), and polling is on
+    while the runnable tasks, the two sides of the hop among them, fit the CPUs."""
     monkeypatch.setattr(engine, "_CPUS", 10**6)
     assert engine._cpu_to_spare(), "/proc/loadavg could not be read"
+    for cpus, running, spare in [(2, 1, True), (2, 2, True), (2, 3, False), (1, 2, False),
+                                 (8, 8, True), (8, 9, False)]:
+        monkeypatch.setattr(engine, "_CPUS", cpus)
+        monkeypatch.setattr(engine.os, "pread",
+                            lambda fd, size, at, n=running: f"0.5 0.4 0.3 {n}/321 4567\n".encode())
+        assert engine._cpu_to_spare() is spare, (cpus, running)
 
 
 #: Every query in every format, but a triple term in CSV: pyoxigraph writes one holding a

@@ -146,7 +146,7 @@ def shapes_store(text: bytes | Sequence[bytes]) -> pyoxigraph.Store:
             store.bulk_extend(pyoxigraph.parse(encoded, format=pyoxigraph.RdfFormat.N_TRIPLES,
                                                lenient=True))
         else:
-            load_ntriples(store, encoded, pyoxigraph.DefaultGraph(), lenient=True)
+            load_ntriples(store, encoded, pyoxigraph.DefaultGraph())
     return store
 
 

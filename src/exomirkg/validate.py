@@ -1031,7 +1031,7 @@ def load_statements(store: pyoxigraph.Store, texts: Sequence[bytes]) -> None:
     the store holds it already (the build loads it before the checks and the reasoner
     start); :func:`drop_statements` drops it."""
     if not store.contains_named_graph(_STATEMENTS):
-        load_ntriples(store, b"".join(texts), _STATEMENTS, lenient=True)
+        load_ntriples(store, b"".join(texts), _STATEMENTS)
 
 
 def drop_statements(store: pyoxigraph.Store) -> None:
