@@ -389,7 +389,7 @@ def _pool(results: list[dict]) -> dict:
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None
     why: Counter[str] = Counter()
     for result in results:
-        why.update(result.get("why", {}))
+        why.update(result["why"])
     return {"n": len(latencies), "failed": sum(result["failed"] for result in results),
             "why": dict(why),
             "p50": statistics.median(latencies) if latencies else None, "p95": p95,

@@ -1036,7 +1036,7 @@ def load_statements(store: pyoxigraph.Store, texts: Sequence[bytes]) -> None:
 
 def drop_statements(store: pyoxigraph.Store) -> None:
     """Drop the asserted graphs' union a validation left in the store (GRAPH_STATEMENTS)."""
-    if _STATEMENTS in set(store.named_graphs()):
+    if store.contains_named_graph(_STATEMENTS):
         store.remove_graph(_STATEMENTS)
 
 
