@@ -19,6 +19,14 @@ share of connections lets a sibling accept the next one (:attr:`BufferingWorker.
 so one worker's query queue does not overflow while another's idles; and
 :class:`AccessLogger` writes gunicorn's default access line without building every value a
 format could name.
+
+And one a proxy cannot bring: a request the app can answer at once (a SPARQL lookup, told by
+:attr:`BufferingWorker.inline_target`) is answered by the event loop itself, without the hop
+to a thread and back (two wake-ups, ~60-85 µs each on a 2-core VM): its answer is sent as it
+is written, without blocking, and what the client is not ready to take is left to a thread to
+send, under the I/O time limit. The app raises :class:`NotInline` for anything it cannot
+answer so (too many rows, a refusal its error pages word), and a thread answers that request
+as usual.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ import socket
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -37,11 +47,15 @@ from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-__all__ = ["AccessLogger", "BufferingWorker", "request_complete"]
+__all__ = ["AccessLogger", "BufferingWorker", "NotInline", "request_complete"]
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\ntransfer-encoding[ \t]*:[^\n]*chunked", re.IGNORECASE)
+#: A header announcing a request body (an inline request has none).
+_BODY_HEADER = re.compile(rb"\n(?:content-length|transfer-encoding)[ \t]*:", re.IGNORECASE)
+#: A response head announcing an empty body.
+_ZERO_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*0\r\n", re.IGNORECASE)
 #: A head longer than this is handed over as it is: gunicorn refuses it (431/400).
 _HEAD_LIMIT = 64 * 1024
 #: Seconds a worker over its share of connections stays out of the accept race.
@@ -49,6 +63,17 @@ ACCEPT_PAUSE = 0.02
 _TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                    b"Content-Type: text/plain\r\nContent-Length: 44\r\n\r\n"
                    b"request not received in time; send it whole\n")
+
+
+class NotInline(Exception):
+    """Raised by the app, before it starts a response, for a request the event loop took
+    (:attr:`BufferingWorker.inline_target`) that it cannot answer there: a thread answers it."""
+
+
+def _bodiless(head: bytes) -> bool:
+    """Whether a response head announces no body (204, 304, ``Content-Length: 0``): nothing
+    will follow it, so it is sent at once."""
+    return head[9:12] in (b"204", b"304") or _ZERO_LENGTH.search(head) is not None
 
 
 def request_complete(buffer: bytes | bytearray, body_cap: int) -> bool:
@@ -89,6 +114,18 @@ class _TimedSocket(socket.socket):
     #: ``sendmsg``, or by :meth:`release_head` when the request is done.
     hold_head: bool = False
     _held: bytes | None = None
+    #: While the event loop answers a request (:meth:`BufferingWorker._answer_inline`): what
+    #: the app wrote that is not sent yet. Nothing blocks: the head waits for the body, both
+    #: go in one send as far as the client takes them, and the rest waits here.
+    collect: list[bytes] | None = None
+    #: Whether any of the event loop's answer was sent (it can no longer be taken back).
+    sent_inline: bool = False
+
+    @property
+    def inline(self) -> bool:
+        """Whether the event loop is answering this socket's request (the app reads it from
+        ``environ["gunicorn.socket"]`` and raises :class:`NotInline` for what it cannot)."""
+        return self.collect is not None
 
     def release_head(self) -> None:
         """Send a head still held (a response without a body), once its request is done."""
@@ -118,10 +155,16 @@ class _TimedSocket(socket.socket):
             raise ConnectionResetError(errno.ECONNRESET, "client too slow") from None
 
     def sendall(self, data: Any, flags: int = 0) -> None:
+        if self.collect is not None:
+            self.collect.append(bytes(data))
+            if len(self.collect) > 1:  # the head and (some of) the body: send what goes
+                self.send_collected()
+            return
         if self.hold_head:
             self.hold_head = False
-            self._held = bytes(data)
-            return
+            if not _bodiless(bytes(data[:4096])):
+                self._held = bytes(data)
+                return
         held, self._held = self._held, None
         try:
             if held is None:
@@ -137,6 +180,17 @@ class _TimedSocket(socket.socket):
                 super().sendall(body[sent - len(held):], flags)
         except TimeoutError:
             raise ConnectionResetError(errno.ECONNRESET, "client too slow") from None
+
+    def send_collected(self) -> None:
+        """Send as much of :attr:`collect` as the client takes now, without blocking."""
+        assert self.collect is not None
+        data = b"".join(self.collect)
+        try:
+            sent = super().send(data) if data else 0
+        except BlockingIOError:
+            sent = 0
+        self.sent_inline = self.sent_inline or sent > 0
+        self.collect = [data[sent:]] if sent < len(data) else []
 
     def send(self, *args: Any) -> int:
         try:
@@ -166,6 +220,9 @@ class BufferingWorker(ThreadWorker):
     #: (0: never). ``exomirkg serve`` sets the query places of one worker (query processes
     #: + queue): past them, a worker's clients get 503 while a sibling's places stay empty.
     accept_share: int = 0
+    #: Whether a GET's request target (bytes) may be answered by the event loop: set by
+    #: ``exomirkg serve`` (``hotpath.inline_target``); None: every request goes to a thread.
+    inline_target: Callable[[bytes], bool] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,8 +337,84 @@ class BufferingWorker(ThreadWorker):
         if watched:
             self._stop_buffering(conn)
         conn.data_ready = True
-        self.enqueue_req(conn)
+        if not self._answer_inline(conn):
+            self.enqueue_req(conn)
         return True
+
+    def _answer_inline(self, conn: TConn) -> bool:
+        """Answer the buffered request here, in the event loop, if it is one GET (no body,
+        nothing pipelined behind it) to a target :attr:`inline_target` accepts. Whether the
+        request was taken (answered, or handed to a thread after all).
+
+        The app's answer is sent as it is written, without blocking
+        (:attr:`_TimedSocket.collect`); a rest the client is not ready to take goes to a
+        thread. Whatever fails before a byte is sent (:class:`NotInline` included) is undone:
+        the request goes to a thread as it came.
+        """
+        buffered = conn.prebuffer
+        test = self.inline_target
+        if (test is None or self.cfg.is_ssl or buffered[:4] != b"GET "
+                or buffered.find(b"\r\n\r\n") != len(buffered) - 4
+                or _BODY_HEADER.search(buffered)):
+            return False
+        target, _, version = bytes(buffered[4:buffered.find(b"\r\n")]).rpartition(b" ")
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not test(target):
+            return False
+        conn.init()
+        parser = conn.parser
+        unreader = getattr(parser, "unreader", None)
+        if unreader is None or conn.is_http2:
+            return False
+        pending = unreader.take_buffered()
+        if pending:  # bytes read ahead before (not so after a whole request): handle() sees
+            unreader.unread(pending)
+            return False
+        raw = bytes(buffered)
+        conn.prebuffer = bytearray()
+        unreader.unread(raw)
+        sock = conn.sock
+        sock.collect, sock.sent_inline = [], False
+        sock.setblocking(False)
+        try:
+            req = next(parser)
+            keep = self._keepalive_after(conn, self.handle_request(req, conn))
+            sock.send_collected()  # a head without a body, or a rest
+        except OSError:  # the client went away: close, as handle() does
+            sock.collect, keep = None, False
+        except Exception:  # noqa: BLE001 - NotInline, or anything: a thread does it over
+            if sock.sent_inline:  # not once something was sent: close instead
+                sock.collect, keep = None, False
+            else:
+                sock.collect = None
+                unreader.take_buffered()
+                unreader.unread(raw)
+                parser.mesg = None  # the request is read again, not taken as the one before
+                self.enqueue_req(conn)
+                return True
+        rest = b"".join(sock.collect or ())
+        sock.collect = None
+        done: Future = Future()
+        if rest:
+            # The client does not take the whole answer now: a thread waits for it to,
+            # under the I/O time limit, while this loop goes on.
+            done = self.tpool.submit(self._send_rest, conn, rest, keep)
+            done.add_done_callback(
+                lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
+            return True
+        done.set_result(keep)
+        self.finish_request(conn, done)
+        return True
+
+    @staticmethod
+    def _send_rest(conn: TConn, rest: bytes, keep: bool) -> bool:
+        """In a thread: send the rest of an inline answer under the I/O time limit; whether
+        the connection may serve another request."""
+        try:
+            conn.sock.setblocking(True)
+            conn.sock.sendall(rest)
+        except OSError:
+            return False
+        return keep
 
     def handle(self, conn: TConn) -> Any:
         buffered = getattr(conn, "prebuffer", None)
@@ -294,10 +427,11 @@ class BufferingWorker(ThreadWorker):
                 rest = conn.parser.unreader.take_buffered()
                 conn.parser.unreader.unread(rest + bytes(buffered))
         # gunicorn writes a response's head and body in two sends, and with TCP_NODELAY each
-        # leaves at once: the client wakes twice. The head waits for the body instead.
+        # leaves at once: the client wakes twice. The head waits for the body instead (not
+        # for a HEAD request's, or a head announcing no body: nothing follows them).
         sock = conn.sock
         if isinstance(sock, _TimedSocket):
-            sock.hold_head = True
+            sock.hold_head = bytes((buffered or b"")[:5]) != b"HEAD "
         try:
             return super().handle(conn)
         finally:

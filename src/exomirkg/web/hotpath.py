@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -34,12 +36,13 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from exomirkg.backends import is_external
-from exomirkg.sparql.guard import QueryRefused
+from exomirkg.sparql.guard import QueryRefused, is_lookup
 from exomirkg.web.delivery import allowed_origin
+from exomirkg.web.front import NotInline
 from exomirkg.web.protocol import EXPOSED_HEADERS, answer, read_request
 from exomirkg.web.security import COMMON_HEADERS
 
-__all__ = ["SparqlHotPath"]
+__all__ = ["INLINE_ROWS", "SparqlHotPath", "inline_target"]
 
 #: What the after-request hooks add to a /sparql answer when every origin is allowed.
 _ANY_ORIGIN = (("Access-Control-Allow-Origin", "*"),
@@ -47,6 +50,37 @@ _ANY_ORIGIN = (("Access-Control-Allow-Origin", "*"),
 _SECURITY = tuple(COMMON_HEADERS.items())
 #: Settings under which Flask's request handling differs from what this module does.
 _FLASK_ONLY = ("TRUSTED_HOSTS", "SERVER_NAME")
+
+
+#: Rows an answer the server's event loop makes may have (a lookup with more is answered by
+#: a request thread): ~1 µs each to write, so the loop is never held for long.
+INLINE_ROWS = 1000
+#: The longest request target :func:`inline_target` reads (a lookup is short).
+_INLINE_TARGET = 2048
+
+
+@lru_cache(maxsize=1024)
+def inline_target(target: bytes) -> bool:
+    """Whether a GET to ``target`` looks like a lookup the server's event loop may answer
+    (``BufferingWorker.inline_target``, web/front.py): one ``query`` (a lookup:
+    ``guard.is_lookup``) to /sparql. A hint, cached by target (the same lookups recur):
+    :class:`SparqlHotPath` checks the request again and declines what it cannot answer so.
+
+    >>> inline_target(b"/sparql?query=SELECT+%3Fs+%7B+%3Fs+a+%3Cx%3Ay%3E+%7D")
+    True
+    >>> inline_target(b"/sparql?query=SELECT+*+%7B+%3Fs+%3Fp+%3Fo+%7D"), inline_target(b"/")
+    (False, False)
+    """
+    path, _, query_string = target.partition(b"?")
+    if path != b"/sparql" or len(target) > _INLINE_TARGET or not query_string.isascii():
+        return False
+    try:
+        fields = parse_qsl(query_string.decode("ascii"), keep_blank_values=True,
+                           errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    queries = [value for key, value in fields if key == "query"]
+    return len(queries) == 1 and is_lookup(queries[0])
 
 
 class _Replay:
@@ -103,13 +137,17 @@ class SparqlHotPath:
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
+        # The server's event loop is answering (web/front.py): a small lookup, or nothing.
+        inline = getattr(environ.get("gunicorn.socket"), "inline", False) is True
         done = None
         if environ.get("PATH_INFO") == "/sparql":
             if method == "GET" and environ.get("QUERY_STRING"):
-                done = self._answer(environ)
-            elif method == "POST":
+                done = self._answer(environ, INLINE_ROWS if inline else 0)
+            elif method == "POST" and not inline:
                 done = self._answer_post(environ)
         if done is None:
+            if inline:
+                raise NotInline
             return self.inner(environ, start_response)
         status, headers, body = done
         start_response(status, headers)
@@ -131,9 +169,10 @@ class SparqlHotPath:
             body.seek(0)  # Flask reads the body again, from its start
         return done
 
-    def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]],
-                                                        bytes] | None:
-        """Status line, headers and body; None to leave the request to Flask."""
+    def _answer(self, environ: dict[str, Any], inline_rows: int = 0
+                ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Status line, headers and body; None to leave the request to Flask (or, with
+        ``inline_rows``, to a request thread: :func:`~exomirkg.web.protocol.answer`)."""
         config = self.app.config
         if any(config.get(name) for name in _FLASK_ONLY) or is_external(config.get("BACKEND")):
             return None
@@ -149,10 +188,13 @@ class SparqlHotPath:
             if parsed.query is None:
                 return None
             done = answer(req, parsed.query, default_graphs=parsed.default_graphs,
-                          named_graphs=parsed.named_graphs, fmt=parsed.format, app=self.app)
+                          named_graphs=parsed.named_graphs, fmt=parsed.format, app=self.app,
+                          inline_rows=inline_rows)
         except (QueryRefused, HTTPException):
             # Refused before evaluation (by the protocol, the guard, or Werkzeug reading a
             # form): Flask reads the request again and its error handlers answer.
+            return None
+        if done is None:
             return None
         headers = [*done.headers, ("Content-Type", get_content_type(done.media, "utf-8")),
                    ("Content-Length", str(len(done.body)))]

@@ -216,7 +216,7 @@ def _error(status: int, message: str, **headers: str) -> Answer:
 
 def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
            named_graphs: Sequence[str] = (), fmt: str | None = None,
-           app: Flask | None = None) -> Answer:
+           app: Flask | None = None, inline_rows: int = 0) -> Answer | None:
     """Check, evaluate (in a worker, under the time limit) and serialise one query.
 
     A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
@@ -225,6 +225,10 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
 
     :param req: the request (its Accept header and URL); no request context is needed.
     :param app: the app whose settings and store apply (default: the current app).
+    :param inline_rows: answer only a lookup evaluated here with at most this many rows (the
+        server's event loop asks: web/front.py); 0: any query.
+    :returns: the answer; None (only with ``inline_rows``) when the query is not such a
+        lookup: nothing is answered, and a thread asks again without ``inline_rows``.
     :raises QueryRefused: the query is refused before evaluation (``ProtocolError``
         included); nothing was evaluated.
     """
@@ -248,17 +252,22 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
     config = app.config
     cap = int(config["ROW_CAP"] or 0)
     protocol_dataset = bool(default_graphs or named_graphs)
-    job = Job(query=query, media=media, row_cap=cap or UNCAPPED,
+    state: GraphState = app.extensions["exomirkg"]
+    engine = state.engine
+    assert engine is not None
+    here = shape.is_lookup and state.inprocess_lookups
+    if inline_rows and not here:
+        return None
+    # With inline_rows, a cut answer shows there are more rows: it is not sent.
+    job = Job(query=query, media=media,
+              row_cap=min(cap or UNCAPPED, inline_rows or UNCAPPED),
               union=not shape.has_dataset_clause and not protocol_dataset,
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
               base_iri=_base_url(req.scheme, req.host, req.root_path, req.path))
-    state: GraphState = app.extensions["exomirkg"]
-    engine = state.engine
-    assert engine is not None
     timeout = float(config["QUERY_TIMEOUT"])
     try:
-        if shape.is_lookup and state.inprocess_lookups:
+        if here:
             # One index scan: bounded by the data, so no killable process is needed.
             outcome = evaluate(state.store, job, engine.source.prefixes)
         else:
@@ -283,6 +292,8 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
         return _error(status, prefix.get(outcome.kind, "") + outcome.message)
     if outcome.kind != "ok":
         return _error(500, f"query evaluation failed: {outcome.message}")
+    if outcome.truncated and inline_rows and inline_rows < (cap or UNCAPPED):
+        return None  # more rows than the event loop answers: a thread writes them all
     headers: tuple[tuple[str, str], ...] = (("X-Exomirkg-Rows", str(outcome.rows)),
                                             ("Vary", "Accept"))
     if outcome.truncated:
@@ -301,6 +312,7 @@ def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Seq
     # The request object itself, not the context proxy: it is read several times.
     done = answer(request._get_current_object(), query,  # type: ignore[attr-defined]
                   default_graphs=default_graphs, named_graphs=named_graphs, fmt=fmt)
+    assert done is not None  # None only for inline_rows
     # Headers given whole: each later assignment would scan the header list again.
     return Response(done.body, status=done.status, mimetype=done.media,
                     headers=list(done.headers))

@@ -52,6 +52,7 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
     from exomirkg.settings import DEFAULTS
     from exomirkg.web import create_app
     from exomirkg.web.front import AccessLogger, BufferingWorker
+    from exomirkg.web.hotpath import inline_target
 
     overrides = {key: value for key, value in (settings or {}).items() if value is not None}
     query_timeout = float(overrides.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
@@ -62,7 +63,9 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
         "read_timeout": read_timeout, "io_timeout": read_timeout,
         "body_cap": int(overrides.get("BODY_CAP", DEFAULTS["BODY_CAP"])),
         # One worker's query places (QueryEngine: a queue of QUERY_WORKERS by default).
-        "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue))})
+        "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue)),
+        # Lookups answered by the event loop, without a thread's hop (web/front.py).
+        "inline_target": staticmethod(inline_target)})
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
