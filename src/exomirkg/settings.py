@@ -87,7 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUERY_WORKERS", 2, "query processes per gunicorn worker (queries evaluated at "
             "once)", "--query-workers", int),
     Setting("QUERY_QUEUE", None, "queries that may wait for a busy query process; more get "
-            "503 with `Retry-After` at once", "--query-queue", int, shown="query-workers"),
+            "503 with `Retry-After` at once", "--query-queue", int,
+            shown="threads - query-workers - 2, at least query-workers"),
     Setting("QUERY_MEMORY", default_query_memory_mb(), "MB one query may allocate (503 "
             "above; the process is replaced); 0: no limit", "--query-memory", int,
             shown="1/8 of the machine"),

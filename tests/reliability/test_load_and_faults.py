@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -325,6 +326,26 @@ def test_past_the_queue_a_long_query_is_refused_at_once(build_dir: Path,
         assert outcome == [EngineTimeout], "the query holding the process ran to its limit"
     finally:
         engine.close()
+
+
+def test_a_worker_with_more_than_its_share_of_clients_queues_their_queries(
+        build_dir: Path, built: BuildResult) -> None:
+    """Four clients' queries on one web worker with one query process: by default they wait
+    for it (all but two of its 8 threads may), and none is refused as busy. With one place
+    per process, two of them were refused at once; a worker that won more than its share of
+    the connections (gunicorn's accept race) so refused a client's every query."""
+    def ask(_: int) -> tuple[int, float]:
+        start = time.monotonic()
+        answer = requests.post(f"{base}/sparql", data={"query": RUNAWAY}, timeout=60)
+        return answer.status_code, time.monotonic() - start
+
+    with _server(build_dir, "--workers", "1", "--threads", "8", "--query-workers", "1",
+                 "--timeout", "3") as (base, _):
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(ask, range(4)))
+    # Each one ran, or waited for the process, until the 3 s limit: none was refused at once.
+    assert [status for status, _ in answers] == [503] * 4
+    assert min(elapsed for _, elapsed in answers) > 2, answers
 
 
 def test_the_time_limit_counts_the_wait_for_a_process(make_app) -> None:

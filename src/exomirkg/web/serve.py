@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["prepare_data", "run_server"]
+__all__ = ["default_queue", "prepare_data", "run_server"]
 
 
 def prepare_data(build_dir: Path, data_file: Path | None = None,
@@ -31,6 +31,22 @@ def _start_query_workers(worker: Any) -> None:
     state = worker.wsgi.extensions.get("exomirkg")
     if state is not None and state.engine is not None:
         state.engine.start()
+
+
+def default_queue(threads: int, query_workers: int) -> int:
+    """Queries that may wait for a query process in one gunicorn worker, when not set.
+
+    A worker takes about its share of the connections (``BufferingWorker.accept_share``: its
+    query processes and as many waiting), but that is a race: in one benchmark round of 8
+    clients in 40 one worker took 5 connections, and its fifth client got 117 503s while the
+    other worker's processes had room. Room to wait for the threads a worker can spare
+    turns such a split into a short wait: all but two threads (for pages and /health; GET
+    lookups need none: web/front.py), and never less than one place per query process.
+
+    >>> default_queue(8, 2), default_queue(4, 1), default_queue(4, 2)
+    (4, 1, 2)
+    """
+    return max(query_workers, threads - query_workers - 2)
 
 
 def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
@@ -58,6 +74,8 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
     query_timeout = float(overrides.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"]))
     query_workers = int(overrides.get("QUERY_WORKERS", DEFAULTS["QUERY_WORKERS"]))
     queue = overrides.get("QUERY_QUEUE", DEFAULTS["QUERY_QUEUE"])
+    if queue in (None, ""):
+        overrides["QUERY_QUEUE"] = default_queue(threads, query_workers)
     # Class attributes set here reach the forked workers.
     worker_class = type("ExomirkgWorker", (BufferingWorker,), {
         "read_timeout": read_timeout, "io_timeout": read_timeout,
