@@ -80,7 +80,8 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
     worker_class = type("ExomirkgWorker", (BufferingWorker,), {
         "read_timeout": read_timeout, "io_timeout": read_timeout,
         "body_cap": int(overrides.get("BODY_CAP", DEFAULTS["BODY_CAP"])),
-        # One worker's query places (QueryEngine: a queue of QUERY_WORKERS by default).
+        # A worker's share of the connections: its query processes and as many waiting (the
+        # default queue is longer, for the clients of a worker that wins more: default_queue).
         "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue)),
         # Lookups answered by the event loop, without a thread's hop (web/front.py).
         "inline_target": staticmethod(inline_target)})
