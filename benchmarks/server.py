@@ -179,14 +179,29 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
+#: Request headers of a GET, and of a POSTed form.
+_GET_HEADERS = {"Accept": "application/sparql-results+json"}
+_FORM_HEADERS = {**_GET_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _send(conn: http.client.HTTPConnection, target: str, body: bytes | None) -> int:
+    """One request on a kept-alive connection, its answer read whole: a GET of ``target``,
+    or a POST of the form ``body`` to it. Its status.
+
+    :raises OSError: the connection failed.
+    """
+    conn.request("GET" if body is None else "POST", target, body=body,
+                 headers=_GET_HEADERS if body is None else _FORM_HEADERS)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
 def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: int,
              budget: float, form: bytes | Callable[[], bytes] | None = None) -> dict:
     """Send up to ``count`` GETs with ``concurrency`` keep-alive clients, within ``budget`` s;
     POSTs of ``form`` (URL-encoded) instead when it is given. A path or form given as a
     function is asked for each request (``--unique``: a new text every time)."""
-    headers = {"Accept": "application/sparql-results+json"}
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
     latencies: list[float] = []
     failures: Counter[str] = Counter()  # by status code, or by the exception's name
     lock = threading.Lock()
@@ -205,12 +220,9 @@ def _measure(port: int, path: str | Callable[[], str], count: int, concurrency: 
             body = form() if callable(form) else form
             start = time.perf_counter()
             try:
-                conn.request("GET" if form is None else "POST", target, body=body,
-                             headers=headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-                why = str(response.status)
+                status = _send(conn, target, body)
+                ok = status == 200
+                why = str(status)
             except OSError as error:
                 ok = False
                 why = type(error).__name__
@@ -343,7 +355,6 @@ def _alternate(targets: list[tuple[int, str | Callable[[], str],
                count: int, budget: float) -> list[list[float]]:
     """Latencies of ``count`` requests to each (port, path, form) target, one client sending
     them in turn (the order reversed every turn), within ``budget`` s; failures left out."""
-    headers = {"Accept": "application/sparql-results+json"}
     conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=budget)
              for port, _, _ in targets]
     latencies: list[list[float]] = [[] for _ in targets]
@@ -359,16 +370,11 @@ def _alternate(targets: list[tuple[int, str | Callable[[], str],
                 body = form() if callable(form) else form
                 start = time.perf_counter()
                 try:
-                    conns[i].request("GET" if body is None else "POST", target, body=body,
-                                     headers=headers if body is None else {
-                                         **headers,
-                                         "Content-Type": "application/x-www-form-urlencoded"})
-                    response = conns[i].getresponse()
-                    response.read()
+                    status = _send(conns[i], target, body)
                 except OSError:
                     conns[i].close()
                     continue
-                if response.status == 200:
+                if status == 200:
                     latencies[i].append(time.perf_counter() - start)
     finally:
         for conn in conns:

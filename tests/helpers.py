@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -62,6 +63,23 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def cli_server(*args: str, stdout: int = subprocess.DEVNULL
+               ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`exomirkg serve` with ``args``, on a free port of 127.0.0.1, in its own session;
+    yields its base URL and process (stderr piped, as text), and stops it on exit
+    (:func:`stop_server`). Not waited for: :func:`wait_healthy` when the test needs it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
+         *args],
+        stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        stop_server(process)
 
 
 def stop_server(process: subprocess.Popen) -> None:

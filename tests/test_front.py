@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from helpers import free_port, stop_server, wait_healthy
+from helpers import cli_server, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.web import hotpath
@@ -37,17 +35,10 @@ JSON = "application/sparql-results+json"
 
 @contextmanager
 def _server(build_dir: Path, *args: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--out", str(build_dir), "--workers", "1", "--query-workers", "1", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with cli_server("--out", str(build_dir), "--workers", "1", "--query-workers", "1",
+                    *args) as (base, process):
         wait_healthy(base, process)
-        yield base, port
-    finally:
-        stop_server(process)
+        yield base, int(base.rsplit(":", 1)[1])
 
 
 def _get(port: int, query: str, *, version: str = "HTTP/1.1") -> bytes:

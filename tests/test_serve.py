@@ -7,14 +7,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from click.testing import CliRunner
-from helpers import free_port, stop_server, wait_healthy
+from helpers import cli_server, wait_healthy
 
 from exomirkg.build import BUILD_INFO, TRIG_FILE, BuildResult
 from exomirkg.cli import main
@@ -32,16 +31,9 @@ def invalid_build(tmp_path: Path, build_dir: Path, built: BuildResult) -> Path:
 
 
 def _serve(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--threads", "4", "--query-workers", "1", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        # Stop the server we started (its own process group: gunicorn and query workers).
-        stop_server(process)
+    with cli_server("--workers", "1", "--threads", "4", "--query-workers", "1", *args,
+                    stdout=subprocess.PIPE) as served:
+        yield served
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import Canary, stop_server, wait_healthy
+from helpers import Canary, cli_server, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql import sandbox
@@ -41,30 +41,16 @@ LOOKUP = ('SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> '
 JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; ?p ?o }"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def _server(build_dir: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`exomirkg serve` in its own session on a free port; stopped (SIGTERM, then KILL)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exomirkg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--out", str(build_dir), "--no-access-log", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    """`exomirkg serve` in its own session on a free port, its query processes up; stopped
+    (SIGTERM, then KILL)."""
+    with cli_server("--out", str(build_dir), "--no-access-log", *args) as (base, process):
         wait_healthy(base, process)
         # Query processes start with each web worker; wait until they are all up.
         _wait_until(lambda: requests.get(f"{base}/sparql", params={"query": JOIN},
                                          timeout=30).status_code == 200, 60)
         yield base, process
-    finally:
-        stop_server(process)
-        process.stderr.close()
 
 
 def _wait_until(condition, limit: float) -> None:

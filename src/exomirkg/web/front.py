@@ -393,14 +393,14 @@ class BufferingWorker(ThreadWorker):
                 return True
         rest = b"".join(sock.collect or ())
         sock.collect = None
-        done: Future = Future()
         if rest:
             # The client does not take the whole answer now: a thread waits for it to,
             # under the I/O time limit, while this loop goes on.
-            done = self.tpool.submit(self._send_rest, conn, rest, keep)
-            done.add_done_callback(
+            sending = self.tpool.submit(self._send_rest, conn, rest, keep)
+            sending.add_done_callback(
                 lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
             return True
+        done: Future = Future()
         done.set_result(keep)
         self.finish_request(conn, done)
         return True
