@@ -102,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUERY_SPIN", True, "poll briefly instead of sleeping around each query, only "
             "while a CPU would otherwise idle: `subClassOf*` at 1 client 0.80 -> 0.89-0.96x the "
             "bare app, for ~0.4 ms of CPU per query (see Benchmark)", "--query-spin", bool),
+    Setting("ANSWER_CACHE", 64, "MB of complete answers each gunicorn worker keeps and "
+            "gives again for the same query, media type and dataset (the data is read-only); "
+            "0: none", "--answer-cache", int),
     Setting("ACCESS_LOG", True, "gunicorn's access log on stdout", "--access-log", bool,
             app=False),
     Setting("ROW_CAP", 0, "most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) per response, "

@@ -44,8 +44,10 @@ JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?f a <https://w3id.org/exomirkg/Finding>
 @contextmanager
 def _server(build_dir: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """`exomirkg serve` in its own session on a free port, its query processes up; stopped
-    (SIGTERM, then KILL)."""
-    with cli_server("--out", str(build_dir), "--no-access-log", *args) as (base, process):
+    (SIGTERM, then KILL). No answer cache: these tests ask the same queries again after a
+    fault, and the query processes, not a kept answer, must give them."""
+    with cli_server("--out", str(build_dir), "--no-access-log", "--answer-cache", "0",
+                    *args) as (base, process):
         wait_healthy(base, process)
         # Query processes start with each web worker; wait until they are all up.
         _wait_until(lambda: requests.get(f"{base}/sparql", params={"query": JOIN},
@@ -358,7 +360,7 @@ def test_the_time_limit_counts_the_wait_for_a_process(make_app) -> None:
 # -- killed processes -------------------------------------------------------------------------
 
 def test_idle_query_processes_killed_from_outside_are_never_handed_out(make_app) -> None:
-    app = make_app(QUERY_WORKERS=2)
+    app = make_app(QUERY_WORKERS=2, ANSWER_CACHE=0)  # the processes answer again, not a cache
     client = app.test_client()
     assert client.get("/sparql", query_string={"query": JOIN}).status_code == 200
     engine = app.extensions["exomirkg"].engine

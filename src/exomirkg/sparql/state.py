@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from exomirkg.sparql.answers import AnswerCache
 from exomirkg.sparql.engine import QueryRunner
 
 __all__ = ["GraphState"]
@@ -27,3 +28,5 @@ class GraphState:
     #: statistics, page data, downloads); the web layer reaches it through
     #: ``exomirkg.web.helpers.cached``.
     cache: dict[str, Any] = field(default_factory=dict)
+    #: Complete answers by job (embedded store and ANSWER_CACHE; ``sparql/answers.py``).
+    answers: AnswerCache | None = None

@@ -79,6 +79,7 @@ def health() -> Response:
         "query_memory_mb": int(config.get("QUERY_MEMORY") or 0) or None,
         "query_workers": state.engine.size if state.engine else 0,
         "inprocess_lookups": state.inprocess_lookups,
+        "answer_cache_mb": state.answers.limit // 2**20 if state.answers is not None else None,
     }
     if is_external(config.get("BACKEND")):
         payload["backend"] = str(config["BACKEND"])

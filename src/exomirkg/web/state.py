@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from exomirkg.backends import is_external
 from exomirkg.build import BUILD_INFO, TRIG_FILE, build
 from exomirkg.namespaces import PREFIXES
+from exomirkg.sparql.answers import AnswerCache
 from exomirkg.sparql.engine import QueryEngine, StoreSource
 from exomirkg.sparql.state import GraphState
 
@@ -143,10 +144,12 @@ def init_state(app: Flask) -> None:
     engine = QueryEngine(source, size=int(app.config["QUERY_WORKERS"]),
                          timeout=float(app.config["QUERY_TIMEOUT"]),
                          queue=None if queue in (None, "") else int(queue))
+    cache_mb = int(app.config.get("ANSWER_CACHE") or 0)
     names = sorted(g.value for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
     app.extensions["exomirkg"] = GraphState(
         store=store, info=info, engine=engine, graph_names=names, triples=len(store),
-        inprocess_lookups=bool(app.config.get("INPROCESS_LOOKUPS", True)))
+        inprocess_lookups=bool(app.config.get("INPROCESS_LOOKUPS", True)),
+        answers=AnswerCache(cache_mb * 2**20) if cache_mb > 0 else None)
 
 
 def get_state() -> GraphState:
