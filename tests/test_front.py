@@ -1,5 +1,6 @@
-"""The server's front (web/front.py): lookups answered by gunicorn's event loop itself, the rest
-of an answer a client does not take yet sent by a thread, and heads that announce no body.
+"""The server's front (web/front.py): lookups and kept answers given by gunicorn's event loop
+itself, the rest of an answer a client does not take yet sent by a thread, and heads that
+announce no body.
 
 The servers here are real (`exomirkg serve`, one gunicorn worker) and the clients raw sockets
 or requests; each test is bounded in time and targets 127.0.0.1 only.
@@ -101,6 +102,30 @@ def test_a_lookup_is_answered_while_the_only_request_thread_is_busy(
 
 
 @pytest.mark.slow
+def test_a_kept_answer_is_given_while_the_only_request_thread_is_busy(
+        build_dir: Path, built: BuildResult) -> None:
+    """A query that needs a query process, asked once (a thread evaluates it and the answer
+    cache keeps it), is given again by the event loop while a runaway holds the only thread:
+    the same bytes."""
+    join = ("SELECT ?f ?d WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; "
+            "<https://w3id.org/exomirkg/concernsDrug> ?d } ORDER BY ?f ?d")
+    with _server(build_dir, "--threads", "1", "--timeout", "6") as (base, _), \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        first = requests.get(f"{base}/sparql", params={"query": join},
+                             headers={"Accept": JSON}, timeout=30)
+        assert first.status_code == 200 and first.json()["results"]["bindings"]
+        runaway = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY},
+                              timeout=60)
+        threading.Event().wait(0.5)
+        assert not runaway.done()
+        again = requests.get(f"{base}/sparql", params={"query": join},
+                             headers={"Accept": JSON}, timeout=30)
+        assert not runaway.done(), "the kept answer must not have waited for the thread"
+        _same_answer(again, first)
+        assert runaway.result().status_code == 503
+
+
+@pytest.mark.slow
 def test_what_the_event_loop_declines_a_thread_answers(build_dir: Path,
                                                         built: BuildResult) -> None:
     """A lookup whose request the app refuses (a graph name that is no IRI) goes to a thread,
@@ -192,6 +217,40 @@ def test_the_app_declines_past_the_inline_row_bound(app, monkeypatch) -> None:
         call(few, "POST")
     with pytest.raises(NotInline):
         call(few, "OPTIONS")
+
+
+def test_the_event_loop_gives_a_kept_answer_of_any_query(make_app) -> None:
+    """A query that is no lookup is answered by the event loop once the answer cache holds
+    its answer (a thread evaluated it), and its target becomes one the loop takes; with no
+    cache the loop declines it every time."""
+    query = ("SELECT ?f ?d WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; "
+             "<https://w3id.org/exomirkg/concernsDrug> ?d } ORDER BY ?f ?d")
+    target = "/sparql?" + urlencode({"query": query})
+
+    class Inline:
+        inline = True
+
+    def call(app, sock: object) -> bytes:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "SERVER_NAME": "x",
+                   "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_ACCEPT": JSON,
+                   "QUERY_STRING": target.partition("?")[2], "RAW_URI": target,
+                   "gunicorn.socket": sock, "wsgi.input": None}
+        return b"".join(app.wsgi_app(environ, lambda status, headers: None))
+
+    for cache in (0, 64):
+        app = make_app(QUERY_WORKERS=1, ANSWER_CACHE=cache)
+        hotpath._kept.clear()
+        with pytest.raises(NotInline):
+            call(app, Inline())  # nothing kept yet: a thread must evaluate it
+        threaded = call(app, object())
+        assert json.loads(threaded)["results"]["bindings"]
+        assert hotpath.inline_target(target.encode()) is bool(cache)
+        if cache:
+            assert call(app, Inline()) == threaded
+        else:
+            with pytest.raises(NotInline):
+                call(app, Inline())
+    hotpath._kept.clear()
 
 
 def test_inline_target_takes_one_lookup_to_sparql_only() -> None:

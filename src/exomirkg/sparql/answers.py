@@ -25,8 +25,10 @@ from exomirkg.sparql.engine import Job, Outcome
 
 __all__ = ["AnswerCache", "keeps"]
 
-#: SPARQL 1.1 functions whose value is not fixed by the data (keywords: any case).
-_VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
+#: SPARQL 1.1 functions whose value is not fixed by the data, as words in any case (comments
+#: may stand between a name and its bracket; a prefixed name or variable so called is
+#: taken for one: keeping less is safe).
+_VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID|BNODE)\b", re.IGNORECASE)
 #: What one kept answer costs besides its body (key, outcome, the order's links).
 _OVERHEAD = 512
 
@@ -44,6 +46,10 @@ def keeps(query: str) -> bool:
     return _VOLATILE.search(query) is None
 
 
+def _size(job: Job, outcome: Outcome) -> int:
+    return len(outcome.body) + len(job.query) + _OVERHEAD
+
+
 class AnswerCache:
     """Outcomes by job, at most ``limit`` bytes in all; safe to share between threads."""
 
@@ -52,34 +58,28 @@ class AnswerCache:
         self.limit = limit
         self.largest = limit // 16
         self.used = 0
-        self.hits = 0
-        self.misses = 0
         self._answers: OrderedDict[Job, Outcome] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, job: Job) -> Outcome | None:
-        """The kept outcome of ``job``, or None (counted as a miss)."""
+        """The kept outcome of ``job``, or None."""
         with self._lock:
             outcome = self._answers.get(job)
-            if outcome is None:
-                self.misses += 1
-                return None
-            self._answers.move_to_end(job)
-            self.hits += 1
+            if outcome is not None:
+                self._answers.move_to_end(job)
             return outcome
 
     def put(self, job: Job, outcome: Outcome) -> bool:
         """Keep a complete answer (making room); whether it was kept."""
-        size = len(outcome.body) + len(job.query) + _OVERHEAD
+        size = _size(job, outcome)
         if outcome.kind != "ok" or size > self.largest or not keeps(job.query):
             return False
         with self._lock:
             old = self._answers.pop(job, None)
             if old is not None:
-                self.used -= len(old.body) + len(job.query) + _OVERHEAD
+                self.used -= _size(job, old)
             self._answers[job] = outcome
             self.used += size
             while self.used > self.limit:
-                dropped_job, dropped = self._answers.popitem(last=False)
-                self.used -= len(dropped.body) + len(dropped_job.query) + _OVERHEAD
+                self.used -= _size(*self._answers.popitem(last=False))
         return True

@@ -20,11 +20,11 @@ so one worker's query queue does not overflow while another's idles; and
 :class:`AccessLogger` writes gunicorn's default access line without building every value a
 format could name.
 
-And one a proxy cannot bring: a request the app can answer at once (a SPARQL lookup, told by
-:attr:`BufferingWorker.inline_target`) is answered by the event loop itself, without the hop
-to a thread and back (two wake-ups, ~60-85 µs each on a 2-core VM): its answer is sent as it
-is written, without blocking, and what the client is not ready to take is left to a thread to
-send, under the I/O time limit. The app raises :class:`NotInline` for anything it cannot
+And one a proxy cannot bring: a request the app can answer at once (a SPARQL lookup, or a
+query whose answer the answer cache holds, told by :attr:`BufferingWorker.inline_target`) is
+answered by the event loop itself, without the hop to a thread and back (two wake-ups,
+~60-85 µs each on a 2-core VM): its answer is sent as it is written, without blocking, and
+what the client is not ready to take is left to a thread to send, under the I/O time limit. The app raises :class:`NotInline` for anything it cannot
 answer so (too many rows, a refusal its error pages word), and a thread answers that request
 as usual.
 """

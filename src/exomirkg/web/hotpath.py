@@ -25,6 +25,7 @@ answer varies by Origin), trusted-host or server-name settings, and an external 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -59,11 +60,18 @@ INLINE_ROWS = 1000
 _INLINE_TARGET = 2048
 
 
-@lru_cache(maxsize=1024)
+#: GET targets whose answers this process's answer cache has kept (sparql/answers.py), oldest
+#: first: the event loop may answer those too. At most :data:`_KEPT_TARGETS` of them; a target
+#: let go comes back with its next answer.
+_kept: dict[bytes, None] = {}
+_kept_lock = threading.Lock()
+_KEPT_TARGETS = 1024
+
+
 def inline_target(target: bytes) -> bool:
-    """Whether a GET to ``target`` looks like a lookup the server's event loop may answer
-    (``BufferingWorker.inline_target``, web/front.py): one ``query`` (a lookup:
-    ``guard.is_lookup``) to /sparql. A hint, cached by target (the same lookups recur):
+    """Whether a GET to ``target`` may be answered by the server's event loop
+    (``BufferingWorker.inline_target``, web/front.py): one ``query`` to /sparql that is a
+    lookup (``guard.is_lookup``), or whose answer the answer cache has kept. A hint:
     :class:`SparqlHotPath` checks the request again and declines what it cannot answer so.
 
     >>> inline_target(b"/sparql?query=SELECT+%3Fs+%7B+%3Fs+a+%3Cx%3Ay%3E+%7D")
@@ -71,6 +79,23 @@ def inline_target(target: bytes) -> bool:
     >>> inline_target(b"/sparql?query=SELECT+*+%7B+%3Fs+%3Fp+%3Fo+%7D"), inline_target(b"/")
     (False, False)
     """
+    return target in _kept or _one_lookup(target)
+
+
+def _note_kept(target: bytes) -> None:
+    """Remember that the answer to a GET of ``target`` is kept (most recent last)."""
+    if len(target) > _INLINE_TARGET:
+        return
+    with _kept_lock:
+        _kept.pop(target, None)
+        _kept[target] = None
+        if len(_kept) > _KEPT_TARGETS:
+            del _kept[next(iter(_kept))]
+
+
+@lru_cache(maxsize=1024)
+def _one_lookup(target: bytes) -> bool:
+    """:func:`inline_target` for lookups, cached by target (the same lookups recur)."""
     path, _, query_string = target.partition(b"?")
     if path != b"/sparql" or len(target) > _INLINE_TARGET or not query_string.isascii():
         return False
@@ -196,6 +221,8 @@ class SparqlHotPath:
             return None
         if done is None:
             return None
+        if done.kept and environ.get("REQUEST_METHOD") == "GET" and "RAW_URI" in environ:
+            _note_kept(environ["RAW_URI"].encode("latin-1"))  # the target, as sent
         headers = [*done.headers, ("Content-Type", get_content_type(done.media, "utf-8")),
                    ("Content-Length", str(len(done.body)))]
         if granted == "*":

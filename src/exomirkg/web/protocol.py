@@ -207,6 +207,9 @@ class Answer:
     media: str
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+    #: Not a lookup, and the answer cache holds it (sparql/answers.py): the event loop may
+    #: give it again (a lookup it answers anyway).
+    kept: bool = False
 
 
 def _error(status: int, message: str, **headers: str) -> Answer:
@@ -225,10 +228,10 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
 
     :param req: the request (its Accept header and URL); no request context is needed.
     :param app: the app whose settings and store apply (default: the current app).
-    :param inline_rows: answer only a lookup evaluated here with at most this many rows (the
-        server's event loop asks: web/front.py); 0: any query.
-    :returns: the answer; None (only with ``inline_rows``) when the query is not such a
-        lookup: nothing is answered, and a thread asks again without ``inline_rows``.
+    :param inline_rows: answer only a lookup evaluated here with at most this many rows, or
+        a query from the answer cache (the server's event loop asks: web/front.py); 0: any.
+    :returns: the answer; None (only with ``inline_rows``) when the query is neither: nothing
+        is answered, and a thread asks again without ``inline_rows``.
     :raises QueryRefused: the query is refused before evaluation (``ProtocolError``
         included); nothing was evaluated.
     """
@@ -256,20 +259,23 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
     engine = state.engine
     assert engine is not None
     here = shape.is_lookup and state.inprocess_lookups
-    if inline_rows and not here:
+    kept = state.answers
+    if inline_rows and not here and kept is None:
         return None
-    # With inline_rows, a cut answer shows there are more rows: it is not sent.
+    # The event loop (inline_rows) evaluates a lookup only, its rows bounded (a cut answer
+    # shows there are more: it is not sent); any other query only from the answer cache.
     job = Job(query=query, media=media,
-              row_cap=min(cap or UNCAPPED, inline_rows or UNCAPPED),
+              row_cap=min(cap or UNCAPPED, inline_rows if here and inline_rows else UNCAPPED),
               union=not shape.has_dataset_clause and not protocol_dataset,
               default_graphs=tuple(default_graphs) if protocol_dataset else None,
               named_graphs=tuple(named_graphs) if protocol_dataset else None,
               base_iri=_base_url(req.scheme, req.host, req.root_path, req.path))
     timeout = float(config["QUERY_TIMEOUT"])
     # An answer given before, within the limits, is given again (sparql/answers.py).
-    kept = state.answers
     outcome = kept.get(job) if kept is not None else None
     fresh = outcome is None
+    if inline_rows and not here and fresh:
+        return None
     try:
         if fresh and here:
             # One index scan: bounded by the data, so no killable process is needed.
@@ -296,16 +302,15 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
         return _error(status, prefix.get(outcome.kind, "") + outcome.message)
     if outcome.kind != "ok":
         return _error(500, f"query evaluation failed: {outcome.message}")
-    if outcome.truncated and inline_rows and inline_rows < (cap or UNCAPPED):
+    if outcome.truncated and job.row_cap < (cap or UNCAPPED):
         return None  # more rows than the event loop answers: a thread writes them all
-    if fresh and kept is not None:
-        kept.put(job, outcome)
+    held = not fresh or (kept is not None and kept.put(job, outcome))
     headers: tuple[tuple[str, str], ...] = (("X-Exomirkg-Rows", str(outcome.rows)),
                                             ("Vary", "Accept"))
     if outcome.truncated:
         headers += (("X-Exomirkg-Truncated", f"true; limit={cap}"),
                     ("Warning", f'199 exomirkg "{truncation_note(cap)}"'))
-    return Answer(200, media, outcome.body, headers)
+    return Answer(200, media, outcome.body, headers, kept=held and not here)
 
 
 def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
