@@ -24,9 +24,9 @@ And one a proxy cannot bring: a request the app can answer at once (a SPARQL loo
 query whose answer the answer cache holds, told by :attr:`BufferingWorker.inline_target`) is
 answered by the event loop itself, without the hop to a thread and back (two wake-ups,
 ~60-85 µs each on a 2-core VM): its answer is sent as it is written, without blocking, and
-what the client is not ready to take is left to a thread to send, under the I/O time limit. The app raises :class:`NotInline` for anything it cannot
-answer so (too many rows, a refusal its error pages word), and a thread answers that request
-as usual.
+what the client is not ready to take is left to a thread to send, under the I/O time limit.
+The app raises :class:`NotInline` for anything it cannot answer so (too many rows, a refusal
+its error pages word, an answer not kept), and a thread answers that request as usual.
 """
 
 from __future__ import annotations
