@@ -32,6 +32,9 @@ WIDE = ("SELECT ?s ?p WHERE { ?s ?p <http://www.w3.org/2002/07/owl#Class> }")
 #: Runs until the time limit stops it (a three-way cross product of the graph).
 RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 JSON = "application/sparql-results+json"
+#: No lookup: a query process evaluates it, unless the answer cache holds its answer.
+JOIN = ("SELECT ?f ?d WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; "
+        "<https://w3id.org/exomirkg/concernsDrug> ?d } ORDER BY ?f ?d")
 
 
 @contextmanager
@@ -68,6 +71,37 @@ def _read_response(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
     return status, headers, body
 
 
+@contextmanager
+def _runaway_holds_the_thread(base: str) -> Iterator[None]:
+    """For the block's length, a runaway query holds the server's only request thread (until
+    the time limit): what the block asks must be answered without waiting for it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        runaway = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY},
+                              timeout=60)
+        # Until the runaway holds the thread: a query that needs a thread waits behind it.
+        threading.Event().wait(0.5)
+        assert not runaway.done()
+        yield
+        assert not runaway.done(), "the block's requests must not have waited for the thread"
+        assert runaway.result().status_code == 503
+
+
+class _Inline:
+    """A socket the event loop is answering on (``_TimedSocket.inline``)."""
+
+    inline = True
+
+
+def _call(app, query: str, sock: object, method: str = "GET") -> bytes:
+    """The app's WSGI answer to ``query`` at /sparql, asked over ``sock``."""
+    target = "/sparql?" + urlencode({"query": query})
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "/sparql", "SERVER_NAME": "x",
+               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_ACCEPT": JSON,
+               "QUERY_STRING": target.partition("?")[2], "RAW_URI": target,
+               "gunicorn.socket": sock, "wsgi.input": None}
+    return b"".join(app.wsgi_app(environ, lambda status, headers: None))
+
+
 def _same_answer(inline: requests.Response, threaded: requests.Response) -> None:
     """The same status, body and headers (the date and the server's clock aside)."""
     assert inline.status_code == threaded.status_code == 200
@@ -82,19 +116,12 @@ def test_a_lookup_is_answered_while_the_only_request_thread_is_busy(
         build_dir: Path, built: BuildResult) -> None:
     """One request thread, held by a runaway query until the time limit: a lookup is still
     answered at once (by the event loop), the same answer a thread gives it afterwards."""
-    with _server(build_dir, "--threads", "1", "--timeout", "6") as (base, _), \
-            ThreadPoolExecutor(max_workers=1) as pool:
-        runaway = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY},
-                              timeout=60)
-        # Until the runaway holds the thread: a query that needs a thread waits behind it.
-        threading.Event().wait(0.5)
-        assert not runaway.done()
-        inline = requests.get(f"{base}/sparql", params={"query": LOOKUP},
-                              headers={"Accept": JSON}, timeout=30)
-        assert not runaway.done(), "the lookup must not have waited for the thread"
+    with _server(build_dir, "--threads", "1", "--timeout", "6") as (base, _):
+        with _runaway_holds_the_thread(base):
+            inline = requests.get(f"{base}/sparql", params={"query": LOOKUP},
+                                  headers={"Accept": JSON}, timeout=30)
         rows = inline.json()["results"]["bindings"]
         assert int(inline.headers["X-Exomirkg-Rows"]) == len(rows) > 100
-        assert runaway.result().status_code == 503
         # A POST goes through a request thread: the very same answer.
         threaded = requests.post(f"{base}/sparql", data={"query": LOOKUP},
                                  headers={"Accept": JSON}, timeout=30)
@@ -107,22 +134,14 @@ def test_a_kept_answer_is_given_while_the_only_request_thread_is_busy(
     """A query that needs a query process, asked once (a thread evaluates it and the answer
     cache keeps it), is given again by the event loop while a runaway holds the only thread:
     the same bytes."""
-    join = ("SELECT ?f ?d WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; "
-            "<https://w3id.org/exomirkg/concernsDrug> ?d } ORDER BY ?f ?d")
-    with _server(build_dir, "--threads", "1", "--timeout", "6") as (base, _), \
-            ThreadPoolExecutor(max_workers=1) as pool:
-        first = requests.get(f"{base}/sparql", params={"query": join},
+    with _server(build_dir, "--threads", "1", "--timeout", "6") as (base, _):
+        first = requests.get(f"{base}/sparql", params={"query": JOIN},
                              headers={"Accept": JSON}, timeout=30)
         assert first.status_code == 200 and first.json()["results"]["bindings"]
-        runaway = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY},
-                              timeout=60)
-        threading.Event().wait(0.5)
-        assert not runaway.done()
-        again = requests.get(f"{base}/sparql", params={"query": join},
-                             headers={"Accept": JSON}, timeout=30)
-        assert not runaway.done(), "the kept answer must not have waited for the thread"
+        with _runaway_holds_the_thread(base):
+            again = requests.get(f"{base}/sparql", params={"query": JOIN},
+                                 headers={"Accept": JSON}, timeout=30)
         _same_answer(again, first)
-        assert runaway.result().status_code == 503
 
 
 @pytest.mark.slow
@@ -197,18 +216,11 @@ def test_the_app_declines_past_the_inline_row_bound(app, monkeypatch) -> None:
     within :data:`~exomirkg.web.hotpath.INLINE_ROWS` and declines a wider one or a POST."""
     monkeypatch.setattr(hotpath, "INLINE_ROWS", 100)
 
-    class Inline:
-        inline = True
-
-    def call(query: str, method: str = "GET") -> list[bytes]:
-        environ = {"REQUEST_METHOD": method, "PATH_INFO": "/sparql", "SERVER_NAME": "x",
-                   "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_ACCEPT": JSON,
-                   "QUERY_STRING": urlencode({"query": query}), "gunicorn.socket": Inline(),
-                   "wsgi.input": None}
-        return list(app.wsgi_app(environ, lambda status, headers: None))
+    def call(query: str, method: str = "GET") -> bytes:
+        return _call(app, query, _Inline(), method)
 
     few = 'SELECT ?s { ?s <http://www.w3.org/2000/01/rdf-schema#label> "cisplatin"@en }'
-    assert len(json.loads(b"".join(call(few)))["results"]["bindings"]) == 1
+    assert len(json.loads(call(few))["results"]["bindings"]) == 1
     with pytest.raises(NotInline):
         call(WIDE)  # some hundreds of rows
     with pytest.raises(NotInline):
@@ -223,33 +235,20 @@ def test_the_event_loop_gives_a_kept_answer_of_any_query(make_app) -> None:
     """A query that is no lookup is answered by the event loop once the answer cache holds
     its answer (a thread evaluated it), and its target becomes one the loop takes; with no
     cache the loop declines it every time."""
-    query = ("SELECT ?f ?d WHERE { ?f a <https://w3id.org/exomirkg/Finding> ; "
-             "<https://w3id.org/exomirkg/concernsDrug> ?d } ORDER BY ?f ?d")
-    target = "/sparql?" + urlencode({"query": query})
-
-    class Inline:
-        inline = True
-
-    def call(app, sock: object) -> bytes:
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "SERVER_NAME": "x",
-                   "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_ACCEPT": JSON,
-                   "QUERY_STRING": target.partition("?")[2], "RAW_URI": target,
-                   "gunicorn.socket": sock, "wsgi.input": None}
-        return b"".join(app.wsgi_app(environ, lambda status, headers: None))
-
+    target = ("/sparql?" + urlencode({"query": JOIN})).encode()
     for cache in (0, 64):
         app = make_app(QUERY_WORKERS=1, ANSWER_CACHE=cache)
         hotpath._kept.clear()
         with pytest.raises(NotInline):
-            call(app, Inline())  # nothing kept yet: a thread must evaluate it
-        threaded = call(app, object())
+            _call(app, JOIN, _Inline())  # nothing kept yet: a thread must evaluate it
+        threaded = _call(app, JOIN, object())
         assert json.loads(threaded)["results"]["bindings"]
-        assert hotpath.inline_target(target.encode()) is bool(cache)
+        assert hotpath.inline_target(target) is bool(cache)
         if cache:
-            assert call(app, Inline()) == threaded
+            assert _call(app, JOIN, _Inline()) == threaded
         else:
             with pytest.raises(NotInline):
-                call(app, Inline())
+                _call(app, JOIN, _Inline())
     hotpath._kept.clear()
 
 

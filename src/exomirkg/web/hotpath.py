@@ -56,7 +56,7 @@ _FLASK_ONLY = ("TRUSTED_HOSTS", "SERVER_NAME")
 #: Rows an answer the server's event loop makes may have (a lookup with more is answered by
 #: a request thread): ~1 µs each to write, so the loop is never held for long.
 INLINE_ROWS = 1000
-#: The longest request target :func:`inline_target` reads (a lookup is short).
+#: The longest request target :func:`inline_target` reads or remembers.
 _INLINE_TARGET = 2048
 
 
@@ -162,7 +162,8 @@ class SparqlHotPath:
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        # The server's event loop is answering (web/front.py): a small lookup, or nothing.
+        # The server's event loop is answering (web/front.py): a small lookup or a kept
+        # answer, or nothing.
         inline = getattr(environ.get("gunicorn.socket"), "inline", False) is True
         done = None
         if environ.get("PATH_INFO") == "/sparql":

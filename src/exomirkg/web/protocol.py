@@ -260,8 +260,6 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
     assert engine is not None
     here = shape.is_lookup and state.inprocess_lookups
     kept = state.answers
-    if inline_rows and not here and kept is None:
-        return None
     # The event loop (inline_rows) evaluates a lookup only, its rows bounded (a cut answer
     # shows there are more: it is not sent); any other query only from the answer cache.
     job = Job(query=query, media=media,

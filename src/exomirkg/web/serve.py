@@ -83,7 +83,8 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
         # A worker's share of the connections: its query processes and as many waiting (the
         # default queue is longer, for the clients of a worker that wins more: default_queue).
         "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue)),
-        # Lookups answered by the event loop, without a thread's hop (web/front.py).
+        # Lookups and kept answers given by the event loop, without a thread's hop
+        # (web/front.py).
         "inline_target": staticmethod(inline_target)})
 
     class _Server(BaseApplication):
