@@ -1,6 +1,6 @@
 """The server's front (web/front.py): lookups and kept answers given by gunicorn's event loop
-itself, the rest of an answer a client does not take yet sent by a thread, and heads that
-announce no body.
+itself, the rest of an answer a client does not take yet sent by a thread, heads that
+announce no body, and the end of a request's head found in the pieces it comes in.
 
 The servers here are real (`exomirkg serve`, one gunicorn worker) and the clients raw sockets
 or requests; each test is bounded in time and targets 127.0.0.1 only.
@@ -9,6 +9,8 @@ or requests; each test is bounded in time and targets 127.0.0.1 only.
 from __future__ import annotations
 
 import json
+import random
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from helpers import cli_server, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.web import hotpath
-from exomirkg.web.front import NotInline, _TimedSocket
+from exomirkg.web.front import HeadScan, NotInline, _blank_line, _TimedSocket, request_complete
 
 LOOKUP = ('PREFIX ekg: <https://w3id.org/exomirkg/> '
           'SELECT ?f WHERE { ?f a ekg:Finding }')
@@ -283,3 +285,56 @@ def test_a_head_waits_for_its_body_unless_it_announces_none(head: bytes, held: b
             assert right.recv(100) == head + b"hello"
         else:
             assert right.recv(100) == head
+
+
+def test_the_head_s_end_is_where_the_pattern_finds_it_whatever_the_pieces() -> None:
+    """Read in pieces, the blank line after the head is found where ``\\r?\\n\\r?\\n`` finds it
+    in the whole (seeded buffers of CR, LF and two other bytes, cut at random places)."""
+    rng = random.Random(5)
+    pattern = re.compile(rb"\r?\n\r?\n")
+    for _ in range(3000):
+        data = bytes(rng.choice(b"\r\na:") for _ in range(rng.randint(0, 12)))
+        cuts = sorted(rng.sample(range(len(data) + 1), rng.randint(1, len(data) + 1)))
+        scan, found = HeadScan(), False
+        for cut in [*cuts, len(data)]:
+            if _blank_line(data[:cut], scan):
+                found = True
+                break
+        whole = pattern.search(data)
+        assert found == (whole is not None), data
+        if whole is not None:
+            assert (scan.start, scan.end) == whole.span(), data
+
+
+class _CountedBuffer(bytearray):
+    """A request buffer that adds up how many bytes its searches go over and its slices copy."""
+
+    searched = copied = 0
+
+    def find(self, sub, start=0, *args):  # type: ignore[override]
+        _CountedBuffer.searched += len(self) - start
+        return super().find(sub, start, *args)
+
+    def __getitem__(self, key):  # type: ignore[override]
+        part = super().__getitem__(key)
+        _CountedBuffer.copied += len(part) if isinstance(key, slice) else 0
+        return part
+
+
+def test_a_request_trickled_in_small_pieces_is_read_once_not_again_per_piece() -> None:
+    """A 64 kB head then a 64 kB body, sent 16 bytes at a time: the event loop searches each
+    byte of the head about twice (two patterns) and copies the head once to read its framing,
+    not again with every piece (2,000 times as much for this request)."""
+    head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\nX-Pad: "
+            + b"a" * 60_000 + b"\r\n\r\n")
+    request = head + b"q" * 60_000
+    buffer, scan = _CountedBuffer(), HeadScan()
+    _CountedBuffer.searched = _CountedBuffer.copied = 0
+    done = []
+    for start in range(0, len(request), 16):
+        buffer += request[start:start + 16]
+        done.append(request_complete(buffer, 1_000_000, scan))
+    assert done[-1] and not any(done[:-1])
+    assert (scan.start, scan.end, scan.declared) == (len(head) - 4, len(head), 60_000)
+    assert _CountedBuffer.searched <= 2 * len(head) + 8 * len(done), _CountedBuffer.searched
+    assert _CountedBuffer.copied == len(head) - 4, _CountedBuffer.copied
