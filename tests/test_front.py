@@ -322,9 +322,9 @@ class _CountedBuffer(bytearray):
 
 
 def test_a_request_trickled_in_small_pieces_is_read_once_not_again_per_piece() -> None:
-    """A 64 kB head then a 64 kB body, sent 16 bytes at a time: the event loop searches each
+    """A 60 kB head then a 60 kB body, sent 16 bytes at a time: the event loop searches each
     byte of the head about twice (two patterns) and copies the head once to read its framing,
-    not again with every piece (2,000 times as much for this request)."""
+    not again with every piece (thousands of times as much for this request)."""
     head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\nX-Pad: "
             + b"a" * 60_000 + b"\r\n\r\n")
     request = head + b"q" * 60_000
