@@ -406,8 +406,9 @@ class BufferingWorker(ThreadWorker):
         """
         buffered = conn.prebuffer
         test = self.inline_target
+        scan = conn.head_scan  # where buffering found the head's end: a CRLF blank line last
         if (test is None or self.tls or buffered[:4] != b"GET "
-                or buffered.find(b"\r\n\r\n") != len(buffered) - 4
+                or (scan.start, scan.end) != (len(buffered) - 4, len(buffered))
                 or _BODY_HEADER.search(buffered)):
             return False
         target, _, version = bytes(buffered[4:buffered.find(b"\r\n")]).rpartition(b" ")
