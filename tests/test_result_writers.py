@@ -14,7 +14,7 @@ import pytest
 
 from exomirkg.build import TRIG_FILE
 from exomirkg.sparql import engine
-from exomirkg.sparql.bulkresults import _json_rows
+from exomirkg.sparql.bulkresults import _iris_only, json_from_tsv
 from exomirkg.sparql.engine import Job, evaluate
 from exomirkg.sparql.results import UNCAPPED, _write_python
 
@@ -61,53 +61,105 @@ def test_answers_are_the_store_s_cut_exactly_at_the_cap(store: pyoxigraph.Store,
         assert b"<!-- results truncated" in outcome.body
 
 
-@pytest.mark.parametrize(("body", "rows"), [
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[]}}', 0),
-    (b'{"head":{"vars":[]},"results":{"bindings":[{}]}}', 1),
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}', 2),
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"},{"}},'
-     b'{"x":{"type":"literal","value":"a\\"},{\\""}}]}}', 2),
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{"}}]}}',
-     1),
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{",'
-     b'"xml:lang":"en"}},{"x":{"type":"literal","value":"a"}}]}}', 2),
-    # An empty solution before a non-empty one: its separator is followed by a name.
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{},{"x":{"type":"uri","value":"a:b"}},'
-     b'{},{"x":{"type":"uri","value":"a:c"}}]}}', 4),
-    # ``},{`` then an escaped quote, inside a literal.
-    (b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"},{\\""'
-     b'}}]}}', 1),
-])
-def test_json_rows_are_counted_outside_strings(body: bytes, rows: int) -> None:
-    assert _json_rows(body) == rows
-    # ... and so with the separators counted while the answer was written (write_whole)
-    assert _json_rows(body, body.count(b"},{")) == rows
+#: Characters that build TSV and JSON syntax, control characters TSV leaves as they are and
+#: JSON escapes, and characters neither escapes.
+_AWKWARD = ['}', '{', ',', '"', "\\", "a", ":", "]", "<", ">", "@", "^", "\t", "\n", "\r",
+            "\x00", "\x01", "\x08", "\x0c", "\x1f", "\x7f", "é", "\u2028", "😀", "@en", '"@en\t"',
+            '"\n"', ">\t<", "--ltr"]
+#: Lexical forms TSV writes bare and others it quotes, by datatype.
+_LEXICAL = {"integer": ["1", "-12", "+3", "1.0", "a", ""],
+            "decimal": ["1.5", "-.5", "1.", "2"], "double": ["1e3", ".5E-2", "1.5", "x"],
+            "boolean": ["true", "false", "1", "TRUE"], "string": ["s", ""]}
 
 
-def test_json_rows_count_pyoxigraph_s_answers_of_awkward_literals() -> None:
-    """Seeded random answers, written by pyoxigraph, whose literals and variable names are
-    made of the characters that build separators: the count is the number of solutions."""
-    rng = random.Random(17)
-    alphabet = ['}', '{', ',', '"', "\\", "a", ":", "]"]
-    for _ in range(400):
-        names = rng.sample(["x", "y", "z1"], rng.randint(1, 3))
+def _random_term(rng: random.Random, kind: str) -> dict:
+    text = "".join(rng.choice(_AWKWARD) for _ in range(rng.randint(0, 5)))
+    if kind == "uri":
+        return {"type": "uri", "value": rng.choice(["http://x/", "https://w3id.org/é/", "urn:a:"])
+                + str(rng.randint(0, 9)) + rng.choice(["", "#f", "?q=1&r=%20"])}
+    if kind == "bnode":
+        return {"type": "bnode", "value": f"b{rng.randint(0, 9)}"}
+    if kind == "lang":
+        term = {"type": "literal", "value": text, "xml:lang": rng.choice(["en", "en-gb", "pt"])}
+        if rng.random() < 0.2:
+            term["its:dir"] = rng.choice(["ltr", "rtl"])
+        return term
+    if kind == "typed":
+        datatype = rng.choice([*_LEXICAL, "http://x/type"])
+        value = rng.choice(_LEXICAL.get(datatype, [text]))
+        return {"type": "literal", "value": value,
+                "datatype": datatype if ":" in datatype else _XSD + datatype}
+    if kind == "triple":
+        return {"type": "triple", "value": {"subject": {"type": "uri", "value": "http://a"},
+                                            "predicate": {"type": "uri", "value": "http://b"},
+                                            "object": {"type": "literal", "value": text}}}
+    return {"type": "literal", "value": text}
+
+
+def test_json_from_tsv_is_pyoxigraph_s_json_byte_for_byte() -> None:
+    """Seeded random answers (columns of one kind of term or of several, unbound cells,
+    awkward characters, triple terms), read by pyoxigraph: their TSV rewritten is the JSON
+    pyoxigraph's own writer writes, byte for byte."""
+    rng = random.Random(29)
+    kinds = ["uri", "bnode", "lang", "typed", "plain", "triple"]
+    for _ in range(1500):
+        names = rng.sample(["x", "y", "z1", "é"], rng.randint(0, 4))
+        column_kinds = {name: rng.choice(kinds[:-1] if rng.random() < 0.95 else kinds)
+                        for name in names}
+        mixed = rng.random() < 0.3
+        unbound = rng.choice([0, 0, 0.2, 0.6])
         bindings = []
-        for _ in range(rng.randint(0, 6)):
-            solution = {}
-            for name in names:
-                if rng.random() < 0.7:
-                    value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
-                    term = {"type": "literal", "value": value}
-                    if rng.random() < 0.3:
-                        term["xml:lang"] = "en"
-                    solution[name] = (term if rng.random() < 0.8 else
-                                      {"type": "uri", "value": "http://x/" + str(rng.random())})
-            bindings.append(solution)
-        text = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}})
-        body = pyoxigraph.parse_query_results(text, format=pyoxigraph.QueryResultsFormat.JSON)\
-            .serialize(format=pyoxigraph.QueryResultsFormat.JSON)
-        assert _json_rows(body) == len(bindings), body
-        assert _json_rows(body, body.count(b"},{")) == len(bindings), body
+        for _ in range(rng.randint(0, 7)):
+            bindings.append({name: _random_term(rng, rng.choice(kinds[:-1]) if mixed
+                                                else column_kinds[name])
+                             for name in names if rng.random() >= unbound})
+        document = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}})
+
+        def parsed(document: str = document) -> pyoxigraph.QuerySolutions:
+            return pyoxigraph.parse_query_results(document.encode(),
+                                                  format=pyoxigraph.QueryResultsFormat.JSON)
+        theirs = parsed().serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+        tsv = parsed().serialize(format=pyoxigraph.QueryResultsFormat.TSV)
+        assert json_from_tsv(tsv) == theirs, document
+
+
+@pytest.mark.parametrize(("body", "rows", "width", "iris"), [
+    (b"<a>\t<b>\n<c>\t<d>\n", 2, 2, True),
+    (b"<a>\n", 1, 1, True),
+    (b"<a>\t\n<c>\t<d>\n", 2, 2, False),                  # an unbound cell
+    (b'<a>\t"<b>"\n', 1, 2, False),                        # a literal holding an IRI's form
+    (b'<a>\t"x>\\t<y"\n', 1, 2, False),                    # ... and an escaped tab
+    (b"<a>\t<<( <s> <p> <o> )>>\n", 1, 2, False),         # a triple term
+    (b"<a>\t12\n", 1, 2, False),                           # a bare integer
+    (b"<a>\t_:b\n", 1, 2, False),                          # a blank node
+    (b'<a"b>\n', 1, 1, False),                             # an IRI a lenient load let in
+    (b"<a\x01b>\n", 1, 1, False),
+])
+def test_an_answer_of_iris_is_told_from_one_that_only_looks_so(body: bytes, rows: int,
+                                                               width: int, iris: bool) -> None:
+    assert _iris_only(body, rows, width) is iris
+
+
+def test_json_from_tsv_escapes_an_iri_a_lenient_load_let_in() -> None:
+    """A quote, a control character or a carriage return in an IRI (which a lenient load
+    takes; the server's loads are strict) is escaped, as pyoxigraph's writer escapes it; an
+    IRI holding a tab, which breaks the TSV's lines, is refused, not written wrong."""
+    store = pyoxigraph.Store()
+    store.load(b'<http://a"b> <http://p> <http://o> .\n<http://c\x01\rd> <http://p> "x" .\n'
+               b'<http://e> <http://p> "y"@en .', format=pyoxigraph.RdfFormat.N_TRIPLES,
+               lenient=True)
+    for query in ["SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s",
+                  "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"]:
+        theirs = store.query(query).serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+        assert b'a\\"b' in theirs and b"c\\u0001\\rd" in theirs
+        assert json_from_tsv(store.query(query).serialize(
+            format=pyoxigraph.QueryResultsFormat.TSV)) == theirs
+    store.load(b"<http://f\tg> <http://p> <http://o> .", format=pyoxigraph.RdfFormat.N_TRIPLES,
+               lenient=True)
+    tsv = store.query("SELECT ?s ?o WHERE { ?s ?p ?o }").serialize(
+        format=pyoxigraph.QueryResultsFormat.TSV)
+    with pytest.raises(ValueError, match="holds a tab"):
+        json_from_tsv(tsv)
 
 
 def test_a_frame_larger_than_the_pipe_arrives_whole() -> None:

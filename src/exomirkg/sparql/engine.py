@@ -251,8 +251,7 @@ def evaluate(store: Any, job: Job, prefixes: dict[str, str]) -> Outcome:
         if isinstance(answer, pyoxigraph.QueryBoolean):
             written = results.write_boolean(bool(answer), job.media)
         elif isinstance(answer, pyoxigraph.QuerySolutions):
-            written = results.write_solutions(None, answer, job.media, job.row_cap,
-                                              again=lambda: store.query(job.query, **kwargs))
+            written = results.write_solutions(None, answer, job.media, job.row_cap)
         else:
             written = results.write_graph(answer, job.media, job.row_cap, prefixes)
     except SyntaxError as error:

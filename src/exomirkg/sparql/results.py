@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from json.encoder import encode_basestring as _js  # C-accelerated; keeps non-ASCII
@@ -195,33 +195,24 @@ def _solutions_json(variables: list[str], rows: list, truncated: bool, cap: int)
             + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode("utf-8")
 
 
-def write_solutions(variables: list[str] | None, solutions: Iterator, media: str, cap: int,
-                    *, again: Callable[[], Iterator] | None = None) -> Written:
+def write_solutions(variables: list[str] | None, solutions: Iterator, media: str,
+                    cap: int) -> Written:
     """Write SELECT solutions (at most ``cap`` rows) in ``media``.
 
     :param variables: the projected variable names, without ``?`` (None: those of a
         ``QuerySolutions`` answer).
     :param solutions: pyoxigraph ``QuerySolution`` objects, indexable by position (a
         ``QuerySolutions`` answer goes through pyoxigraph's writers).
-    :param again: runs the query again, for the rare capped JSON answer that may pass the
-        cap (:class:`~exomirkg.sparql.bulkresults.CapUnsure`); without it, such an answer
-        takes the path that cuts exactly at once.
     """
-    if isinstance(solutions, pyoxigraph.QuerySolutions) and (
-            again is not None or cap >= UNCAPPED or media != "application/sparql-results+json"):
-        from exomirkg.sparql.bulkresults import CapUnsure, write_whole
+    if isinstance(solutions, pyoxigraph.QuerySolutions):
+        from exomirkg.sparql.bulkresults import write_whole
 
         # Straight through pyoxigraph's writer: no Python object per term (a 129-row
         # answer, query included, took 870 µs through Python and TSV, 430-480 µs this way).
-        try:
-            whole = write_whole(solutions, media, None if cap >= UNCAPPED else cap,
-                                truncation_note(cap))
-        except CapUnsure:
-            assert again is not None
-            solutions = again()
-        else:
-            if whole is not None:
-                return Written(body=whole[0], rows=whole[1], truncated=whole[2])
+        whole = write_whole(solutions, media, None if cap >= UNCAPPED else cap,
+                            truncation_note(cap))
+        if whole is not None:
+            return Written(body=whole[0], rows=whole[1], truncated=whole[2])
     if variables is None:
         variables = [v.value for v in solutions.variables]  # type: ignore[attr-defined]
     taken = list(islice(solutions, PYTHON_ROWS))
