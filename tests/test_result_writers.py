@@ -13,7 +13,7 @@ import pyoxigraph
 import pytest
 
 from exomirkg.build import TRIG_FILE
-from exomirkg.sparql import engine
+from exomirkg.sparql import bulkresults, engine
 from exomirkg.sparql.bulkresults import _iris_only, json_from_tsv
 from exomirkg.sparql.engine import Job, evaluate
 from exomirkg.sparql.results import UNCAPPED, _write_python
@@ -121,6 +121,40 @@ def test_json_from_tsv_is_pyoxigraph_s_json_byte_for_byte() -> None:
         theirs = parsed().serialize(format=pyoxigraph.QueryResultsFormat.JSON)
         tsv = parsed().serialize(format=pyoxigraph.QueryResultsFormat.TSV)
         assert json_from_tsv(tsv) == theirs, document
+
+
+def test_the_terms_json_kept_between_answers_is_bounded_and_right(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terms written once are looked up in later answers, under each variable's own lead;
+    past the bound the table is emptied, and every answer is still pyoxigraph's JSON."""
+    monkeypatch.setattr(bulkresults, "_TERMS", {})
+    monkeypatch.setattr(bulkresults, "_kept", 0)
+    monkeypatch.setattr(bulkresults, "_TERMS_KEPT", 40)
+    store = pyoxigraph.Store()
+    for i in range(60):
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(f"http://x/s{i}"),
+                                  pyoxigraph.NamedNode("http://x/p"),
+                                  pyoxigraph.Literal(f"v{i % 7}", language="en")))
+    queries = ["SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s",
+               "SELECT ?o ?s WHERE { ?s ?p ?o } ORDER BY ?s",
+               'SELECT ?s ?o ?n WHERE { ?s ?p ?o OPTIONAL { ?s ?p "v1"@en BIND(1 AS ?n) } } '
+               "ORDER BY ?s"]
+    for _ in range(3):
+        for query in queries:
+            theirs = store.query(query).serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+            ours = json_from_tsv(store.query(query).serialize(
+                format=pyoxigraph.QueryResultsFormat.TSV))
+            assert ours == theirs
+            # Past the bound, an answer's terms are kept for that answer only.
+            assert sum(len(table) - 1 for table in bulkresults._TERMS.values()) <= 40
+    # Below the bound, a literal under two leads has an entry in each variable's table.
+    monkeypatch.setattr(bulkresults, "_TERMS", {})
+    monkeypatch.setattr(bulkresults, "_TERMS_KEPT", 1000)
+    for query in queries[:2]:
+        json_from_tsv(store.query(query).serialize(format=pyoxigraph.QueryResultsFormat.TSV))
+    term = b'{"type":"literal","value":"v1","xml:lang":"en"}'
+    assert bulkresults._TERMS[b',"o":'][b'"v1"@en'] == b',"o":' + term
+    assert bulkresults._TERMS[b'"o":'][b'"v1"@en'] == b'"o":' + term
 
 
 @pytest.mark.parametrize(("body", "rows", "width", "iris"), [

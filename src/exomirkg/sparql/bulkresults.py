@@ -140,13 +140,10 @@ _LITERAL = b'{"type":"literal","value":'
 _XSD = str(XSD).encode()
 #: The literals SPARQL TSV writes bare (Turtle's number and boolean forms; the grammars do
 #: not overlap), with their datatypes; any other literal is written quoted.
-_BARE_FORMS = ((rb"[+-]?[0-9]+", b"integer"), (rb"[+-]?[0-9]*\.[0-9]+", b"decimal"),
-               (rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+", b"double"),
-               (rb"true|false", b"boolean"))
-_BARE = tuple((re.compile(form), _XSD + name) for form, name in _BARE_FORMS)
-#: The same, for a column of them joined by line feeds.
-_BARE_LINES = tuple((re.compile(rb"(?:%s)(?:\n(?:%s))*" % (form, form)), _XSD + name)
-                    for form, name in _BARE_FORMS)
+_BARE = ((re.compile(rb"[+-]?[0-9]+"), _XSD + b"integer"),
+         (re.compile(rb"[+-]?[0-9]*\.[0-9]+"), _XSD + b"decimal"),
+         (re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+"), _XSD + b"double"),
+         (re.compile(rb"true|false"), _XSD + b"boolean"))
 #: Control characters SPARQL TSV leaves as they are (it escapes tab, line feed, carriage
 #: return, quote and backslash, as JSON does) and JSON escapes, as pyoxigraph's writer does.
 _CONTROLS = bytes(c for c in range(0x20) if c not in b"\t\n\r")
@@ -168,18 +165,16 @@ def _escaped(raw: bytes) -> bytes:
     return json.dumps(raw.decode(), ensure_ascii=False)[1:-1].encode()
 
 
-def _json_term(cell: bytes, controls: bool) -> bytes:
-    """One term as pyoxigraph's SPARQL JSON writes it, from its SPARQL TSV form.
-
-    :param controls: whether the answer holds control characters TSV leaves unescaped.
-    """
+def _json_term(cell: bytes) -> bytes:
+    """One term as pyoxigraph's SPARQL JSON writes it, from its SPARQL TSV form (b"" for an
+    unbound cell)."""
     first = cell[:1]
     if first == b'"':
         end = cell.rindex(b'"')
         # TSV escapes what JSON escapes in a string (but other control characters): the
         # quoted TSV string is the JSON string.
         value = cell[:end + 1]
-        if controls:
+        if _find_first_of(value, _CONTROLS) >= 0:
             value = _CONTROL.sub(lambda found: _CONTROL_JSON[found.group()], value)
         suffix = cell[end + 1:]
         if suffix[:1] == b"@":
@@ -192,6 +187,8 @@ def _json_term(cell: bytes, controls: bool) -> bytes:
         return _LITERAL + value + b"}"
     if first == b"<" and cell[1:2] != b"<":
         return _URI + _escaped(cell[1:-1]) + b'"}'
+    if not cell:
+        return b""
     if first == b"_":
         return b'{"type":"bnode","value":"' + _escaped(cell[2:]) + b'"}'
     for form, datatype in _BARE:
@@ -219,55 +216,59 @@ def _iris_only(body: bytes, rows: int, width: int) -> bool:
             and _find_first_of(body, _UNSAFE) < 0)
 
 
-def _uniform(distinct: list[bytes], lead: bytes) -> list[bytes] | None:
-    """The JSON of each of ``distinct`` (cells of one column, none empty, no control
-    character), ``lead`` before each, when all are of one kind: IRIs, literals with one
-    language or datatype, or bare literals of one datatype. None otherwise.
-
-    Written for them all at once: joined by line feeds (which no cell holds), the JSON
-    between two of them put in place of what is between them in TSV, split again.
-    """
-    joined = b"\n".join(distinct)
-    count = len(distinct)
-    first = joined[:1]
-    if first == b"<":
-        if _iris_only(joined + b"\n", count, 1):
-            start = lead + _URI
-            return (start + joined[1:-1].replace(b">\n<", b'"}\n' + start) + b'"}').split(b"\n")
-        return None
-    if first == b'"':
-        suffix = distinct[0][distinct[0].rindex(b'"') + 1:]
-        # Each cell ends with its closing quote and this suffix (which holds no quote).
-        if _find_first_of(suffix, _UNSAFE) >= 0 or not joined.endswith(b'"' + suffix) \
-                or _count(joined, b'"' + suffix + b'\n"') != count - 1:
-            return None
-        closing = _json_term(b'""' + suffix, False)[len(_LITERAL) + 2:]
-        start = lead + _LITERAL
-        inner = joined[:len(joined) - len(suffix)].replace(
-            suffix + b'\n"', closing + b'\n' + start + b'"')
-        return (start + inner + closing).split(b"\n")
-    for lines, datatype in _BARE_LINES:
-        if lines.fullmatch(joined):
-            start = lead + _LITERAL + b'"'
-            closing = b'","datatype":"' + datatype + b'"}'
-            return (start + joined.replace(b"\n", closing + b"\n" + start) + closing).split(
-                b"\n")
-    return None
+#: Each term's JSON by its TSV form, with the JSON before it (a comma after a solution's
+#: first term, the variable's name): one table for each such lead, kept from answer to
+#: answer. A store's terms recur in its answers, and a term looked up costs ~40 ns against
+#: ~0.5-1 µs written. At most _TERMS_KEPT terms in all (~15 MB): a full table is emptied
+#: when an answer brings new terms, and what does not fit is kept for that answer only.
+_TERMS: dict[bytes, dict[bytes, bytes]] = {}
+_TERMS_KEPT = 50_000
+_kept = 0
+#: What :func:`json_from_tsv` writes for a header line, by the line: each variable's lead,
+#: the JSON before the first solution, and (for an answer of IRIs) between two of them.
+_HEADS: dict[bytes, tuple[list[bytes], bytes, list[bytes]]] = {}
 
 
-def _column_json(column: list[bytes], lead: bytes, controls: bool) -> list[bytes]:
-    """The JSON of each cell of a column (b"" for an unbound one), ``lead`` before each:
-    each distinct cell written once, a column of one kind at once (:func:`_uniform`).
-    """
-    distinct = list(dict.fromkeys(column))
-    if b"" in distinct:
-        distinct.remove(b"")
-    written = None if controls or not distinct else _uniform(distinct, lead)
-    if written is None:
-        written = [lead + _json_term(cell, controls) for cell in distinct]
-    table = dict(zip(distinct, written, strict=True))
-    table[b""] = b""
-    return list(map(table.__getitem__, column))
+def _terms_json(column: list[bytes], lead: bytes) -> list[bytes]:
+    """The JSON of each cell of a column, ``lead`` before each (b"" for an unbound cell)."""
+    global _kept
+    table = _TERMS.get(lead)
+    if table is None:
+        table = _TERMS[lead] = {b"": b""}
+    terms = list(map(table.get, column))
+    if None in terms:
+        if _kept >= _TERMS_KEPT:
+            _TERMS.clear()
+            table = _TERMS[lead] = {b"": b""}
+            _kept = 0
+        spill: dict[bytes, bytes] = {}  # this answer's terms past the bound
+        for i, term in enumerate(terms):
+            if term is None:
+                cell = column[i]
+                term = table.get(cell) or spill.get(cell)
+                if term is None:
+                    term = lead + _json_term(cell)
+                    if _kept < _TERMS_KEPT:
+                        table[cell] = term
+                        _kept += 1
+                    else:
+                        spill[cell] = term
+                terms[i] = term
+    return terms
+
+
+def _head(line: bytes) -> tuple[list[bytes], bytes, list[bytes]]:
+    """The leads, start and IRI separators of answers with this TSV header line."""
+    found = _HEADS.get(line)
+    if found is None:
+        if len(_HEADS) > 1000:
+            _HEADS.clear()
+        keys = [b'"' + name[1:] + b'":' for name in line.split(b"\t")]
+        start = (b'{"head":{"vars":[' + b",".join(key[:-1] for key in keys)
+                 + b']},"results":{"bindings":[')
+        between = [b'"}},{' + keys[0] + _URI, *[b'"},' + key + _URI for key in keys[1:]]]
+        found = _HEADS[line] = ([keys[0]] + [b"," + key for key in keys[1:]], start, between)
+    return found
 
 
 def json_from_tsv(tsv: bytes) -> bytes:
@@ -277,41 +278,36 @@ def json_from_tsv(tsv: bytes) -> bytes:
     writes each JSON event through its own buffered write, ~0.3 µs an IRI and ~0.5 µs a
     literal more than its TSV writer. Here an answer of IRIs is cut into its IRIs in one
     ``split`` and joined again with the JSON between them (~100 µs for 786 IRIs, against
-    ~220 µs more for the JSON writer); any other answer is rewritten a column at a time,
-    each distinct cell once (:func:`_column_json`).
+    ~220 µs more for the JSON writer); any other answer is put together a column at a time
+    from its terms' JSON, each written once and then looked up (:data:`_TERMS`).
 
     :raises ValueError: ``tsv`` has a line of more or fewer cells than variables (an IRI
         holding a tab or a line feed, which only a lenient load lets into a store).
     """
-    head, _, body = tsv.partition(b"\n")
-    if not head:
+    line, _, body = tsv.partition(b"\n")
+    if not line:
         # No variable: each solution is an empty line, as the header is.
         return (b'{"head":{"vars":[]},"results":{"bindings":['
                 + b",".join([b"{}"] * _count(body, b"\n")) + b"]}}")
-    keys = [b'"' + name[1:] + b'":' for name in head.split(b"\t")]
-    width = len(keys)
-    start = (b'{"head":{"vars":[' + b",".join(key[:-1] for key in keys)
-             + b']},"results":{"bindings":[')
+    leads, start, between = _head(line)
     if not body:
         return start + b"]}}"
+    width = len(leads)
     rows = _count(body, b"\n")
     if _iris_only(body, rows, width):
         values = body[1:-2].replace(b"\n", b"\t").split(b">\t<")
-        between = [b'"}},{' + keys[0] + _URI, *[b'"},' + key + _URI for key in keys[1:]]]
         out = values + values  # any list of the right length, overwritten
         out[0::2] = between * rows
-        out[0] = b"{" + keys[0] + _URI
+        out[0] = b"{" + leads[0] + _URI
         out[1::2] = values
         return start + b"".join(out) + b'"}}]}}'
     cells = body[:-1].replace(b"\n", b"\t").split(b"\t")
     if len(cells) != rows * width:
         raise ValueError("an IRI in the store holds a tab or a line feed")
-    controls = _find_first_of(body, _CONTROLS) >= 0
     stride = width + 1
     out = [b"},{"] * (rows * stride)
-    for j, key in enumerate(keys):
-        # A term after a solution's first has a comma before it.
-        out[j::stride] = _column_json(cells[j::width], (b"," if j else b"") + key, controls)
+    for j, lead in enumerate(leads):
+        out[j::stride] = _terms_json(cells[j::width], lead)
     if width > 1 and not all(cells[0::width]):
         # A solution without the first variable: its first term has no comma before it.
         for row, cell in enumerate(cells[0::width]):
