@@ -33,7 +33,7 @@ from typing import Any
 import pyoxigraph
 
 from exomirkg.namespaces import XSD
-from exomirkg.sparql.engine import EngineTimeout, Job, Outcome
+from exomirkg.sparql.engine import EngineTimeout, Job, Outcome, Parker
 from exomirkg.sparql.guard import inspect_query, lex
 from exomirkg.sparql.negotiation import rdf_format
 
@@ -469,11 +469,12 @@ class SparqlHttpEngine:
         """Nothing to stop: the engine is not ours."""
 
     def run(self, job: Job, timeout: float | None = None, *,
-            deadline: float | None = None) -> Outcome:
+            deadline: float | None = None, parker: Parker | None = None) -> Outcome:
         """Evaluate ``job`` on the engine and write the answer as the embedded path does.
 
         :param deadline: ``time.monotonic()`` by which the answer must be in (wins over
             ``timeout``), as for the embedded pool.
+        :param parker: not used: the web layer calls an external engine from a thread only.
 
         :raises EngineTimeout: the engine ran out of time (or sent a partial answer).
         :raises BackendUnavailable: the engine is unreachable or failed.

@@ -23,6 +23,11 @@ client from 0.80 to 0.89-0.95x the bare Flask app's throughput for ~0.4 ms of CP
 query, and cost nothing at 8 clients, where the gate keeps it off (server/README.md,
 *Polling on again*). The worker's side gives most of it.
 (Pinning a worker to its caller's CPU was also tried: no reliable gain, so it is not done.)
+
+The server's event loop calls :meth:`QueryEngine.run` too (queries sent by GET or POST),
+with a :class:`Parker`: every wait (for an idle worker, its start, the answer, the rest of a
+large answer) then parks the request instead of blocking, and the loop serves other
+connections.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ import json
 import logging
 import marshal
 import os
-import queue as queue_module
 import select
 import signal
 import struct
@@ -40,6 +44,8 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +55,7 @@ from exomirkg.sparql.results import UNCAPPED
 from exomirkg.sparql.sandbox import rss_bytes as sandbox_rss
 
 __all__ = ["EngineBusy", "EngineCrashed", "EngineMemory", "EngineTimeout", "Outcome",
-           "QueryEngine", "QueryRunner", "StoreSource", "UNCAPPED"]
+           "Parker", "QueryEngine", "QueryRunner", "StoreSource", "UNCAPPED", "Waiter"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,8 @@ _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 _loadavg: tuple[int, int] | None = None
 #: Seconds between two looks at a running query's resident memory.
 MEMORY_WATCH = 0.05
+#: Seconds to wait for the exit status of a worker whose pipe closed (to say how it ended).
+EXIT_WAIT = 1.0
 #: Python frames the parser may use in a query process (rdflib recurses per nesting level;
 #: 20,000 frames read 450 levels, far past ``guard.MAX_DEPTH``, within the C stack).
 _WORKER_RECURSION = 20_000
@@ -138,13 +146,18 @@ def _write_frame(fd: int, meta: bytes, body: bytes = b"") -> None:
             parts[0] = parts[0][written:]
 
 
-def _read_frame(fd: int) -> tuple[bytes, bytes]:
+def _read_frame(fd: int, until_readable: Callable[[], object] | None = None
+                ) -> tuple[bytes, bytes]:
     """One message from a pipe: (marshalled part, body).
 
+    :param until_readable: called before each read after the first, for a caller that
+        must not block in a read (it returns once the pipe has bytes, or has closed).
     :raises EOFError: the other end closed the pipe (the process ended).
     """
     chunk = os.read(fd, 65536)
     while len(chunk) < _FRAME.size:
+        if until_readable is not None:
+            until_readable()
         more = os.read(fd, _FRAME.size - len(chunk))
         if not more:
             raise EOFError
@@ -160,6 +173,8 @@ def _read_frame(fd: int) -> tuple[bytes, bytes]:
     view[:len(chunk)] = chunk
     got = len(chunk)
     while got < total:
+        if until_readable is not None:
+            until_readable()
         count = os.readv(fd, [view[got:]])
         if not count:
             raise EOFError
@@ -173,6 +188,8 @@ class QueryRunner(Protocol):
 
     ``run`` raises :class:`EngineBusy`, :class:`EngineTimeout`, :class:`EngineMemory` or
     :class:`EngineCrashed`; an answer, or the query's own fault, is an :class:`Outcome`.
+    Given a :class:`Parker`, it waits through it instead of blocking (the event loop gives
+    one to the embedded pool only: an external engine is always called from a thread).
     """
 
     size: int
@@ -183,7 +200,43 @@ class QueryRunner(Protocol):
     def close(self) -> None: ...
 
     def run(self, job: Job, timeout: float | None = None, *,
-            deadline: float | None = None) -> Outcome: ...
+            deadline: float | None = None, parker: Parker | None = None) -> Outcome: ...
+
+
+class Waiter:
+    """A caller waiting for an idle query process; :meth:`QueryEngine._give` hands it one.
+
+    This one blocks its thread. The server's event loop waits without blocking instead
+    (a subclass, from :meth:`Parker.waiter`).
+    """
+
+    def __init__(self) -> None:
+        #: The query process handed over (set under the engine's lock); None until then.
+        self.worker: _Worker | None = None
+        self._given = threading.Event()
+
+    def hold(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a query process (:attr:`worker`)."""
+        self._given.wait(timeout)
+
+    def wake(self) -> None:
+        """:attr:`worker` was set: end :meth:`hold` (called from any thread)."""
+        self._given.set()
+
+
+@runtime_checkable
+class Parker(Protocol):
+    """How a caller that must not block waits: the server's event loop (web/front.py) parks
+    the request it is answering and serves other connections until the wait is over."""
+
+    def readable(self, fd: int, timeout: float | None) -> bool:
+        """Whether ``fd`` became readable (or closed) within ``timeout`` seconds (None: no
+        limit)."""
+        ...
+
+    def waiter(self) -> Waiter:
+        """A :class:`Waiter` for an idle query process."""
+        ...
 
 
 class EngineTimeout(Exception):
@@ -446,7 +499,13 @@ class _Worker:
     def send(self, job: Job) -> None:
         _write_frame(self.job_fd, _job_bytes(job))
 
-    def wait(self, timeout: float) -> bool:
+    def _readable(self, timeout: float | None, parker: Parker | None) -> bool:
+        """Whether the answer pipe has bytes (or closed) within ``timeout`` seconds."""
+        if parker is not None:
+            return parker.readable(self.answer_fd, timeout)
+        return bool(self.poller.poll(None if timeout is None else max(0.0, timeout) * 1000))
+
+    def wait(self, timeout: float, parker: Parker | None = None) -> bool:
         """Whether an answer (or the worker's end) arrived within ``timeout`` seconds.
 
         :raises EngineMemory: the worker's resident memory passed its limit (it is killed).
@@ -456,14 +515,14 @@ class _Worker:
                 return True
             timeout -= ANSWER_SPIN
         if not self.memory:
-            return bool(self.poller.poll(max(0.0, timeout) * 1000))
+            return self._readable(max(0.0, timeout), parker)
         # Look at the worker's memory between short waits: the rlimit inside the worker
         # is the hard stop, this is the one that says why.
         end = time.monotonic() + timeout
         limit = self.baseline + self.memory
         while True:
             left = end - time.monotonic()
-            if self.poller.poll(max(0.0, min(left, MEMORY_WATCH)) * 1000):
+            if self._readable(max(0.0, min(left, MEMORY_WATCH)), parker):
                 return True
             if left <= MEMORY_WATCH:
                 return False
@@ -472,13 +531,20 @@ class _Worker:
             if resident > limit:
                 raise EngineMemory
 
-    def receive(self) -> Outcome:
-        meta, body = _read_frame(self.answer_fd)
+    def receive(self, parker: Parker | None = None) -> Outcome:
+        until_readable = None
+        if parker is not None:
+            # A large answer comes in several reads: between them the caller parks, the
+            # pipe's end (the worker's exit) included.
+            def until_readable() -> None:
+                if not self.poller.poll(0):
+                    parker.readable(self.answer_fd, None)
+        meta, body = _read_frame(self.answer_fd, until_readable)
         kind, message, rows, truncated, status = marshal.loads(meta)
         return Outcome(kind, body, message, rows, truncated, status)
 
-    def wait_ready(self, timeout: float) -> bool:
-        if not self.ready and self.poller.poll(max(0.0, timeout) * 1000):
+    def wait_ready(self, timeout: float, parker: Parker | None = None) -> bool:
+        if not self.ready and self._readable(max(0.0, timeout), parker):
             try:
                 self.ready = _read_frame(self.answer_fd)[0] == b"ready"
             except (EOFError, OSError):  # it died while starting
@@ -513,7 +579,9 @@ class QueryEngine:
     A query takes an idle worker at once, or waits in a short queue (``queue`` places) for
     one; past that it is refused at once (:class:`EngineBusy`), so long queries can hold at
     most ``size + queue`` of the web server's threads and the rest stay free for lookups,
-    pages and /health. The time limit counts from the query's arrival: wait + run.
+    pages and /health. The time limit counts from the query's arrival: wait + run. Waiting
+    callers are served in turn, whether they are threads or requests the event loop parked
+    (:class:`Parker`).
     """
 
     def __init__(self, source: StoreSource, *, size: int = 2, timeout: float = 30.0,
@@ -529,11 +597,13 @@ class QueryEngine:
         self.size = max(1, size)
         self.timeout = timeout
         self.queue = self.size if queue is None else max(0, queue)
-        self._idle: queue_module.LifoQueue[_Worker] = queue_module.LifoQueue()
+        #: Idle workers, the one used last at the end (its memory is the warmest).
+        self._idle: list[_Worker] = []
+        #: Callers waiting for a worker, first come first served.
+        self._waiters: deque[Waiter] = deque()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._started = False
-        self._waiting = 0
         self.kills = 0
         #: Peak resident bytes of the last worker stopped for memory (for reports).
         self.last_memory_peak = 0
@@ -556,7 +626,17 @@ class QueryEngine:
 
     def _replace(self, worker: _Worker) -> None:
         self._retire(worker)
-        self._idle.put(self._spawn())
+        self._give(self._spawn())
+
+    def _give(self, worker: _Worker) -> None:
+        """Hand an idle worker to the first caller waiting, or keep it for the next."""
+        with self._lock:
+            if not self._waiters:
+                self._idle.append(worker)
+                return
+            waiter = self._waiters.popleft()
+            waiter.worker = worker
+        waiter.wake()
 
     def start(self) -> None:
         """Start the worker processes (idempotent)."""
@@ -567,30 +647,31 @@ class QueryEngine:
         for _ in range(self.size):
             worker = self._spawn()
             worker.first = True
-            self._idle.put(worker)
+            self._give(worker)
 
     def close(self) -> None:
         """Stop every worker."""
         _stop_all(self._workers)
         self._workers.clear()
 
-    def _take(self, deadline: float) -> _Worker:
+    def _take(self, deadline: float, parker: Parker | None) -> _Worker:
         """An idle, living worker; waits in the queue if there is a place, else refuses."""
         while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue_module.Empty:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+                if worker is None:
+                    if len(self._waiters) >= self.queue:
+                        raise EngineBusy
+                    waiter = parker.waiter() if parker is not None else Waiter()
+                    self._waiters.append(waiter)
+            if worker is None:
+                waiter.hold(max(0.0, deadline - time.monotonic()))
                 with self._lock:
-                    if self._waiting >= self.queue:
-                        raise EngineBusy from None
-                    self._waiting += 1
-                try:
-                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue_module.Empty:
-                    raise EngineBusy from None
-                finally:
-                    with self._lock:
-                        self._waiting -= 1
+                    # Set under this lock when handed over: None means still in the queue.
+                    worker = waiter.worker
+                    if worker is None:
+                        self._waiters.remove(waiter)
+                        raise EngineBusy
             if worker.alive():
                 return worker
             # Died while idle (killed from outside, out of memory...): never hand it out.
@@ -598,12 +679,14 @@ class QueryEngine:
             self._replace(worker)
 
     def run(self, job: Job, timeout: float | None = None, *,
-            deadline: float | None = None) -> Outcome:
+            deadline: float | None = None, parker: Parker | None = None) -> Outcome:
         """Evaluate ``job`` in a worker.
 
         :param timeout: seconds for this query (default: the pool's), counted from now.
         :param deadline: ``time.monotonic()`` by which the query must be done (overrides
             ``timeout``; the web layer passes the request's arrival + limit).
+        :param parker: how to wait without blocking (the server's event loop); None: this
+            thread blocks.
         :raises EngineBusy: no worker is free and the queue is full, or none became free in time.
         :raises EngineTimeout: the query ran out of time; its worker was killed and replaced.
         :raises EngineMemory: the query passed the memory limit; its worker was replaced.
@@ -612,14 +695,14 @@ class QueryEngine:
         if deadline is None:
             deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         self.start()
-        worker = self._take(deadline)
+        worker = self._take(deadline, parker)
         healthy = False
         try:
             # A replacement worker may still be loading the store: that wait is part of the
             # query's time. The pool's first workers get a minute to start, not counted.
             started = time.monotonic()
             ready_by = started + 60.0 if worker.first else deadline
-            if not worker.wait_ready(max(0.0, ready_by - started)):
+            if not worker.wait_ready(max(0.0, ready_by - started), parker):
                 if worker.alive():
                     healthy = True  # still loading: keep it, the query never started
                     raise EngineBusy
@@ -628,11 +711,11 @@ class QueryEngine:
                 deadline += time.monotonic() - started
             worker.send(job)
             worker.peak = 0
-            if not worker.wait(max(0.0, deadline - time.monotonic())):
+            if not worker.wait(max(0.0, deadline - time.monotonic()), parker):
                 self.kills += 1
                 log.warning("query ran out of time; killing worker %s", worker.process.pid)
                 raise EngineTimeout
-            outcome = worker.receive()
+            outcome = worker.receive(parker)
             if outcome.kind == "memory":
                 raise EngineMemory
             healthy = True
@@ -644,8 +727,11 @@ class QueryEngine:
                         worker.peak // 2**20, worker.process.pid)
             raise
         except (EOFError, OSError) as error:
-            worker.process.poll()
-            code = worker.process.returncode
+            try:
+                # Its pipes close as it exits, a moment before its exit status is there.
+                code = worker.process.wait(EXIT_WAIT)
+            except subprocess.TimeoutExpired:  # alive: a pipe broke another way
+                code = None
             if code is not None and code == -signal.SIGABRT and worker.memory:
                 # Rust aborts when an allocation fails under the worker's RLIMIT_AS.
                 self.last_memory_peak = worker.peak
@@ -653,7 +739,7 @@ class QueryEngine:
             raise EngineCrashed(_death(code, error)) from None
         finally:
             if healthy:
-                self._idle.put(worker)
+                self._give(worker)
             else:
                 self._replace(worker)
 

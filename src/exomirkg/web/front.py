@@ -20,18 +20,31 @@ so one worker's query queue does not overflow while another's idles; and
 :class:`AccessLogger` writes gunicorn's default access line without building every value a
 format could name.
 
-And one a proxy cannot bring: a request the app can answer at once (a SPARQL lookup, or a
-query whose answer the answer cache holds, told by :attr:`BufferingWorker.inline_target`) is
-answered by the event loop itself, without the hop to a thread and back (two wake-ups,
-~60-85 µs each on a 2-core VM): its answer is sent as it is written, without blocking, and
-what the client is not ready to take is left to a thread to send, under the I/O time limit.
-The app raises :class:`NotInline` for anything it cannot answer so (too many rows, a refusal
-its error pages word, an answer not kept), and a thread answers that request as usual.
+And one a proxy cannot bring: a query sent to /sparql by GET, or by a POST whose whole body
+came with a Content-Length (told by :attr:`BufferingWorker.inline_target`), is answered by
+the event loop itself, without the hop to a thread and back. A lookup, or an answer the
+answer cache holds, is given at once. Any other query runs in a greenlet of its own, which
+parks while it waits for a query process and for its answer (:class:`_LoopParker`: the
+answer pipe in the loop's selector, the time limit a timer of the loop's), and the loop
+serves other connections meanwhile; the same pool, time limit, memory watch and queue apply
+(``engine.QueryEngine``), waiting callers served in turn whether they are threads or parked
+requests. An answer is sent as it is written, without blocking, and what the client is not
+ready to take is left to a thread to send, under the I/O time limit. The app raises
+:class:`NotInline` for anything it cannot answer so (a lookup of too many rows, a refusal
+its error pages word), and a thread answers that request as usual.
+
+Why: a request thread costs each query two wake-ups (loop to thread, thread back to the
+loop's method queue) and, at 8 clients on 2 cores, the threads' contention for the GIL: a
+lookup answered by the loop served 1.54x the requests per second a thread-answered one did
+(8 clients, review graph), and a ``subClassOf*`` query parked in the loop 1.25x (server/
+README.md, *Queries parked in the event loop*).
 """
 
 from __future__ import annotations
 
 import errno
+import heapq
+import itertools
 import re
 import selectors
 import socket
@@ -43,22 +56,30 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
+from greenlet import getcurrent, greenlet
 from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from exomirkg.sparql.engine import Parker, Waiter
 
 __all__ = ["AccessLogger", "BufferingWorker", "HeadScan", "NotInline", "request_complete"]
 
 _CONTENT_LENGTH = re.compile(rb"\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\ntransfer-encoding[ \t]*:[^\n]*chunked", re.IGNORECASE)
-#: A header announcing a request body (an inline request has none).
+#: A header announcing a request body (an inline GET has none).
 _BODY_HEADER = re.compile(rb"\n(?:content-length|transfer-encoding)[ \t]*:", re.IGNORECASE)
+#: A header an inline POST must not have: its body's length is its Content-Length alone.
+_TRANSFER_ENCODING = re.compile(rb"\ntransfer-encoding[ \t]*:", re.IGNORECASE)
 #: A response head announcing an empty body.
 _ZERO_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*0\r\n", re.IGNORECASE)
 #: A head longer than this is handed over as it is: gunicorn refuses it (431/400).
 _HEAD_LIMIT = 64 * 1024
 #: Seconds a worker over its share of connections stays out of the accept race.
 ACCEPT_PAUSE = 0.02
+#: Request greenlets an event loop keeps for its next requests (more are made while many
+#: requests are parked at once, and end after theirs).
+_KEPT_GLETS = 16
 _TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                    b"Content-Type: text/plain\r\nContent-Length: 44\r\n\r\n"
                    b"request not received in time; send it whole\n")
@@ -167,9 +188,12 @@ class _TimedSocket(socket.socket):
     #: While the event loop answers a request (:meth:`BufferingWorker._answer_inline`): what
     #: the app wrote that is not sent yet. Nothing blocks: the head waits for the body, both
     #: go in one send as far as the client takes them, and the rest waits here.
-    collect: list[bytes] | None = None
+    collect: list[Any] | None = None
     #: Whether any of the event loop's answer was sent (it can no longer be taken back).
     sent_inline: bool = False
+    #: While the event loop answers a request: how the app waits for a query process
+    #: without blocking the loop (:class:`_LoopParker`).
+    parker: Parker | None = None
 
     @property
     def inline(self) -> bool:
@@ -232,15 +256,24 @@ class _TimedSocket(socket.socket):
             raise ConnectionResetError(errno.ECONNRESET, "client too slow") from None
 
     def send_collected(self) -> None:
-        """Send as much of :attr:`collect` as the client takes now, without blocking."""
+        """Send as much of :attr:`collect` as the client takes now, without blocking, in one
+        ``sendmsg``: the head and the body are not joined, nor the rest cut off as a copy
+        (each a copy of the whole answer, which a thread's ``sendmsg`` does not make)."""
         assert self.collect is not None
-        data = b"".join(self.collect)
+        parts = self.collect
         try:
-            sent = super().send(data) if data else 0
+            sent = super().sendmsg(parts) if parts else 0
         except BlockingIOError:
             sent = 0
         self.sent_inline = self.sent_inline or sent > 0
-        self.collect = [data[sent:]] if sent < len(data) else []
+        rest: list[Any] = []
+        for part in parts:
+            if sent >= len(part):
+                sent -= len(part)
+            else:
+                rest.append(memoryview(part)[sent:] if sent else part)
+                sent = 0
+        self.collect = rest
 
     def send(self, *args: Any) -> int:
         try:
@@ -257,6 +290,73 @@ class _TimedSocket(socket.socket):
             raise ConnectionResetError(errno.ECONNRESET, "client too slow") from None
 
 
+class _Park:
+    """One wait of a request the event loop answers: its greenlet sleeps in :meth:`wait`
+    until the loop calls :meth:`resume` (a pipe became readable, a query process was handed
+    over, or the time ran out); the first call wins, any later one finds it over."""
+
+    __slots__ = ("done", "glet")
+
+    def __init__(self) -> None:
+        self.glet: Any = getcurrent()
+        self.done = False
+
+    def wait(self) -> bool:
+        """In the request's greenlet: let the loop go on until :meth:`resume`; its value."""
+        loop = self.glet.parent
+        if loop is None:  # only a request's own greenlet may park, never the loop itself
+            raise RuntimeError("the event loop cannot park itself")
+        return bool(loop.switch())
+
+    def resume(self, value: bool) -> None:
+        """In the event loop: go on with the parked request (until it parks again or ends)."""
+        if self.done:
+            return
+        self.done = True
+        glet, self.glet = self.glet, None  # a timer left in the heap holds no frames
+        glet.switch(value)
+
+
+class _LoopParker:
+    """:class:`~exomirkg.sparql.engine.Parker` for the event loop: the request's greenlet
+    parks, and the loop serves other connections until the wait is over."""
+
+    def __init__(self, loop: BufferingWorker) -> None:
+        self.loop = loop
+
+    def readable(self, fd: int, timeout: float | None) -> bool:
+        park = _Park()
+        poller = self.loop.poller
+        poller.register(fd, selectors.EVENT_READ, lambda _: park.resume(True))
+        self.loop.arm(park, timeout)
+        try:
+            return park.wait()
+        finally:
+            poller.unregister(fd)
+
+    def waiter(self) -> Waiter:
+        return _LoopWaiter(self.loop)
+
+
+class _LoopWaiter(Waiter):
+    """A request the event loop parked until the pool hands it a query process (from this
+    loop or a request thread: the hand-over reaches the loop through its method queue)."""
+
+    def __init__(self, loop: BufferingWorker) -> None:
+        self.worker = None
+        self.loop = loop
+        self.park = _Park()
+
+    def hold(self, timeout: float) -> None:
+        if self.worker is None:  # not handed one already
+            self.loop.arm(self.park, timeout)
+            self.park.wait()
+        self.park.done = True  # a hand-over still on its way finds the wait over
+
+    def wake(self) -> None:
+        self.loop.method_queue.defer(self.park.resume, True)
+
+
 class BufferingWorker(ThreadWorker):
     """``gthread`` with requests read whole by the event loop before a thread takes them."""
 
@@ -270,9 +370,10 @@ class BufferingWorker(ThreadWorker):
     #: (0: never). ``exomirkg serve`` sets the query places of one worker (query processes
     #: + queue): past them, a worker's clients get 503 while a sibling's places stay empty.
     accept_share: int = 0
-    #: Whether a GET's request target (bytes) may be answered by the event loop: set by
-    #: ``exomirkg serve`` (``hotpath.inline_target``); None: every request goes to a thread.
-    inline_target: Callable[[bytes], bool] | None = None
+    #: Whether a request to a target (bytes; and whether it is a POST) may be answered by
+    #: the event loop: set by ``exomirkg serve`` (``hotpath.inline_target``); None: every
+    #: request goes to a thread.
+    inline_target: Callable[[bytes, bool], bool] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -283,6 +384,15 @@ class BufferingWorker(ThreadWorker):
         self.accept_paused_until = 0.0
         #: Until when, after a pause, this worker accepts whatever its share.
         self.accept_free_until = 0.0
+        #: How requests the event loop answers wait for query processes; what they wait
+        #: for at most: (deadline, ticket, park), earliest first (those resumed are left
+        #: in until they come first, or the heap is compacted).
+        self.parker = _LoopParker(self)
+        self.timers: list[tuple[float, int, _Park]] = []
+        self._tickets = itertools.count()
+        self._compact_at = 256
+        #: Request greenlets waiting for their next request (:meth:`_inline_loop`).
+        self.glets: list[greenlet] = []
 
     def set_accept_enabled(self, enabled: bool) -> None:
         if enabled and time.monotonic() < self.accept_paused_until:
@@ -297,7 +407,27 @@ class BufferingWorker(ThreadWorker):
             else:
                 self.accept_paused_until = 0.0
                 super().set_accept_enabled(self.nr_conns < self.worker_connections)
+        if self.timers:
+            timeout = min(timeout, max(0.0, self.timers[0][0] - time.monotonic()))
         super().wait_for_and_dispatch_events(timeout)
+        self._fire_timers()
+
+    def arm(self, park: _Park, timeout: float | None) -> None:
+        """Resume ``park`` with False after ``timeout`` seconds unless something resumed it
+        first (None: no time limit)."""
+        if timeout is not None:
+            heapq.heappush(self.timers,
+                           (time.monotonic() + timeout, next(self._tickets), park))
+
+    def _fire_timers(self) -> None:
+        timers = self.timers
+        if len(timers) > self._compact_at:
+            timers[:] = [timer for timer in timers if not timer[2].done]
+            heapq.heapify(timers)
+            self._compact_at = max(256, 2 * len(timers))
+        now = time.monotonic()
+        while timers and (timers[0][2].done or timers[0][0] <= now):
+            heapq.heappop(timers)[2].resume(False)
 
     def _over_share(self) -> bool:
         """Whether to leave the next connection to a sibling worker and pause accepting.
@@ -395,8 +525,9 @@ class BufferingWorker(ThreadWorker):
         return True
 
     def _answer_inline(self, conn: TConn) -> bool:
-        """Answer the buffered request here, in the event loop, if it is one GET (no body,
-        nothing pipelined behind it) to a target :attr:`inline_target` accepts. Whether the
+        """Answer the buffered request here, in the event loop, if it is one GET without a
+        body, or one POST with its whole body (a Content-Length within the cap), nothing
+        pipelined behind either, to a target :attr:`inline_target` accepts. Whether the
         request was taken (answered, or handed to a thread after all).
 
         The app's answer is sent as it is written, without blocking
@@ -406,13 +537,24 @@ class BufferingWorker(ThreadWorker):
         """
         buffered = conn.prebuffer
         test = self.inline_target
-        scan = conn.head_scan  # where buffering found the head's end: a CRLF blank line last
-        if (test is None or self.tls or buffered[:4] != b"GET "
-                or (scan.start, scan.end) != (len(buffered) - 4, len(buffered))
-                or _BODY_HEADER.search(buffered)):
+        scan = conn.head_scan  # where buffering found the head's end (a CRLF blank line)
+        if test is None or self.tls or scan.end - scan.start != 4:
             return False
-        target, _, version = bytes(buffered[4:buffered.find(b"\r\n")]).rpartition(b" ")
-        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not test(target):
+        if buffered[:4] == b"GET ":
+            post = False
+            if scan.end != len(buffered) or _BODY_HEADER.search(buffered):
+                return False
+        elif buffered[:5] == b"POST ":
+            post = True
+            if (scan.chunked or not 0 <= scan.declared <= self.body_cap
+                    or len(buffered) != scan.end + scan.declared
+                    or _TRANSFER_ENCODING.search(buffered, 0, scan.start)):
+                return False
+        else:
+            return False
+        line = bytes(buffered[4 + post:buffered.find(b"\r\n")])
+        target, _, version = line.rpartition(b" ")
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not test(target, post):
             return False
         conn.init()
         parser = conn.parser
@@ -426,8 +568,31 @@ class BufferingWorker(ThreadWorker):
         raw = bytes(buffered)
         conn.prebuffer = bytearray()
         unreader.unread(raw)
+        # In a greenlet of its own: a query that needs a query process parks there
+        # (_LoopParker) while this loop serves other connections.
+        glet = self.glets.pop() if self.glets else greenlet(self._inline_loop)
+        glet.switch(conn, raw)
+        return True
+
+    def _inline_loop(self, conn: TConn, raw: bytes) -> None:
+        """A request greenlet's life: answer a request, wait among :attr:`glets` for the
+        next one. A greenlet is kept for the next request because a new one costs an
+        ``mmap`` and a ``munmap`` of its Python frame stack (CPython 3.11+): a lookup took
+        ~85 µs more server CPU at 8 clients with a greenlet made for each request."""
+        me = getcurrent()
+        while True:
+            self._inline(conn, raw)
+            if len(self.glets) >= _KEPT_GLETS:
+                return
+            self.glets.append(me)
+            conn, raw = me.parent.switch()
+
+    def _inline(self, conn: TConn, raw: bytes) -> None:
+        """The request's greenlet: answer it, then finish it as a thread's would be."""
         sock = conn.sock
-        sock.collect, sock.sent_inline = [], False
+        parser = conn.parser
+        unreader = parser.unreader
+        sock.collect, sock.sent_inline, sock.parker = [], False, self.parker
         sock.setblocking(False)
         try:
             req = next(parser)
@@ -444,8 +609,10 @@ class BufferingWorker(ThreadWorker):
                 unreader.unread(raw)
                 parser.mesg = None  # the request is read again, not taken as the one before
                 self.enqueue_req(conn)
-                return True
-        rest = b"".join(sock.collect or ())
+                return
+        finally:
+            sock.parker = None
+        rest = sock.collect or []
         sock.collect = None
         if rest:
             # The client does not take the whole answer now: a thread waits for it to,
@@ -453,19 +620,19 @@ class BufferingWorker(ThreadWorker):
             sending = self.tpool.submit(self._send_rest, conn, rest, keep)
             sending.add_done_callback(
                 lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
-            return True
+            return
         done: Future = Future()
         done.set_result(keep)
         self.finish_request(conn, done)
-        return True
 
     @staticmethod
-    def _send_rest(conn: TConn, rest: bytes, keep: bool) -> bool:
-        """In a thread: send the rest of an inline answer under the I/O time limit; whether
-        the connection may serve another request."""
+    def _send_rest(conn: TConn, rest: list[Any], keep: bool) -> bool:
+        """In a thread: send the rest of an inline answer (its parts) under the I/O time
+        limit; whether the connection may serve another request."""
         try:
             conn.sock.setblocking(True)
-            conn.sock.sendall(rest)
+            for part in rest:
+                conn.sock.sendall(part)
         except OSError:
             return False
         return keep

@@ -25,11 +25,8 @@ answer varies by Origin), trusted-host or server-name settings, and an external 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -37,7 +34,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from exomirkg.backends import is_external
-from exomirkg.sparql.guard import QueryRefused, is_lookup
+from exomirkg.sparql.engine import Parker
+from exomirkg.sparql.guard import QueryRefused
 from exomirkg.web.delivery import allowed_origin
 from exomirkg.web.front import NotInline
 from exomirkg.web.protocol import EXPOSED_HEADERS, answer, read_request
@@ -56,56 +54,28 @@ _FLASK_ONLY = ("TRUSTED_HOSTS", "SERVER_NAME")
 #: Rows an answer the server's event loop makes may have (a lookup with more is answered by
 #: a request thread): ~1 µs each to write, so the loop is never held for long.
 INLINE_ROWS = 1000
-#: The longest request target :func:`inline_target` reads or remembers.
+#: The longest request target :func:`inline_target` takes.
 _INLINE_TARGET = 2048
 
 
-#: GET targets whose answers this process's answer cache has kept (sparql/answers.py), oldest
-#: first: the event loop may answer those too. At most :data:`_KEPT_TARGETS` of them; a target
-#: let go comes back with its next answer.
-_kept: dict[bytes, None] = {}
-_kept_lock = threading.Lock()
-_KEPT_TARGETS = 1024
+def inline_target(target: bytes, post: bool = False) -> bool:
+    """Whether a GET (or with ``post``, a POST) to ``target`` may be answered by the server's
+    event loop (``BufferingWorker.inline_target``, web/front.py): a GET to /sparql with a
+    query string, a POST to /sparql, the target at most :data:`_INLINE_TARGET` bytes (a
+    POST's body is within ``BODY_CAP``). A hint: :class:`SparqlHotPath` reads the request and
+    declines what it cannot answer so (no query, a refusal, a lookup of too many rows...),
+    and a thread answers that.
 
-
-def inline_target(target: bytes) -> bool:
-    """Whether a GET to ``target`` may be answered by the server's event loop
-    (``BufferingWorker.inline_target``, web/front.py): one ``query`` to /sparql that is a
-    lookup (``guard.is_lookup``), or whose answer the answer cache has kept. A hint:
-    :class:`SparqlHotPath` checks the request again and declines what it cannot answer so.
-
-    >>> inline_target(b"/sparql?query=SELECT+%3Fs+%7B+%3Fs+a+%3Cx%3Ay%3E+%7D")
+    >>> inline_target(b"/sparql?query=SELECT+*+%7B+%3Fs+%3Fp+%3Fo+%7D")
     True
-    >>> inline_target(b"/sparql?query=SELECT+*+%7B+%3Fs+%3Fp+%3Fo+%7D"), inline_target(b"/")
+    >>> inline_target(b"/sparql"), inline_target(b"/sparql", post=True)
+    (False, True)
+    >>> inline_target(b"/queries?query=x"), inline_target(b"/", post=True)
     (False, False)
     """
-    return target in _kept or _one_lookup(target)
-
-
-def _note_kept(target: bytes) -> None:
-    """Remember that the answer to a GET of ``target`` is kept (most recent last)."""
     if len(target) > _INLINE_TARGET:
-        return
-    with _kept_lock:
-        _kept.pop(target, None)
-        _kept[target] = None
-        if len(_kept) > _KEPT_TARGETS:
-            del _kept[next(iter(_kept))]
-
-
-@lru_cache(maxsize=1024)
-def _one_lookup(target: bytes) -> bool:
-    """:func:`inline_target` for lookups, cached by target (the same lookups recur)."""
-    path, _, query_string = target.partition(b"?")
-    if path != b"/sparql" or len(target) > _INLINE_TARGET or not query_string.isascii():
         return False
-    try:
-        fields = parse_qsl(query_string.decode("ascii"), keep_blank_values=True,
-                           errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return False
-    queries = [value for key, value in fields if key == "query"]
-    return len(queries) == 1 and is_lookup(queries[0])
+    return target.startswith(b"/sparql?") or (post and target == b"/sparql")
 
 
 class _Replay:
@@ -162,15 +132,17 @@ class SparqlHotPath:
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        # The server's event loop is answering (web/front.py): a small lookup or a kept
-        # answer, or nothing.
-        inline = getattr(environ.get("gunicorn.socket"), "inline", False) is True
+        # The server's event loop is answering (web/front.py): a query it can answer
+        # without blocking (a small lookup, a kept answer, or one it parks for), or nothing.
+        sock = environ.get("gunicorn.socket")
+        inline = getattr(sock, "inline", False) is True
         done = None
         if environ.get("PATH_INFO") == "/sparql":
+            rows, parker = (INLINE_ROWS, getattr(sock, "parker", None)) if inline else (0, None)
             if method == "GET" and environ.get("QUERY_STRING"):
-                done = self._answer(environ, INLINE_ROWS if inline else 0)
-            elif method == "POST" and not inline:
-                done = self._answer_post(environ)
+                done = self._answer(environ, rows, parker)
+            elif method == "POST":
+                done = self._answer_post(environ, rows, parker)
         if done is None:
             if inline:
                 raise NotInline
@@ -179,9 +151,11 @@ class SparqlHotPath:
         start_response(status, headers)
         return [body]
 
-    def _answer_post(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]],
-                                                             bytes] | None:
-        """:meth:`_answer` for a POST whose body may be read here (module docstring)."""
+    def _answer_post(self, environ: dict[str, Any], inline_rows: int = 0,
+                     parker: Parker | None = None
+                     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """:meth:`_answer` for a POST whose body may be read here (module docstring); the
+        event loop gives one whose body it has read whole (web/front.py)."""
         length = environ.get("CONTENT_LENGTH", "")
         if not length.isdigit() or environ.get("HTTP_TRANSFER_ENCODING"):
             return None
@@ -190,12 +164,13 @@ class SparqlHotPath:
         if not _buffer_body(environ, int(length)):
             return None
         body = environ["wsgi.input"]
-        done = self._answer(environ)
+        done = self._answer(environ, inline_rows, parker)
         if done is None:
             body.seek(0)  # Flask reads the body again, from its start
         return done
 
-    def _answer(self, environ: dict[str, Any], inline_rows: int = 0
+    def _answer(self, environ: dict[str, Any], inline_rows: int = 0,
+                parker: Parker | None = None
                 ) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """Status line, headers and body; None to leave the request to Flask (or, with
         ``inline_rows``, to a request thread: :func:`~exomirkg.web.protocol.answer`)."""
@@ -215,15 +190,13 @@ class SparqlHotPath:
                 return None
             done = answer(req, parsed.query, default_graphs=parsed.default_graphs,
                           named_graphs=parsed.named_graphs, fmt=parsed.format, app=self.app,
-                          inline_rows=inline_rows)
+                          inline_rows=inline_rows, parker=parker)
         except (QueryRefused, HTTPException):
             # Refused before evaluation (by the protocol, the guard, or Werkzeug reading a
             # form): Flask reads the request again and its error handlers answer.
             return None
         if done is None:
             return None
-        if done.kept and environ.get("REQUEST_METHOD") == "GET" and "RAW_URI" in environ:
-            _note_kept(environ["RAW_URI"].encode("latin-1"))  # the target, as sent
         headers = [*done.headers, ("Content-Type", get_content_type(done.media, "utf-8")),
                    ("Content-Length", str(len(done.body)))]
         if granted == "*":

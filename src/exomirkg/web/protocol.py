@@ -27,6 +27,7 @@ from exomirkg.sparql.engine import (
     EngineMemory,
     EngineTimeout,
     Job,
+    Parker,
     evaluate,
 )
 from exomirkg.sparql.guard import SERVICE_REFUSED, QueryRefused, check_bounds
@@ -207,9 +208,6 @@ class Answer:
     media: str
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
-    #: Not a lookup, and the answer cache holds it (sparql/answers.py): the event loop may
-    #: give it again (a lookup it answers anyway).
-    kept: bool = False
 
 
 def _error(status: int, message: str, **headers: str) -> Answer:
@@ -219,7 +217,8 @@ def _error(status: int, message: str, **headers: str) -> Answer:
 
 def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
            named_graphs: Sequence[str] = (), fmt: str | None = None,
-           app: Flask | None = None, inline_rows: int = 0) -> Answer | None:
+           app: Flask | None = None, inline_rows: int = 0,
+           parker: Parker | None = None) -> Answer | None:
     """Check, evaluate (in a worker, under the time limit) and serialise one query.
 
     A lookup (one pattern, a fixed subject or object: ``guard.is_lookup``) is evaluated in
@@ -228,10 +227,13 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
 
     :param req: the request (its Accept header and URL); no request context is needed.
     :param app: the app whose settings and store apply (default: the current app).
-    :param inline_rows: answer only a lookup evaluated here with at most this many rows, or
-        a query from the answer cache (the server's event loop asks: web/front.py); 0: any.
-    :returns: the answer; None (only with ``inline_rows``) when the query is neither: nothing
-        is answered, and a thread asks again without ``inline_rows``.
+    :param inline_rows: the server's event loop asks (web/front.py): a lookup evaluated here
+        may have at most this many rows, and without ``parker`` only a lookup or a query
+        from the answer cache is answered; 0: a thread asks, any query is answered.
+    :param parker: how the event loop waits for a query process without blocking
+        (``engine.Parker``); None: this thread blocks.
+    :returns: the answer; None (only with ``inline_rows``) when the event loop cannot give
+        it: nothing is answered, and a thread asks again without ``inline_rows``.
     :raises QueryRefused: the query is refused before evaluation (``ProtocolError``
         included); nothing was evaluated.
     """
@@ -260,8 +262,9 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
     assert engine is not None
     here = shape.is_lookup and state.inprocess_lookups
     kept = state.answers
-    # The event loop (inline_rows) evaluates a lookup only, its rows bounded (a cut answer
-    # shows there are more: it is not sent); any other query only from the answer cache.
+    # The event loop (inline_rows) evaluates a lookup, its rows bounded (a cut answer shows
+    # there are more: it is not sent); any other query it sends to a query process only if
+    # it can wait for it without blocking (parker), else it gives only the answer cache's.
     job = Job(query=query, media=media,
               row_cap=min(cap or UNCAPPED, inline_rows if here and inline_rows else UNCAPPED),
               union=not shape.has_dataset_clause and not protocol_dataset,
@@ -272,14 +275,14 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
     # An answer given before, within the limits, is given again (sparql/answers.py).
     outcome = kept.get(job) if kept is not None else None
     fresh = outcome is None
-    if inline_rows and not here and fresh:
+    if inline_rows and not here and fresh and parker is None:
         return None
     try:
         if fresh and here:
             # One index scan: bounded by the data, so no killable process is needed.
             outcome = evaluate(state.store, job, engine.source.prefixes)
         elif fresh:
-            outcome = engine.run(job, deadline=arrival + timeout)
+            outcome = engine.run(job, deadline=arrival + timeout, parker=parker)
     except EngineTimeout:
         return _error(503, f"query stopped: it ran longer than the {timeout:g} s time limit "
                            "(QUERY_TIMEOUT); narrow it or add LIMIT", **{"Retry-After": "1"})
@@ -302,13 +305,14 @@ def answer(req: Request, query: str, *, default_graphs: Sequence[str] = (),
         return _error(500, f"query evaluation failed: {outcome.message}")
     if outcome.truncated and job.row_cap < (cap or UNCAPPED):
         return None  # more rows than the event loop answers: a thread writes them all
-    held = not fresh or (kept is not None and kept.put(job, outcome))
+    if fresh and kept is not None:
+        kept.put(job, outcome)
     headers: tuple[tuple[str, str], ...] = (("X-Exomirkg-Rows", str(outcome.rows)),
                                             ("Vary", "Accept"))
     if outcome.truncated:
         headers += (("X-Exomirkg-Truncated", f"true; limit={cap}"),
                     ("Warning", f'199 exomirkg "{truncation_note(cap)}"'))
-    return Answer(200, media, outcome.body, headers, kept=held and not here)
+    return Answer(200, media, outcome.body, headers)
 
 
 def execute(query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),

@@ -40,8 +40,9 @@ def default_queue(threads: int, query_workers: int) -> int:
     query processes and as many waiting), but that is a race: in one benchmark round of 8
     clients in 40 one worker took 5 connections, and its fifth client got 117 503s while the
     other worker's processes had room. Room to wait for the threads a worker can spare
-    turns such a split into a short wait: all but two threads (for pages and /health; GET
-    lookups need none: web/front.py), and never less than one place per query process.
+    turns such a split into a short wait: all but two threads (for pages and /health;
+    queries by GET, or POST with a length, wait in the event loop, holding none:
+    web/front.py), and never less than one place per query process.
 
     >>> default_queue(8, 2), default_queue(4, 1), default_queue(4, 2)
     (4, 1, 2)
@@ -83,7 +84,8 @@ def run_server(*, host: str, port: int, workers: int = 2, threads: int = 8,
         # A worker's share of the connections: its query processes and as many waiting (the
         # default queue is longer, for the clients of a worker that wins more: default_queue).
         "accept_share": query_workers + (query_workers if queue in (None, "") else int(queue)),
-        # Lookups and kept answers given by the event loop, without a thread's hop
+        # Queries to /sparql answered by the event loop, without a thread's hop: lookups
+        # and kept answers at once, the rest parked while a query process evaluates them
         # (web/front.py).
         "inline_target": staticmethod(inline_target)})
 
