@@ -433,7 +433,13 @@ def test_without_a_parker_the_event_loop_gives_only_kept_answers(make_app) -> No
 
 
 def test_inline_target_takes_a_short_query_to_sparql_only() -> None:
+    """What the event loop reads of a request is bounded: a GET's target, or a POST's
+    target and body, of 2 kB at most (a longer text waits for a thread)."""
     encoded = urlencode({"query": LOOKUP}).encode()
+    assert hotpath.inline_target(b"/sparql", len(encoded))
+    assert hotpath.inline_target(b"/sparql?format=json", 2048)
+    assert not hotpath.inline_target(b"/sparql", 2049)
+    assert not hotpath.inline_target(b"/queries", 10)
     assert hotpath.inline_target(b"/sparql?" + encoded)
     assert hotpath.inline_target(b"/sparql?" + urlencode({"query": RUNAWAY}).encode())
     assert hotpath.inline_target(b"/sparql?" + encoded + b"&" + encoded)  # the app declines

@@ -21,23 +21,24 @@ so one worker's query queue does not overflow while another's idles; and
 format could name.
 
 And one a proxy cannot bring: a query sent to /sparql by GET, or by a POST whose whole body
-came with a Content-Length (told by :attr:`BufferingWorker.inline_target`), is answered by
-the event loop itself, without the hop to a thread and back. A lookup, or an answer the
-answer cache holds, is given at once. Any other query runs in a greenlet of its own, which
-parks while it waits for a query process and for its answer (:class:`_LoopParker`: the
-answer pipe in the loop's selector, the time limit a timer of the loop's), and the loop
-serves other connections meanwhile; the same pool, time limit, memory watch and queue apply
-(``engine.QueryEngine``), waiting callers served in turn whether they are threads or parked
-requests. An answer is sent as it is written, without blocking, and what the client is not
-ready to take is left to a thread to send, under the I/O time limit. The app raises
-:class:`NotInline` for anything it cannot answer so (a lookup of too many rows, a refusal
-its error pages word), and a thread answers that request as usual.
+(2 kB at most) came with a Content-Length (told by :attr:`BufferingWorker.inline_target`),
+is answered by the event loop itself, without the hop to a thread and back. A lookup, or an
+answer the answer cache holds, is given at once. Any other query runs in a greenlet of its
+own, which parks while it waits for a query process and for its answer
+(:class:`_LoopParker`: the answer pipe in the loop's selector, the time limit a timer of the
+loop's), and the loop serves other connections meanwhile; the same pool, time limit, memory
+watch and queue apply (``engine.QueryEngine``), waiting callers served in turn whether they
+are threads or parked requests. An answer is sent as it is written, without blocking, and
+what the client is not ready to take is left to a thread to send, under the I/O time limit.
+The app raises :class:`NotInline` for anything it cannot answer so (a lookup of too many
+rows, a refusal its error pages word), and a thread answers that request as usual.
 
 Why: a request thread costs each query two wake-ups (loop to thread, thread back to the
 loop's method queue) and, at 8 clients on 2 cores, the threads' contention for the GIL: a
-lookup answered by the loop served 1.54x the requests per second a thread-answered one did
-(8 clients, review graph), and a ``subClassOf*`` query parked in the loop 1.25x (server/
-README.md, *Queries parked in the event loop*).
+lookup answered by the loop served 1.54x the requests per second of one a thread answered
+(8 clients, review graph), and a ``subClassOf*`` query parked in the loop takes 952 µs of
+server CPU against 1,002 µs through a thread (bare app: 887 µs; server/README.md, *Queries
+parked in the event loop*).
 """
 
 from __future__ import annotations
@@ -370,10 +371,10 @@ class BufferingWorker(ThreadWorker):
     #: (0: never). ``exomirkg serve`` sets the query places of one worker (query processes
     #: + queue): past them, a worker's clients get 503 while a sibling's places stay empty.
     accept_share: int = 0
-    #: Whether a request to a target (bytes; and whether it is a POST) may be answered by
-    #: the event loop: set by ``exomirkg serve`` (``hotpath.inline_target``); None: every
-    #: request goes to a thread.
-    inline_target: Callable[[bytes, bool], bool] | None = None
+    #: Whether a request to a target (bytes), a GET or a POST with a body of so many bytes
+    #: (None: a GET), may be answered by the event loop: set by ``exomirkg serve``
+    #: (``hotpath.inline_target``); None: every request goes to a thread.
+    inline_target: Callable[[bytes, int | None], bool] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -540,21 +541,21 @@ class BufferingWorker(ThreadWorker):
         scan = conn.head_scan  # where buffering found the head's end (a CRLF blank line)
         if test is None or self.tls or scan.end - scan.start != 4:
             return False
+        body: int | None = None
         if buffered[:4] == b"GET ":
-            post = False
             if scan.end != len(buffered) or _BODY_HEADER.search(buffered):
                 return False
         elif buffered[:5] == b"POST ":
-            post = True
-            if (scan.chunked or not 0 <= scan.declared <= self.body_cap
-                    or len(buffered) != scan.end + scan.declared
+            body = scan.declared
+            if (scan.chunked or not 0 <= body <= self.body_cap
+                    or len(buffered) != scan.end + body
                     or _TRANSFER_ENCODING.search(buffered, 0, scan.start)):
                 return False
         else:
             return False
-        line = bytes(buffered[4 + post:buffered.find(b"\r\n")])
+        line = bytes(buffered[4 if body is None else 5:buffered.find(b"\r\n")])
         target, _, version = line.rpartition(b" ")
-        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not test(target, post):
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not test(target, body):
             return False
         conn.init()
         parser = conn.parser

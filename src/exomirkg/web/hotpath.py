@@ -54,28 +54,32 @@ _FLASK_ONLY = ("TRUSTED_HOSTS", "SERVER_NAME")
 #: Rows an answer the server's event loop makes may have (a lookup with more is answered by
 #: a request thread): ~1 µs each to write, so the loop is never held for long.
 INLINE_ROWS = 1000
-#: The longest request target :func:`inline_target` takes.
+#: The longest request target, and POST body, :func:`inline_target` takes: what the event
+#: loop reads and checks for a request is bounded by it (a 200,000-character query lexed in
+#: the loop would hold every other connection of its worker meanwhile).
 _INLINE_TARGET = 2048
 
 
-def inline_target(target: bytes, post: bool = False) -> bool:
-    """Whether a GET (or with ``post``, a POST) to ``target`` may be answered by the server's
-    event loop (``BufferingWorker.inline_target``, web/front.py): a GET to /sparql with a
-    query string, a POST to /sparql, the target at most :data:`_INLINE_TARGET` bytes (a
-    POST's body is within ``BODY_CAP``). A hint: :class:`SparqlHotPath` reads the request and
-    declines what it cannot answer so (no query, a refusal, a lookup of too many rows...),
-    and a thread answers that.
+def inline_target(target: bytes, body: int | None = None) -> bool:
+    """Whether a GET (``body`` None) or a POST with a ``body`` of that many bytes to ``target``
+    may be answered by the server's event loop (``BufferingWorker.inline_target``,
+    web/front.py): a GET to /sparql with a query string, a POST to /sparql, the target and
+    the body at most :data:`_INLINE_TARGET` bytes each. A hint: :class:`SparqlHotPath` reads
+    the request and declines what it cannot answer so (no query, a refusal, a lookup of too
+    many rows...), and a thread answers that.
 
     >>> inline_target(b"/sparql?query=SELECT+*+%7B+%3Fs+%3Fp+%3Fo+%7D")
     True
-    >>> inline_target(b"/sparql"), inline_target(b"/sparql", post=True)
-    (False, True)
-    >>> inline_target(b"/queries?query=x"), inline_target(b"/", post=True)
+    >>> inline_target(b"/sparql"), inline_target(b"/sparql", 40), inline_target(b"/sparql", 4000)
+    (False, True, False)
+    >>> inline_target(b"/queries?query=x"), inline_target(b"/", 40)
     (False, False)
     """
     if len(target) > _INLINE_TARGET:
         return False
-    return target.startswith(b"/sparql?") or (post and target == b"/sparql")
+    if body is None:
+        return target.startswith(b"/sparql?")
+    return body <= _INLINE_TARGET and (target == b"/sparql" or target.startswith(b"/sparql?"))
 
 
 class _Replay:
