@@ -575,11 +575,11 @@ def _target(server: tuple, query: str, args) -> tuple:
 
 
 def _summarise(cells: list[tuple[float, str]], floor: float | None,
-               noise: list[tuple[float, str]] = ()) -> None:
+               noise: list[tuple[float, str]] | None = None) -> None:
     """Say whether the figures meet point 4 of issue 17: ``cells`` are (ours/bare throughput,
     where), ``floor`` ours lookup p50 / empty p50, ``noise`` (bare-again/bare, where): the
     same test applied to the bare app against itself."""
-    for label, ratios in (("ours/bare", cells), ("noise floor: bare-again/bare", noise)):
+    for label, ratios in (("ours/bare", cells), ("noise floor: bare-again/bare", noise or [])):
         if ratios:
             worst = min(ratios)
             print(f"point 4: {label} throughput >= {TARGET_RATIO} at c=1,8 in "

@@ -97,6 +97,28 @@ def stop_server(process: subprocess.Popen) -> None:
             stream.close()
 
 
+def session_processes(session: int) -> dict[int, str]:
+    """pid -> command line of every process in a session (a server's, started in its own)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry)) != session:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                found[int(entry)] = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ProcessLookupError):
+            continue
+    return found
+
+
+def query_processes(session: int) -> list[int]:
+    """The query processes (``python -m exomirkg.sparql.engine``) of a server's session."""
+    return [pid for pid, line in session_processes(session).items()
+            if "exomirkg.sparql.engine" in line]
+
+
 def wait_healthy(base: str, process: subprocess.Popen, limit: float = 90) -> requests.Response:
     """Wait until ``base``/health answers 200; fail if the server exits or takes too long."""
     deadline = time.monotonic() + limit

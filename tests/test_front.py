@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from greenlet import greenlet
-from helpers import cli_server, wait_healthy
+from helpers import cli_server, query_processes, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql.engine import ANSWER_PIPE, EngineBusy, QueryEngine, StoreSource, Waiter
@@ -190,21 +190,6 @@ def test_what_the_event_loop_declines_a_thread_answers(build_dir: Path,
         assert int(headers["x-exomirkg-rows"]) == len(json.loads(body)["results"]["bindings"])
 
 
-def _query_processes(session: int) -> list[int]:
-    """The query processes (``python -m exomirkg.sparql.engine``) of a server's session."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (os.getsid(int(entry.name)) == session
-                    and b"exomirkg.sparql.engine" in (entry / "cmdline").read_bytes()):
-                found.append(int(entry.name))
-        except OSError:  # ended meanwhile
-            pass
-    return found
-
-
 @pytest.mark.slow
 def test_a_query_the_event_loop_parks_holds_no_thread_and_stops_at_its_limit(
         build_dir: Path, built: BuildResult) -> None:
@@ -299,7 +284,7 @@ def test_a_query_process_killed_under_a_parked_query(build_dir: Path,
             runaway = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY},
                                   timeout=60)
             threading.Event().wait(1.0)
-            (pid,) = _query_processes(os.getsid(process.pid))
+            (pid,) = query_processes(os.getsid(process.pid))
             os.kill(pid, signal.SIGKILL)
             crashed = runaway.result()
         assert crashed.status_code == 500 and "killed by SIGKILL" in crashed.text, crashed.text

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import Canary, cli_server, wait_healthy
+from helpers import Canary, cli_server, query_processes, session_processes, wait_healthy
 
 from exomirkg.build import BuildResult
 from exomirkg.sparql import sandbox
@@ -65,27 +65,6 @@ def _wait_until(condition, limit: float) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"condition not met within {limit} s")
-
-
-def _session_processes(session: int) -> dict[int, str]:
-    """pid -> command line of every process in a session (the server's, here)."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry)) != session:
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                found[int(entry)] = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ProcessLookupError):
-            continue
-    return found
-
-
-def _query_processes(session: int) -> list[int]:
-    return [pid for pid, line in _session_processes(session).items()
-            if "exomirkg.sparql.engine" in line]
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -385,17 +364,17 @@ def test_killed_web_and_query_processes_are_replaced(build_dir: Path,
             as (base, process):
         session = os.getsid(process.pid)
         # kill -9 every query process: the next queries are still answered.
-        for pid in _query_processes(session):
+        for pid in query_processes(session):
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.5)
         statuses = [requests.get(f"{base}/sparql", params={"query": JOIN}, timeout=60)
                     .status_code for _ in range(8)]
         assert statuses == [200] * 8, statuses
         # kill -9 one web worker: gunicorn starts another; its query processes go with it.
-        workers = [pid for pid, line in _session_processes(session).items()
+        workers = [pid for pid, line in session_processes(session).items()
                    if pid != process.pid and "exomirkg.sparql.engine" not in line]
         victim = workers[0]
-        orphans = [pid for pid in _query_processes(session)
+        orphans = [pid for pid in query_processes(session)
                    if _parent(pid) == victim]
         os.kill(victim, signal.SIGKILL)
         _wait_until(lambda: all(not _alive(pid) for pid in orphans), 15)
@@ -434,10 +413,10 @@ def test_an_on_disk_store_starts_and_stops_cleanly(build_dir: Path, built: Build
             process.send_signal(signal.SIGTERM)
             code = process.wait(25)
             stopped = time.monotonic() - start
-            left = _session_processes(session)
+            left = session_processes(session)
         assert code == 0, f"attempt {attempt}: exit code {code}"
         assert stopped < 10, f"attempt {attempt}: SIGTERM took {stopped:.1f} s"
-        _wait_until(lambda s=session: not _session_processes(s), 10)
+        _wait_until(lambda s=session: not session_processes(s), 10)
         assert left is not None
     # kill -9 of the master: workers and query processes end by themselves, soon.
     with _server(build_dir, "--workers", "2", "--threads", "4", "--query-workers", "1",
@@ -445,7 +424,7 @@ def test_an_on_disk_store_starts_and_stops_cleanly(build_dir: Path, built: Build
         session = os.getsid(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
-        _wait_until(lambda: not [p for p in _session_processes(session) if _alive(p)], 20)
+        _wait_until(lambda: not [p for p in session_processes(session) if _alive(p)], 20)
 
 
 def test_rss_reading_sees_a_process_grow() -> None:

@@ -224,7 +224,6 @@ class Waiter:
         self._given.set()
 
 
-@runtime_checkable
 class Parker(Protocol):
     """How a caller that must not block waits: the server's event loop (web/front.py) parks
     the request it is answering and serves other connections until the wait is over."""

@@ -344,6 +344,7 @@ class _LoopWaiter(Waiter):
     loop or a request thread: the hand-over reaches the loop through its method queue)."""
 
     def __init__(self, loop: BufferingWorker) -> None:
+        # Not Waiter's: no Event to block on, the request parks instead (hold).
         self.worker = None
         self.loop = loop
         self.park = _Park()
